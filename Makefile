@@ -1,0 +1,66 @@
+# gocore — see README.md.  `make` builds build/gocore.
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD ?= build
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I/usr/include/libdwarf \
+             -DGOCORE_VERSION='"$(VERSION)"'
+LDLIBS = -ldwarf -lelf -lz
+ifeq ($(SANITIZE),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(wildcard common/*.c gopclntab/*.c goruntime/*.c) \
+            $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard */tests/*_test.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+
+.PHONY: all deps install test unit e2e demo clean
+all: $(BUILD)/gocore
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/obj/%.o: %.c $(wildcard */*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/libgocore.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gocore: $(BUILD)/obj/analyzer/main.o $(BUILD)/libgocore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
+
+install: $(BUILD)/gocore
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
+
+unit: $(UNIT_BINS)
+	@scripts/deps.sh test
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: $(BUILD)/gocore
+	@scripts/deps.sh test
+	tests/e2e.sh
+
+test: unit e2e
+
+demo: $(BUILD)/gocore
+	@scripts/deps.sh test
+	@tests/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Checks (and as root installs) the Debian packages gocore needs.
+#   deps.sh build   — what building gocore needs
+#   deps.sh test    — also what the tests and the demo need
+set -eu
+want="gcc make libelf-dev libdwarf-dev zlib1g-dev"
+[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb"
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "gocore: installing Debian packages:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 || true
+	# shellcheck disable=SC2086
+	apt-get install -y -qq $missing >&2
+else
+	echo "gocore: missing Debian packages:$missing" >&2
+	echo "gocore: install them with: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
