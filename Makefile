@@ -46,9 +46,18 @@ install: $(BUILD)/gocore
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
 
-unit: $(UNIT_BINS)
+# Go programs the unit tests read (testdata/<name>/, one Go module), built
+# with the machine's Go toolchain at test time into $(BUILD)/fixtures/<name>.
+FIXTURE_NAMES := $(notdir $(patsubst %/,%,$(dir $(wildcard testdata/*/main.go))))
+FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixtures/%)
+$(BUILD)/fixtures/%: testdata/%/main.go testdata/go.mod
 	@scripts/deps.sh test
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@mkdir -p $(dir $@)
+	cd testdata && GOFLAGS=-mod=mod go build -o ../$@ ./$*
+
+unit: $(UNIT_BINS) $(FIXTURES)
+	@scripts/deps.sh test
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 
 e2e: $(BUILD)/gocore
 	@scripts/deps.sh test

@@ -1,0 +1,3 @@
+module gocore/testdata
+
+go 1.19
