@@ -59,8 +59,12 @@ bool gr_layouts_field(const struct gr_layouts *l, const char *sname,
  * file open on fd (libdwarf, the 20210528 API; .zdebug sections handled by
  * libdwarf).  Structs not present are left out (not an error); nested struct
  * types that the named ones embed by value (e.g. runtime.gobuf inside
- * runtime.g) are added too.  GC_ERR_NOT_FOUND when the file has no DWARF.
- * name is used in messages. */
+ * runtime.g) are added too, transitively, each under the type name its
+ * member carries (so "interface {}", a typedef of runtime.eface in Go's
+ * DWARF, is in the set with eface's layout).  GC_ERR_NOT_FOUND when the file
+ * has no DWARF; GC_ERR_FORMAT (naming the file) when libdwarf rejects it.
+ * name is used in messages.  On success *ret is owned by the caller
+ * (gr_layouts_destroy); on error *ret is NULL. */
 struct gc_error *gr_layouts_from_dwarf(int fd, const char *name,
 				       const char *const *names, size_t n,
 				       struct gr_layouts **ret);
