@@ -81,13 +81,21 @@ struct gopclntab_config {
 };
 
 /* Parses and validates the header.  GC_ERR_FORMAT for an unknown magic, a bad
- * header or offsets out of bounds; GC_ERR_UNSUPPORTED for a known-old magic
- * (Go 1.2-1.15).  On success *ret must be freed with gopclntab_destroy. */
+ * header, offsets out of bounds, no functions, or a 1.18+ table whose text
+ * start is 0 in both the header and config (Go 1.26+ needs config->text_start);
+ * GC_ERR_UNSUPPORTED for a known-old magic (Go 1.2-1.15) or a big-endian
+ * table.  config->data must stay mapped while the table lives.  On success
+ * *ret must be freed with gopclntab_destroy.
+ *
+ * Queries on one table may run concurrently from several threads (the
+ * lookup cache inside is updated with single-word atomic stores). */
 struct gc_error *gopclntab_create(const struct gopclntab_config *config,
 				  struct gopclntab **ret);
 void gopclntab_destroy(struct gopclntab *t);
 
-/* Header facts. */
+/* Header facts.  gopclntab_text_start is the text start in use: config's if
+ * given, else the header's; for the 1.16 format (absolute entries), config's
+ * or the first function's entry. */
 uint32_t gopclntab_magic(const struct gopclntab *t);
 uint8_t gopclntab_quantum(const struct gopclntab *t);
 uint64_t gopclntab_nfunc(const struct gopclntab *t);
@@ -102,7 +110,9 @@ struct gopclntab_offsets {
 void gopclntab_header_offsets(const struct gopclntab *t, struct gopclntab_offsets *ret);
 
 /* Finds the function containing pc.  Returns false when pc is outside every
- * function or the record is corrupt. */
+ * function, falls in a 1.17 functab hole, or the record is corrupt (its
+ * entry disagrees with the functab, or it runs past the table).  Binary
+ * search plus a small pc-keyed cache. */
 bool gopclntab_find_func(const struct gopclntab *t, uint64_t pc,
 			 struct gopclntab_func *ret);
 /* The i-th function of the functab (0 <= i < nfunc). */
@@ -114,8 +124,9 @@ bool gopclntab_find_func_by_name(const struct gopclntab *t, const char *name,
 
 /* Decodes the pc-value table at table offset off (relative to pctab) for pc
  * in f.  Returns true and the value; false when the table is absent (off ==
- * 0), corrupt, or pc is not covered.  The decoding is bounded by the table's
- * bytes. */
+ * 0), corrupt, pc is outside [f->entry, f->end), or pc is not covered (e.g.
+ * the padding after the function's last instruction).  The decoding is
+ * bounded by the pctab bytes and stops once its pc reaches f->end. */
 bool gopclntab_pcvalue(const struct gopclntab *t, const struct gopclntab_func *f,
 		       uint32_t off, uint64_t pc, int32_t *ret);
 
@@ -147,19 +158,29 @@ struct gopclntab_inline_frame {
 /* Expands pc in f into its inlined frames, innermost first, physical frame
  * last, as the runtime's inlineUnwinder does: file and line at pc for the
  * innermost, then at parentPc for each parent.  Writes at most max frames to
- * frames and returns the number written (>= 1 when f is valid).  Depth is
- * bounded by max and by the tree size; a cycle ends the walk. */
+ * frames and returns the number written (>= 1 when max >= 1; 0 when max is
+ * 0).  When the expansion has more than max frames, the innermost max are
+ * written and the last one written has inlined == true (the runtime counts
+ * inlined frames toward its traceback limit the same way).  The walk is
+ * bounded by max and by 256 steps; a repeated tree index (a cycle), an
+ * unreadable tree entry (no read callback, no gofunc) or a parentPc outside
+ * f ends it, and the physical frame is then reported at the last pc reached.
+ * A missing file/line is "?" and 0. */
 size_t gopclntab_inline_frames(const struct gopclntab *t, const struct gopclntab_func *f,
 			       uint64_t pc, struct gopclntab_inline_frame *frames,
 			       size_t max);
 
-/* Decodes a file-table entry for f's CU: cutab[f.cu_offset + fileno]. */
+/* Decodes a file-table entry for f's CU: cutab[f.cu_offset + fileno].
+ * Returns a NUL-terminated string inside the table, or NULL when fileno is
+ * negative, out of bounds or marked invalid (^0). */
 const char *gopclntab_file_name(const struct gopclntab *t, const struct gopclntab_func *f,
 				int32_t fileno);
 
 /* Finds a pclntab header by magic inside buf (for section-less binaries):
  * returns the offset of the first plausible header at or after start, or
- * (size_t)-1. */
+ * (size_t)-1.  Plausible: a supported little-endian magic, pad bytes 0,
+ * minLC in {1,2,4}, ptrsize in {4,8}, nfunc > 0, and the header's offsets
+ * and the functab inside buf (the same checks as gopclntab_create). */
 size_t gopclntab_scan(const uint8_t *buf, size_t size, size_t start);
 
 #endif
