@@ -32,6 +32,12 @@ struct gc_mapping {      /* one NT_FILE entry */
 	const char *path;
 };
 
+struct gc_core_segment { /* one PT_LOAD */
+	uint64_t vaddr, memsz, offset, filesz;
+	uint64_t avail;  /* bytes of [offset, offset+filesz) present in the file */
+	uint32_t flags;  /* PF_R/PF_W/PF_X */
+};
+
 struct gc_siginfo {
 	bool present;
 	int32_t signo, code, errno_;
@@ -47,7 +53,12 @@ struct gc_core {
 	size_t nthreads;
 	struct gc_mapping *mappings; /* from NT_FILE */
 	size_t nmappings;
+	struct gc_core_segment *segments; /* PT_LOAD, in program header order */
+	size_t nsegments;
 	struct gc_siginfo siginfo;
+	uint64_t at_entry;     /* AT_ENTRY from NT_AUXV: the executable's entry
+				* point as loaded (PIE bias = at_entry - e_entry);
+				* 0 when absent */
 	bool have_prpsinfo;
 	int32_t pid;
 	char fname[17];        /* pr_fname */
@@ -69,15 +80,23 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret);
 struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 				     const char *name, struct gc_core **ret);
 
+/* Unmaps and frees core; NULL is a no-op.  Pointers into the core (paths,
+ * segment bytes in an address space) die with it. */
 void gc_core_close(struct gc_core *core);
 
-/* Adds the core's PT_LOAD segments to as in the given tier. */
+/* Adds the core's PT_LOAD segments to as in the given tier: each as
+ * [vaddr, vaddr+memsz) with its first avail bytes backed (p_filesz == 0
+ * segments, such as text the kernel did not dump, are mapped but not
+ * available, so reads fall through to lower tiers).  core must outlive as.
+ * Returns NULL, &gc_error_nomem or GC_ERR_FORMAT (a segment wraps). */
 struct gc_error *gc_core_add_segments(const struct gc_core *core,
 				      struct gc_addrspace *as, unsigned tier);
 
-/* The NT_FILE mapping with the lowest start whose path is the executable
- * (first mapping at file offset 0 of the main executable, per NT_FILE order),
- * or NULL. */
+/* The NT_FILE mapping of the main executable at file offset 0 with the
+ * lowest start, or NULL.  The executable's path is that of the NT_FILE entry
+ * containing AT_ENTRY (NT_AUXV) when there is one, else that of the first
+ * NT_FILE entry (the kernel lists mappings by address and the executable is
+ * mapped lowest in ordinary layouts, PIE included). */
 const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core);
 
 #endif

@@ -1,0 +1,530 @@
+/* Linux x86-64 ELF cores.
+ *
+ * The ELF header, program headers and notes are read from the raw bytes with
+ * the bounds-checked readers of common/bytes.h rather than through libelf:
+ * libelf's elf_memory() refuses an image whose section header table lies
+ * past the end (a truncated core whose e_phnum is PN_XNUM keeps the real
+ * count in a section header the kernel writes last), and a truncated core is
+ * exactly what must still load here.  Layouts are those of the kernel's
+ * fs/binfmt_elf.c and include/uapi/linux/elfcore.h for x86-64.
+ */
+#include "elfcore.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/bytes.h"
+
+struct core_priv {
+	void *map;      /* mmap()ed file, or NULL (memory variant, empty file) */
+	size_t map_len;
+	char *path;     /* owned copy behind core->path */
+	size_t threads_cap;
+};
+
+/* struct elf_prstatus (x86-64): pr_info at 0, pr_cursig (short) at 12,
+ * pr_pid at 32, pr_reg (user_regs_struct, 27 longs) at 112, pr_fpvalid at
+ * 328, sizeof 336. */
+enum {
+	PRSTATUS_CURSIG = 12,
+	PRSTATUS_PID = 32,
+	PRSTATUS_REG = 112,
+	PRSTATUS_NREG = 27,
+	PRSTATUS_MIN = PRSTATUS_REG + 8 * PRSTATUS_NREG, /* 328 */
+};
+
+/* struct elf_prpsinfo (x86-64): pr_pid at 24, pr_fname[16] at 40,
+ * pr_psargs[80] at 56, sizeof 136. */
+enum {
+	PRPSINFO_PID = 24,
+	PRPSINFO_FNAME = 40,
+	PRPSINFO_PSARGS = 56,
+	PRPSINFO_SIZE = 136,
+};
+
+/* user_regs_struct order (arch/x86/include/asm/user_64.h). */
+static const size_t reg_offsets[PRSTATUS_NREG] = {
+	offsetof(struct gc_regs, r15), offsetof(struct gc_regs, r14),
+	offsetof(struct gc_regs, r13), offsetof(struct gc_regs, r12),
+	offsetof(struct gc_regs, rbp), offsetof(struct gc_regs, rbx),
+	offsetof(struct gc_regs, r11), offsetof(struct gc_regs, r10),
+	offsetof(struct gc_regs, r9), offsetof(struct gc_regs, r8),
+	offsetof(struct gc_regs, rax), offsetof(struct gc_regs, rcx),
+	offsetof(struct gc_regs, rdx), offsetof(struct gc_regs, rsi),
+	offsetof(struct gc_regs, rdi), offsetof(struct gc_regs, orig_rax),
+	offsetof(struct gc_regs, rip), offsetof(struct gc_regs, cs),
+	offsetof(struct gc_regs, eflags), offsetof(struct gc_regs, rsp),
+	offsetof(struct gc_regs, ss), offsetof(struct gc_regs, fs_base),
+	offsetof(struct gc_regs, gs_base), offsetof(struct gc_regs, ds),
+	offsetof(struct gc_regs, es), offsetof(struct gc_regs, fs),
+	offsetof(struct gc_regs, gs),
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return gc_add_u64(a, b, &r) ? r : UINT64_MAX;
+}
+
+static const char *etype_name(uint16_t t)
+{
+	switch (t) {
+	case ET_NONE: return "ET_NONE";
+	case ET_REL: return "ET_REL";
+	case ET_EXEC: return "ET_EXEC";
+	case ET_DYN: return "ET_DYN";
+	case ET_CORE: return "ET_CORE";
+	default: return "unknown";
+	}
+}
+
+static struct gc_error *parse_prstatus(struct gc_core *core, const uint8_t *d,
+				       size_t n)
+{
+	if (n < PRSTATUS_MIN)
+		return NULL; /* not the x86-64 layout: ignore */
+	struct gc_thread t = {0};
+	uint16_t cursig = 0;
+	uint32_t pid = 0;
+	gc_get_u16(d, n, PRSTATUS_CURSIG, &cursig);
+	gc_get_u32(d, n, PRSTATUS_PID, &pid);
+	t.cursig = (int16_t)cursig;
+	t.pid = (int32_t)pid;
+	for (size_t k = 0; k < PRSTATUS_NREG; k++) {
+		uint64_t v = 0;
+		gc_get_u64(d, n, PRSTATUS_REG + 8 * k, &v);
+		memcpy((char *)&t.regs + reg_offsets[k], &v, sizeof(v));
+	}
+	struct core_priv *priv = core->priv;
+	if (core->nthreads == priv->threads_cap) {
+		size_t cap = priv->threads_cap ? 2 * priv->threads_cap : 8;
+		struct gc_thread *th = reallocarray(core->threads, cap, sizeof(*th));
+		if (!th)
+			return &gc_error_nomem;
+		core->threads = th;
+		priv->threads_cap = cap;
+	}
+	core->threads[core->nthreads++] = t;
+	return NULL;
+}
+
+static void copy_cstr(char *dst, size_t dstsz, const uint8_t *src, size_t n)
+{
+	size_t k = 0;
+	for (; k < n && k + 1 < dstsz && src[k]; k++)
+		dst[k] = (char)src[k];
+	dst[k] = '\0';
+}
+
+static void parse_prpsinfo(struct gc_core *core, const uint8_t *d, size_t n)
+{
+	if (core->have_prpsinfo || n < PRPSINFO_SIZE)
+		return;
+	uint32_t pid = 0;
+	gc_get_u32(d, n, PRPSINFO_PID, &pid);
+	core->pid = (int32_t)pid;
+	copy_cstr(core->fname, sizeof(core->fname), d + PRPSINFO_FNAME, 16);
+	copy_cstr(core->psargs, sizeof(core->psargs), d + PRPSINFO_PSARGS, 80);
+	core->have_prpsinfo = true;
+}
+
+/* siginfo_t: si_signo, si_errno, si_code, then the union at 16. */
+static void parse_siginfo(struct gc_core *core, const uint8_t *d, size_t n)
+{
+	struct gc_siginfo *si = &core->siginfo;
+	uint32_t signo = 0, err = 0, code = 0;
+	if (si->present || !gc_get_u32(d, n, 0, &signo) ||
+	    !gc_get_u32(d, n, 4, &err) || !gc_get_u32(d, n, 8, &code))
+		return;
+	si->present = true;
+	si->signo = (int32_t)signo;
+	si->errno_ = (int32_t)err;
+	si->code = (int32_t)code;
+	if (si->code <= 0) {
+		/* SI_USER, SI_TKILL, SI_QUEUE...: _kill/_rt has pid, uid. */
+		uint32_t pid = 0, uid = 0;
+		if (gc_get_u32(d, n, 16, &pid) && gc_get_u32(d, n, 20, &uid)) {
+			si->pid = (int32_t)pid;
+			si->uid = (int32_t)uid;
+		}
+	} else if (si->signo == SIGSEGV || si->signo == SIGBUS ||
+		   si->signo == SIGILL || si->signo == SIGFPE ||
+		   si->signo == SIGTRAP) {
+		gc_get_u64(d, n, 16, &si->addr);
+	}
+}
+
+static void parse_auxv(struct gc_core *core, const uint8_t *d, size_t n)
+{
+	for (uint64_t off = 0; gc_in_bounds(n, off, 16); off += 16) {
+		uint64_t type = 0, val = 0;
+		gc_get_u64(d, n, off, &type);
+		gc_get_u64(d, n, off + 8, &val);
+		if (type == AT_NULL)
+			break;
+		if (type == AT_ENTRY)
+			core->at_entry = val;
+	}
+}
+
+/* NT_FILE: count, page_size, count x {start, end, file_ofs (pages)}, then
+ * count NUL-terminated paths.  Paths point into the core's bytes. */
+static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_t n)
+{
+	uint64_t count = 0, page_size = 0;
+	if (core->mappings || !gc_get_u64(d, n, 0, &count) ||
+	    !gc_get_u64(d, n, 8, &page_size))
+		return NULL;
+	if (count > (n - 16) / 24)
+		return NULL; /* malformed: the table cannot be there */
+	if (count == 0)
+		return NULL;
+	struct gc_mapping *m = calloc((size_t)count, sizeof(*m));
+	if (!m)
+		return &gc_error_nomem;
+	size_t names = 16 + (size_t)count * 24, nm = 0;
+	for (size_t k = 0; k < count; k++) {
+		if (names >= n)
+			break;
+		const uint8_t *nul = memchr(d + names, '\0', n - names);
+		if (!nul)
+			break; /* last name unterminated: keep the complete ones */
+		uint64_t start = 0, end = 0, pgoff = 0, off;
+		gc_get_u64(d, n, 16 + 24 * k, &start);
+		gc_get_u64(d, n, 16 + 24 * k + 8, &end);
+		gc_get_u64(d, n, 16 + 24 * k + 16, &pgoff);
+		const char *path = (const char *)(d + names);
+		names = (size_t)(nul - d) + 1;
+		if (__builtin_mul_overflow(pgoff, page_size, &off))
+			continue;
+		m[nm++] = (struct gc_mapping){start, end, off, path};
+	}
+	if (nm == 0) {
+		free(m);
+		return NULL;
+	}
+	core->mappings = m;
+	core->nmappings = nm;
+	return NULL;
+}
+
+static bool name_is(const uint8_t *name, uint32_t namesz, const char *want)
+{
+	size_t len = strlen(want);
+	if (namesz == len + 1 && name[len] != '\0')
+		return false;
+	return (namesz == len || namesz == len + 1) && memcmp(name, want, len) == 0;
+}
+
+/* Parses the notes in [d, d+n), the bytes of one PT_NOTE present in the file;
+ * a note cut by the end is dropped.  Only out-of-memory is an error. */
+static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
+				    size_t n, uint64_t align)
+{
+	uint64_t a = align == 8 ? 8 : 4;
+	uint64_t off = 0;
+	while (gc_in_bounds(n, off, 12)) {
+		uint32_t namesz = 0, descsz = 0, type = 0;
+		gc_get_u32(d, n, off, &namesz);
+		gc_get_u32(d, n, off + 4, &descsz);
+		gc_get_u32(d, n, off + 8, &type);
+		uint64_t name_off = off + 12;
+		uint64_t desc_off = name_off + (((uint64_t)namesz + a - 1) & ~(a - 1));
+		if (!gc_in_bounds(n, name_off, namesz) ||
+		    !gc_in_bounds(n, desc_off, descsz))
+			break;
+		off = desc_off + (((uint64_t)descsz + a - 1) & ~(a - 1));
+		if (!name_is(d + name_off, namesz, "CORE"))
+			continue; /* "LINUX" (xstate...) and others */
+		const uint8_t *desc = d + desc_off;
+		struct gc_error *err = NULL;
+		switch (type) {
+		case NT_PRSTATUS:
+			err = parse_prstatus(core, desc, descsz);
+			break;
+		case NT_PRPSINFO:
+			parse_prpsinfo(core, desc, descsz);
+			break;
+		case NT_SIGINFO:
+			parse_siginfo(core, desc, descsz);
+			break;
+		case NT_AUXV:
+			parse_auxv(core, desc, descsz);
+			break;
+		case NT_FILE:
+			err = parse_file(core, desc, descsz);
+			break;
+		default:
+			break;
+		}
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static struct gc_error *parse(struct gc_core *core)
+{
+	const uint8_t *d = core->data;
+	size_t size = core->size;
+	const char *name = core->path;
+	const size_t ehsize = sizeof(Elf64_Ehdr), phsize = sizeof(Elf64_Phdr);
+
+	if (size == 0)
+		return gc_error_create(GC_ERR_FORMAT, "%s: empty file, not an ELF core", name);
+	if (size < SELFMAG || memcmp(d, ELFMAG, SELFMAG) != 0)
+		return gc_error_create(GC_ERR_FORMAT, "%s: not an ELF file", name);
+	if (size < EI_NIDENT)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: truncated at %zu bytes, ELF header needs %zu",
+				       name, size, ehsize);
+	if (d[EI_CLASS] != ELFCLASS64)
+		return gc_error_create(GC_ERR_FORMAT, "%s: ELF class %u, not 64-bit (ELFCLASS64)",
+				       name, d[EI_CLASS]);
+	if (d[EI_DATA] != ELFDATA2LSB)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: ELF data encoding %u, not little-endian (ELFDATA2LSB)",
+				       name, d[EI_DATA]);
+	if (size < ehsize)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: truncated at %zu bytes, ELF header needs %zu",
+				       name, size, ehsize);
+
+	uint16_t type = 0, machine = 0, phentsize = 0, phnum16 = 0;
+	uint64_t phoff = 0, shoff = 0;
+	gc_get_u16(d, size, offsetof(Elf64_Ehdr, e_type), &type);
+	gc_get_u16(d, size, offsetof(Elf64_Ehdr, e_machine), &machine);
+	gc_get_u64(d, size, offsetof(Elf64_Ehdr, e_phoff), &phoff);
+	gc_get_u64(d, size, offsetof(Elf64_Ehdr, e_shoff), &shoff);
+	gc_get_u16(d, size, offsetof(Elf64_Ehdr, e_phentsize), &phentsize);
+	gc_get_u16(d, size, offsetof(Elf64_Ehdr, e_phnum), &phnum16);
+	if (type != ET_CORE)
+		return gc_error_create(GC_ERR_FORMAT, "%s: ELF type %s, not a core (ET_CORE)",
+				       name, etype_name(type));
+	if (machine != EM_X86_64)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: ELF machine %u, not x86-64 (EM_X86_64)",
+				       name, machine);
+
+	uint64_t phnum = phnum16;
+	if (phnum16 == PN_XNUM) {
+		/* More than 65534 segments: the count is section 0's sh_info. */
+		uint32_t info = 0;
+		if (!gc_get_u32(d, size, sat_add(shoff, offsetof(Elf64_Shdr, sh_info)), &info))
+			return gc_error_create(GC_ERR_FORMAT,
+					       "%s: truncated at %zu bytes, section header 0 (which holds the program header count) needs %llu",
+					       name, size,
+					       (unsigned long long)sat_add(shoff, sizeof(Elf64_Shdr)));
+		phnum = info;
+	}
+	if (phnum && phentsize < phsize)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: program header entry size %u, expected %zu",
+				       name, phentsize, phsize);
+	uint64_t phbytes, phend;
+	if (__builtin_mul_overflow(phnum, (uint64_t)phentsize, &phbytes) ||
+	    !gc_add_u64(phoff, phbytes, &phend))
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: program header table (offset 0x%llx, %llu entries) overflows",
+				       name, (unsigned long long)phoff,
+				       (unsigned long long)phnum);
+	if (phnum && phend > size)
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: truncated at %zu bytes, program headers need %llu",
+				       name, size, (unsigned long long)phend);
+	core->expected_size = phend > ehsize ? phend : ehsize;
+
+	size_t nload = 0;
+	for (uint64_t k = 0; k < phnum; k++) {
+		uint32_t pt = 0;
+		gc_get_u32(d, size, phoff + k * phentsize, &pt);
+		nload += pt == PT_LOAD;
+	}
+	if (nload) {
+		core->segments = calloc(nload, sizeof(*core->segments));
+		if (!core->segments)
+			return &gc_error_nomem;
+	}
+
+	for (uint64_t k = 0; k < phnum; k++) {
+		uint64_t ph = phoff + k * phentsize;
+		uint32_t pt = 0, flags = 0;
+		uint64_t off = 0, vaddr = 0, filesz = 0, memsz = 0, align = 0;
+		gc_get_u32(d, size, ph + offsetof(Elf64_Phdr, p_type), &pt);
+		gc_get_u32(d, size, ph + offsetof(Elf64_Phdr, p_flags), &flags);
+		gc_get_u64(d, size, ph + offsetof(Elf64_Phdr, p_offset), &off);
+		gc_get_u64(d, size, ph + offsetof(Elf64_Phdr, p_vaddr), &vaddr);
+		gc_get_u64(d, size, ph + offsetof(Elf64_Phdr, p_filesz), &filesz);
+		gc_get_u64(d, size, ph + offsetof(Elf64_Phdr, p_memsz), &memsz);
+		gc_get_u64(d, size, ph + offsetof(Elf64_Phdr, p_align), &align);
+		if (pt != PT_LOAD && pt != PT_NOTE)
+			continue;
+		uint64_t present = off >= size ? 0 : size - off;
+		if (present > filesz)
+			present = filesz;
+		core->truncated_bytes = sat_add(core->truncated_bytes, filesz - present);
+		uint64_t end = sat_add(off, filesz);
+		if (end > core->expected_size)
+			core->expected_size = end;
+		if (pt == PT_LOAD) {
+			core->segments[core->nsegments++] = (struct gc_core_segment){
+				.vaddr = vaddr, .memsz = memsz, .offset = off,
+				.filesz = filesz, .avail = present, .flags = flags,
+			};
+		} else if (present) {
+			struct gc_error *err = parse_notes(core, d + off, (size_t)present, align);
+			if (err)
+				return err;
+		}
+	}
+	return NULL;
+}
+
+static struct gc_error *core_new(const char *name, struct gc_core **ret)
+{
+	struct gc_core *core = calloc(1, sizeof(*core));
+	struct core_priv *priv = calloc(1, sizeof(*priv));
+	char *path = strdup(name ? name : "core");
+	if (!core || !priv || !path) {
+		free(core);
+		free(priv);
+		free(path);
+		return &gc_error_nomem;
+	}
+	priv->path = path;
+	core->path = path;
+	core->priv = priv;
+	*ret = core;
+	return NULL;
+}
+
+struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
+				     const char *name, struct gc_core **ret)
+{
+	struct gc_core *core;
+	struct gc_error *err = core_new(name, &core);
+	if (err)
+		return err;
+	core->data = data;
+	core->size = data ? size : 0;
+	err = parse(core);
+	if (err) {
+		gc_core_close(core);
+		return err;
+	}
+	*ret = core;
+	return NULL;
+}
+
+struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
+{
+	struct gc_core *core;
+	struct gc_error *err = core_new(path, &core);
+	if (err)
+		return err;
+	struct core_priv *priv = core->priv;
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = gc_error_create(GC_ERR_IO, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		err = gc_error_create(GC_ERR_IO, "%s: fstat: %s", path, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = gc_error_create(GC_ERR_IO, "%s: not a regular file", path);
+		close(fd);
+		goto fail;
+	}
+	if (st.st_size > 0) {
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			err = gc_error_create(GC_ERR_IO, "%s: mmap: %s", path, strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		priv->map = map;
+		priv->map_len = (size_t)st.st_size;
+		core->data = map;
+		core->size = (size_t)st.st_size;
+	}
+	close(fd);
+	err = parse(core);
+	if (err)
+		goto fail;
+	*ret = core;
+	return NULL;
+
+fail:
+	gc_core_close(core);
+	return err;
+}
+
+void gc_core_close(struct gc_core *core)
+{
+	if (!core)
+		return;
+	struct core_priv *priv = core->priv;
+	if (priv) {
+		if (priv->map)
+			munmap(priv->map, priv->map_len);
+		free(priv->path);
+		free(priv);
+	}
+	free(core->threads);
+	free(core->mappings);
+	free(core->segments);
+	free(core);
+}
+
+struct gc_error *gc_core_add_segments(const struct gc_core *core,
+				      struct gc_addrspace *as, unsigned tier)
+{
+	for (size_t k = 0; k < core->nsegments; k++) {
+		const struct gc_core_segment *s = &core->segments[k];
+		const uint8_t *data = s->avail ? core->data + s->offset : NULL;
+		struct gc_error *err = gc_addrspace_add(as, tier, s->vaddr, s->memsz,
+							data, s->avail, core->path);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)
+{
+	const char *exe = NULL;
+	if (core->at_entry) {
+		for (size_t k = 0; k < core->nmappings; k++) {
+			const struct gc_mapping *m = &core->mappings[k];
+			if (m->start <= core->at_entry && core->at_entry < m->end) {
+				exe = m->path;
+				break;
+			}
+		}
+	}
+	if (!exe && core->nmappings)
+		exe = core->mappings[0].path;
+	if (!exe)
+		return NULL;
+	const struct gc_mapping *best = NULL;
+	for (size_t k = 0; k < core->nmappings; k++) {
+		const struct gc_mapping *m = &core->mappings[k];
+		if (m->file_offset == 0 && strcmp(m->path, exe) == 0 &&
+		    (!best || m->start < best->start))
+			best = m;
+	}
+	return best;
+}

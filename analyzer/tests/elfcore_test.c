@@ -1,0 +1,738 @@
+/* Unit tests for the ELF core loader: a synthetic x86-64 core built here
+ * (every parsed field checked), the same core truncated every 8 bytes,
+ * garbage and mutated input, PN_XNUM, and a real core of
+ * $GOCORE_FIXTURES/crashcore (testdata/crashcore) dumped by the kernel. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <elf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "../../common/error.h"
+#include "../addrspace.h"
+#include "../elfcore.h"
+#include "../elfexe.h"
+#include "testutil.h"
+
+/* A growable image. */
+struct img {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void put(struct img *m, const void *p, size_t n)
+{
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 1024;
+		while (cap < m->len + n)
+			cap *= 2;
+		m->p = realloc(m->p, cap);
+		assert_non_null(m->p);
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, p, n);
+	m->len += n;
+}
+
+static void put_zero(struct img *m, size_t n)
+{
+	static const uint8_t z[64];
+	while (n) {
+		size_t k = n < sizeof(z) ? n : sizeof(z);
+		put(m, z, k);
+		n -= k;
+	}
+}
+
+static void set_u16(struct img *m, size_t off, uint16_t v) { memcpy(m->p + off, &v, 2); }
+static void set_u32(struct img *m, size_t off, uint32_t v) { memcpy(m->p + off, &v, 4); }
+static void set_u64(struct img *m, size_t off, uint64_t v) { memcpy(m->p + off, &v, 8); }
+
+/* Appends a note; returns the offset just past it. */
+static size_t put_note(struct img *m, const char *name, uint32_t type, const void *desc,
+		       uint32_t descsz)
+{
+	uint32_t namesz = (uint32_t)strlen(name) + 1;
+	uint32_t h[3] = {namesz, descsz, type};
+	put(m, h, sizeof(h));
+	put(m, name, namesz);
+	put_zero(m, (4 - namesz % 4) % 4);
+	put(m, desc, descsz);
+	put_zero(m, (4 - descsz % 4) % 4);
+	return m->len;
+}
+
+/* Offsets the truncation test needs. */
+struct synth {
+	struct img m;
+	size_t notes_off, notes_end;
+	size_t prstatus_end[2], prpsinfo_end, siginfo_end, auxv_end, file_end;
+	size_t load_off[2];
+};
+
+enum {
+	LOAD1_VADDR = 0x400000, LOAD1_FILESZ = 0x100, LOAD1_MEMSZ = 0x2000,
+	LOAD2_FILESZ = 0x300,
+};
+static const uint64_t LOAD2_VADDR = 0xc000000000ull;
+
+static void build_prstatus(uint8_t d[336], int32_t pid, int16_t cursig, uint64_t regbase)
+{
+	memset(d, 0, 336);
+	memcpy(d + 12, &cursig, 2);
+	memcpy(d + 32, &pid, 4);
+	for (int k = 0; k < 27; k++) {
+		uint64_t v = regbase + (uint64_t)k;
+		memcpy(d + 112 + 8 * k, &v, 8);
+	}
+}
+
+static void build_synth(struct synth *s)
+{
+	memset(s, 0, sizeof(*s));
+	struct img *m = &s->m;
+	put_zero(m, sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr));
+	memcpy(m->p, ELFMAG, SELFMAG);
+	m->p[EI_CLASS] = ELFCLASS64;
+	m->p[EI_DATA] = ELFDATA2LSB;
+	m->p[EI_VERSION] = EV_CURRENT;
+	set_u16(m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
+	set_u16(m, offsetof(Elf64_Ehdr, e_machine), EM_X86_64);
+	set_u32(m, offsetof(Elf64_Ehdr, e_version), EV_CURRENT);
+	set_u64(m, offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr));
+	set_u16(m, offsetof(Elf64_Ehdr, e_ehsize), sizeof(Elf64_Ehdr));
+	set_u16(m, offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr));
+	set_u16(m, offsetof(Elf64_Ehdr, e_phnum), 3);
+
+	s->notes_off = m->len;
+	uint8_t pr[336];
+	build_prstatus(pr, 1001, SIGSEGV, 0x1000);
+	s->prstatus_end[0] = put_note(m, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+	uint8_t fp[512] = {0};
+	put_note(m, "CORE", NT_FPREGSET, fp, sizeof(fp));
+	uint8_t xs[64] = {0};
+	put_note(m, "LINUX", NT_X86_XSTATE, xs, sizeof(xs));
+	build_prstatus(pr, 1002, 0, 0x2000);
+	s->prstatus_end[1] = put_note(m, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+
+	uint8_t ps[136] = {0};
+	int32_t pid = 1000;
+	memcpy(ps + 24, &pid, 4);
+	memcpy(ps + 40, "synthetic-name-x", 16); /* fills pr_fname: no NUL */
+	strcpy((char *)ps + 56, "synthetic -x arg");
+	s->prpsinfo_end = put_note(m, "CORE", NT_PRPSINFO, ps, sizeof(ps));
+
+	uint8_t si[128] = {0};
+	int32_t signo = SIGSEGV, err = 0, code = 1; /* SEGV_MAPERR */
+	uint64_t addr = 0xdeadbeef;
+	memcpy(si, &signo, 4);
+	memcpy(si + 4, &err, 4);
+	memcpy(si + 8, &code, 4);
+	memcpy(si + 16, &addr, 8);
+	s->siginfo_end = put_note(m, "CORE", NT_SIGINFO, si, sizeof(si));
+
+	uint64_t auxv[] = {AT_PHDR, 0x400040, AT_ENTRY, 0x401000, AT_NULL, 0};
+	s->auxv_end = put_note(m, "CORE", NT_AUXV, auxv, sizeof(auxv));
+
+	struct img f = {0};
+	uint64_t hdr[2] = {3, 4096};
+	put(&f, hdr, sizeof(hdr));
+	uint64_t ent[9] = {
+		0x400000, 0x401000, 0,
+		0x401000, 0x402000, 1,
+		0x7f0000000000, 0x7f0000001000, 2,
+	};
+	put(&f, ent, sizeof(ent));
+	put(&f, "/bin/synthetic", 15);
+	put(&f, "/bin/synthetic", 15);
+	put(&f, "/lib/libc.so.6", 15);
+	s->file_end = put_note(m, "CORE", NT_FILE, f.p, (uint32_t)f.len);
+	free(f.p);
+	s->notes_end = m->len;
+
+	s->load_off[0] = m->len;
+	for (int k = 0; k < LOAD1_FILESZ; k++) {
+		uint8_t b = (uint8_t)(k ^ 0x11);
+		put(m, &b, 1);
+	}
+	s->load_off[1] = m->len;
+	for (int k = 0; k < LOAD2_FILESZ; k++) {
+		uint8_t b = (uint8_t)(k * 3);
+		put(m, &b, 1);
+	}
+
+	Elf64_Phdr ph[3] = {
+		{.p_type = PT_NOTE, .p_offset = s->notes_off,
+		 .p_filesz = s->notes_end - s->notes_off, .p_align = 4},
+		{.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = s->load_off[0],
+		 .p_vaddr = LOAD1_VADDR, .p_filesz = LOAD1_FILESZ, .p_memsz = LOAD1_MEMSZ,
+		 .p_align = 0x1000},
+		{.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = s->load_off[1],
+		 .p_vaddr = LOAD2_VADDR, .p_filesz = LOAD2_FILESZ, .p_memsz = LOAD2_FILESZ,
+		 .p_align = 0x1000},
+	};
+	memcpy(m->p + sizeof(Elf64_Ehdr), ph, sizeof(ph));
+}
+
+static struct gc_core *open_ok(const uint8_t *p, size_t n, const char *name)
+{
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open_memory(p, n, name, &core);
+	if (err)
+		fail_msg("gc_core_open_memory(%zu bytes): %s", n, err->message);
+	return core;
+}
+
+static void check_full(const struct synth *s, const struct gc_core *core)
+{
+	assert_string_equal(core->path, "core.1234");
+	assert_int_equal(core->nthreads, 2);
+	const struct gc_thread *t = &core->threads[0];
+	assert_int_equal(t->pid, 1001);
+	assert_int_equal(t->cursig, SIGSEGV);
+	assert_int_equal(t->regs.r15, 0x1000);
+	assert_int_equal(t->regs.rbp, 0x1004);
+	assert_int_equal(t->regs.rax, 0x100a);
+	assert_int_equal(t->regs.rdi, 0x100e);
+	assert_int_equal(t->regs.orig_rax, 0x100f);
+	assert_int_equal(t->regs.rip, 0x1010);
+	assert_int_equal(t->regs.cs, 0x1011);
+	assert_int_equal(t->regs.eflags, 0x1012);
+	assert_int_equal(t->regs.rsp, 0x1013);
+	assert_int_equal(t->regs.ss, 0x1014);
+	assert_int_equal(t->regs.fs_base, 0x1015);
+	assert_int_equal(t->regs.gs_base, 0x1016);
+	assert_int_equal(t->regs.gs, 0x101a);
+	t = &core->threads[1];
+	assert_int_equal(t->pid, 1002);
+	assert_int_equal(t->cursig, 0);
+	assert_int_equal(t->regs.rip, 0x2010);
+	assert_int_equal(t->regs.rsp, 0x2013);
+
+	assert_true(core->have_prpsinfo);
+	assert_int_equal(core->pid, 1000);
+	assert_string_equal(core->fname, "synthetic-name-x");
+	assert_string_equal(core->psargs, "synthetic -x arg");
+
+	assert_true(core->siginfo.present);
+	assert_int_equal(core->siginfo.signo, SIGSEGV);
+	assert_int_equal(core->siginfo.code, 1);
+	assert_int_equal(core->siginfo.errno_, 0);
+	assert_int_equal(core->siginfo.addr, 0xdeadbeef);
+	assert_int_equal(core->at_entry, 0x401000);
+
+	assert_int_equal(core->nmappings, 3);
+	assert_int_equal(core->mappings[1].start, 0x401000);
+	assert_int_equal(core->mappings[1].end, 0x402000);
+	assert_int_equal(core->mappings[1].file_offset, 4096);
+	assert_int_equal(core->mappings[2].file_offset, 8192);
+	assert_string_equal(core->mappings[2].path, "/lib/libc.so.6");
+	const struct gc_mapping *exe = gc_core_exe_mapping(core);
+	assert_non_null(exe);
+	assert_ptr_equal(exe, &core->mappings[0]);
+	assert_string_equal(exe->path, "/bin/synthetic");
+
+	assert_int_equal(core->nsegments, 2);
+	assert_int_equal(core->segments[0].vaddr, LOAD1_VADDR);
+	assert_int_equal(core->segments[0].memsz, LOAD1_MEMSZ);
+	assert_int_equal(core->segments[0].filesz, LOAD1_FILESZ);
+	assert_int_equal(core->segments[0].avail, LOAD1_FILESZ);
+	assert_int_equal(core->segments[0].offset, s->load_off[0]);
+	assert_int_equal(core->segments[0].flags, PF_R | PF_X);
+	assert_int_equal(core->segments[1].vaddr, LOAD2_VADDR);
+	assert_int_equal(core->truncated_bytes, 0);
+	assert_int_equal(core->expected_size, s->m.len);
+
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_core_add_segments(core, as, 0));
+	uint8_t b[4];
+	assert_int_equal(gc_addrspace_read(as, LOAD1_VADDR + 0xfe, b, 2), GC_READ_OK);
+	assert_int_equal(b[0], 0xfe ^ 0x11);
+	assert_int_equal(gc_addrspace_read(as, LOAD1_VADDR + 0xfe, b, 4), GC_READ_NOT_IN_CORE);
+	assert_int_equal(gc_addrspace_read(as, LOAD1_VADDR + LOAD1_MEMSZ, b, 1), GC_READ_UNMAPPED);
+	assert_int_equal(gc_addrspace_read(as, LOAD2_VADDR + 0x2ff, b, 1), GC_READ_OK);
+	assert_int_equal(b[0], (uint8_t)(0x2ff * 3));
+	assert_int_equal(gc_addrspace_missing_bytes(as, 0), LOAD1_MEMSZ - LOAD1_FILESZ);
+	gc_addrspace_destroy(as);
+}
+
+static void test_synthetic(void **state)
+{
+	(void)state;
+	struct synth s;
+	build_synth(&s);
+	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	check_full(&s, core);
+	gc_core_close(core);
+	gc_core_close(NULL);
+
+	/* Through a file too. */
+	char *dir = tu_tmpdir();
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/core.1234", dir) > 0);
+	tu_write_file(path, s.m.p, s.m.len);
+	struct gc_error *err = gc_core_open(path, &core);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_string_equal(core->path, path);
+	assert_int_equal(core->nthreads, 2);
+	assert_int_equal(core->expected_size, s.m.len);
+	gc_core_close(core);
+	free(path);
+	tu_rmdir(dir);
+	free(s.m.p);
+}
+
+static void test_truncated(void **state)
+{
+	(void)state;
+	struct synth s;
+	build_synth(&s);
+	const size_t phend = sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr);
+	size_t nok = 0, nerr = 0;
+	for (size_t cut = 0; cut <= s.m.len; cut = cut + 8 > s.m.len && cut < s.m.len ? s.m.len : cut + 8) {
+		/* an exact-size copy so that ASan sees any read past the cut */
+		uint8_t *p = cut ? malloc(cut) : NULL;
+		if (cut)
+			memcpy(p, s.m.p, cut);
+		struct gc_core *core = NULL;
+		struct gc_error *err = gc_core_open_memory(p, cut, "core.1234", &core);
+		if (cut < phend) {
+			if (!err)
+				fail_msg("cut at %zu: loaded without program headers", cut);
+			assert_int_equal(err->code, GC_ERR_FORMAT);
+			assert_true(strncmp(err->message, "core.1234: ", 11) == 0);
+			char want[96];
+			if (cut == 0)
+				snprintf(want, sizeof(want), "empty file");
+			else if (cut < sizeof(Elf64_Ehdr))
+				snprintf(want, sizeof(want), "truncated at %zu bytes, ELF header needs 64", cut);
+			else
+				snprintf(want, sizeof(want),
+					 "truncated at %zu bytes, program headers need %zu", cut, phend);
+			if (!strstr(err->message, want))
+				fail_msg("cut at %zu: message \"%s\" lacks \"%s\"", cut, err->message, want);
+			gc_error_destroy(err);
+			nerr++;
+		} else {
+			if (err)
+				fail_msg("cut at %zu: %s", cut, err->message);
+			assert_int_equal(core->expected_size, s.m.len);
+			assert_int_equal(core->truncated_bytes, s.m.len - cut);
+			size_t nthreads = (cut >= s.prstatus_end[0]) + (cut >= s.prstatus_end[1]);
+			assert_int_equal(core->nthreads, nthreads);
+			assert_int_equal(core->have_prpsinfo, cut >= s.prpsinfo_end);
+			assert_int_equal(core->siginfo.present, cut >= s.siginfo_end);
+			assert_int_equal(core->at_entry, cut >= s.auxv_end ? 0x401000 : 0);
+			assert_int_equal(core->nmappings, cut >= s.file_end ? 3 : 0);
+			assert_int_equal(core->nsegments, 2);
+			uint64_t avail0 = cut <= s.load_off[0] ? 0 : cut - s.load_off[0];
+			if (avail0 > LOAD1_FILESZ)
+				avail0 = LOAD1_FILESZ;
+			assert_int_equal(core->segments[0].avail, avail0);
+			if (cut == s.m.len)
+				check_full(&s, core);
+
+			struct gc_addrspace *as;
+			assert_null(gc_addrspace_create(&as));
+			assert_null(gc_core_add_segments(core, as, 0));
+			uint8_t b;
+			enum gc_read_status st = gc_addrspace_read(as, LOAD2_VADDR + 0x10, &b, 1);
+			assert_int_equal(st, cut > s.load_off[1] + 0x10 ? GC_READ_OK : GC_READ_NOT_IN_CORE);
+			gc_addrspace_destroy(as);
+			gc_core_close(core);
+			nok++;
+		}
+		free(p);
+		if (cut == s.m.len)
+			break;
+	}
+	print_message("elfcore: %zu cuts rejected, %zu loaded truncated or whole\n", nerr, nok);
+	free(s.m.p);
+}
+
+static void expect_format_error(const uint8_t *p, size_t n, const char *want)
+{
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open_memory(p, n, "core.1234", &core);
+	if (!err)
+		fail_msg("loaded; expected an error saying \"%s\"", want);
+	assert_int_equal(err->code, GC_ERR_FORMAT);
+	if (!strstr(err->message, want))
+		fail_msg("message \"%s\" lacks \"%s\"", err->message, want);
+	gc_error_destroy(err);
+}
+
+static void test_not_a_core(void **state)
+{
+	(void)state;
+	uint8_t z[8] = {0};
+	expect_format_error(NULL, 0, "core.1234: empty file");
+	expect_format_error(z, 0, "empty file");
+	expect_format_error(z, sizeof(z), "core.1234: not an ELF file");
+	expect_format_error((const uint8_t *)"\x7f" "ELF", 4, "truncated at 4 bytes");
+
+	struct synth s;
+	build_synth(&s);
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_EXEC);
+	expect_format_error(s.m.p, s.m.len, "core.1234: ELF type ET_EXEC, not a core (ET_CORE)");
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+	expect_format_error(s.m.p, s.m.len, "not x86-64");
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_X86_64);
+	s.m.p[EI_CLASS] = ELFCLASS32;
+	expect_format_error(s.m.p, s.m.len, "not 64-bit");
+	s.m.p[EI_CLASS] = ELFCLASS64;
+	s.m.p[EI_DATA] = ELFDATA2MSB;
+	expect_format_error(s.m.p, s.m.len, "not little-endian");
+	s.m.p[EI_DATA] = ELFDATA2LSB;
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_phentsize), 32);
+	expect_format_error(s.m.p, s.m.len, "program header entry size 32");
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr));
+	set_u64(&s.m, offsetof(Elf64_Ehdr, e_phoff), UINT64_MAX - 8);
+	expect_format_error(s.m.p, s.m.len, "overflows");
+	free(s.m.p);
+
+	/* The fixture executable passed as the core. */
+	char *exe = tu_fixture("crashcore");
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open(exe, &core);
+	assert_non_null(err);
+	assert_int_equal(err->code, GC_ERR_FORMAT);
+	char *want = NULL;
+	assert_true(asprintf(&want, "%s: ELF type ET_EXEC, not a core (ET_CORE)", exe) > 0);
+	assert_string_equal(err->message, want);
+	free(want);
+	gc_error_destroy(err);
+	free(exe);
+
+	err = gc_core_open("/nonexistent/core.1", &core);
+	assert_non_null(err);
+	assert_int_equal(err->code, GC_ERR_IO);
+	assert_non_null(strstr(err->message, "/nonexistent/core.1"));
+	gc_error_destroy(err);
+	err = gc_core_open("/", &core);
+	assert_non_null(err);
+	assert_int_equal(err->code, GC_ERR_IO);
+	gc_error_destroy(err);
+}
+
+/* More than 65534 segments: e_phnum is PN_XNUM, the count in section 0. */
+static void test_pn_xnum(void **state)
+{
+	(void)state;
+	struct synth s;
+	build_synth(&s);
+	size_t shoff = s.m.len;
+	Elf64_Shdr sh0 = {.sh_info = 3};
+	put(&s.m, &sh0, sizeof(sh0));
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_phnum), PN_XNUM);
+	set_u64(&s.m, offsetof(Elf64_Ehdr, e_shoff), shoff);
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_shentsize), sizeof(Elf64_Shdr));
+	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	assert_int_equal(core->nthreads, 2);
+	assert_int_equal(core->nsegments, 2);
+	gc_core_close(core);
+	expect_format_error(s.m.p, shoff + 8, "section header 0");
+	free(s.m.p);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Loads a core and touches everything it gives; must not crash. */
+static void exercise(const uint8_t *p, size_t n)
+{
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open_memory(p, n, "fuzz", &core);
+	if (err) {
+		assert_non_null(err->message);
+		assert_true(strncmp(err->message, "fuzz: ", 6) == 0 || err == &gc_error_nomem);
+		gc_error_destroy(err);
+		return;
+	}
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	err = gc_core_add_segments(core, as, 0);
+	gc_error_destroy(err);
+	for (size_t k = 0; k < core->nsegments; k++) {
+		uint8_t b[16];
+		gc_addrspace_read(as, core->segments[k].vaddr, b, sizeof(b));
+	}
+	for (size_t k = 0; k < core->nmappings; k++)
+		assert_non_null(memchr(core->mappings[k].path, '\0', n));
+	const struct gc_mapping *m = gc_core_exe_mapping(core);
+	if (m)
+		assert_int_equal(m->file_offset, 0);
+	gc_addrspace_destroy(as);
+	gc_core_close(core);
+}
+
+static void test_garbage(void **state)
+{
+	(void)state;
+	/* random bytes, with and without a plausible header in front */
+	for (int round = 0; round < 2000; round++) {
+		size_t n = (size_t)(rng() % 1500);
+		uint8_t *p = malloc(n ? n : 1);
+		for (size_t k = 0; k < n; k++)
+			p[k] = (uint8_t)rng();
+		if (round % 2 && n >= 64) {
+			memcpy(p, ELFMAG, SELFMAG);
+			p[EI_CLASS] = ELFCLASS64;
+			p[EI_DATA] = ELFDATA2LSB;
+			uint16_t t = ET_CORE, mach = EM_X86_64;
+			memcpy(p + 16, &t, 2);
+			memcpy(p + 18, &mach, 2);
+			uint64_t phoff = rng() % 128;
+			memcpy(p + 32, &phoff, 8);
+			uint16_t phentsize = 56, phnum = (uint16_t)(rng() % 24);
+			memcpy(p + 54, &phentsize, 2);
+			memcpy(p + 56, &phnum, 2);
+		}
+		exercise(p, n);
+		free(p);
+	}
+	/* the synthetic core with random bytes changed */
+	struct synth s;
+	build_synth(&s);
+	for (int round = 0; round < 5000; round++) {
+		uint8_t *p = malloc(s.m.len);
+		memcpy(p, s.m.p, s.m.len);
+		int flips = 1 + (int)(rng() % 8);
+		for (int f = 0; f < flips; f++) {
+			/* mostly in the headers and notes */
+			size_t at = (size_t)(rng() % (rng() % 4 ? s.notes_end : s.m.len));
+			p[at] = (uint8_t)rng();
+		}
+		exercise(p, s.m.len);
+		free(p);
+	}
+	free(s.m.p);
+}
+
+/* The real core. */
+
+static bool find_core(const char *dir, char **core_ret)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool found = false;
+	while (!found && (e = readdir(d))) {
+		if (strncmp(e->d_name, "core", 4) == 0) {
+			assert_true(asprintf(core_ret, "%s/%s", dir, e->d_name) > 0);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static char *file_text(const char *path)
+{
+	size_t n;
+	uint8_t *p = tu_read_file(path, &n);
+	char *s = realloc(p, n + 1);
+	s[n] = '\0';
+	if (n > 2000)
+		memmove(s, s + n - 2000, 2001); /* the tail says what happened */
+	return s;
+}
+
+/* Runs exe with an argument under GOTRACEBACK=crash in dir so that it aborts
+ * and the kernel dumps a core there; falls back to gdb's gcore when the
+ * kernel pipes or redirects cores elsewhere.  Returns the core's path. */
+static char *dump_core(const char *exe, const char *dir)
+{
+	char *out = NULL, *core = NULL;
+	assert_true(asprintf(&out, "%s/output.txt", dir) > 0);
+	char pattern[256] = "";
+	FILE *f = fopen("/proc/sys/kernel/core_pattern", "r");
+	if (f) {
+		if (!fgets(pattern, sizeof(pattern), f))
+			pattern[0] = '\0';
+		fclose(f);
+	}
+	if (pattern[0] != '|') {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct rlimit rl;
+			if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+				rl.rlim_cur = rl.rlim_max;
+				setrlimit(RLIMIT_CORE, &rl);
+			}
+			if (chdir(dir) != 0 || !freopen(out, "w", stdout) ||
+			    !freopen(out, "a", stderr))
+				_exit(126);
+			setenv("GOTRACEBACK", "crash", 1);
+			execl(exe, exe, "crash", (char *)NULL);
+			_exit(127);
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+			char *text = file_text(out);
+			fail_msg("%s crash: expected death by SIGABRT, got status 0x%x; output:\n%s",
+				 exe, status, text);
+		}
+		if (find_core(dir, &core)) {
+			free(out);
+			return core;
+		}
+		print_message("no core in %s (core_pattern \"%s\", RLIMIT_CORE); trying gdb gcore\n",
+			      dir, pattern);
+	}
+	/* gdb: stop at the SIGABRT the Go runtime raises and dump. */
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd,
+			     "cd '%s' && GOTRACEBACK=crash gdb -batch -nx "
+			     "-ex 'handle SIGABRT stop print nopass' -ex run "
+			     "-ex 'gcore %s/core' --args '%s' crash >'%s' 2>&1",
+			     dir, dir, exe, out) > 0);
+	int rc = system(cmd);
+	free(cmd);
+	if (!find_core(dir, &core)) {
+		char *text = file_text(out);
+		fail_msg("could not get a core of %s: core_pattern is \"%s\" and gdb gcore "
+			 "(exit status %d) wrote none; output:\n%s",
+			 exe, pattern, rc, text);
+	}
+	free(out);
+	return core;
+}
+
+static bool in_exe_segment(const struct gc_exe *exe, uint64_t addr, uint32_t flag)
+{
+	for (size_t k = 0; k < exe->nsegments; k++) {
+		const struct gc_exe_segment *s = &exe->segments[k];
+		if (addr >= s->vaddr && addr - s->vaddr < s->memsz && (s->flags & flag))
+			return true;
+	}
+	return false;
+}
+
+static void test_real_core(void **state)
+{
+	(void)state;
+	char *exe_path = tu_fixture("crashcore");
+	char real_exe[PATH_MAX];
+	assert_non_null(realpath(exe_path, real_exe));
+	char *dir = tu_tmpdir();
+	char *core_path = dump_core(real_exe, dir);
+
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open(core_path, &core);
+	if (err)
+		fail_msg("%s", err->message);
+	struct gc_exe *exe = NULL;
+	err = gc_exe_open(real_exe, &exe);
+	if (err)
+		fail_msg("%s", err->message);
+
+	assert_int_equal(core->truncated_bytes, 0);
+	assert_int_equal(core->expected_size, core->size);
+	assert_true(core->nthreads >= 1);
+	assert_true(core->nsegments >= 4);
+	const struct gc_thread *t = &core->threads[0];
+	print_message("real core: %zu threads, %zu segments, %zu mappings, %zu bytes; "
+		      "thread 0: pid %d rip 0x%llx rsp 0x%llx fs_base 0x%llx\n",
+		      core->nthreads, core->nsegments, core->nmappings, core->size, t->pid,
+		      (unsigned long long)t->regs.rip, (unsigned long long)t->regs.rsp,
+		      (unsigned long long)t->regs.fs_base);
+	assert_int_equal(t->cursig, SIGABRT);
+	assert_true(t->pid > 0);
+	assert_true(in_exe_segment(exe, t->regs.rip, PF_X)); /* runtime.raise */
+	assert_true(t->regs.rsp != 0 && t->regs.rsp % 8 == 0);
+	assert_true(t->regs.fs_base != 0);
+	for (size_t k = 0; k < core->nthreads; k++) {
+		assert_true(core->threads[k].pid > 0);
+		assert_true(core->threads[k].regs.rip != 0);
+	}
+	assert_true(core->siginfo.present);
+	assert_int_equal(core->siginfo.signo, SIGABRT);
+	assert_true(core->have_prpsinfo);
+	assert_string_equal(core->fname, "crashcore");
+	assert_non_null(strstr(core->psargs, "crash"));
+	assert_int_equal(core->pid, core->siginfo.pid); /* the runtime signals itself */
+
+	const struct gc_mapping *m = gc_core_exe_mapping(core);
+	assert_non_null(m);
+	assert_string_equal(m->path, real_exe);
+	assert_int_equal(m->file_offset, 0);
+	assert_int_equal(core->at_entry, exe->entry); /* not PIE: no bias */
+	uint64_t bias = core->at_entry - exe->entry;
+
+	/* Core alone: the text segment was not dumped past its first page. */
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_core_add_segments(core, as, 0));
+	uint8_t b[16];
+	assert_int_equal(gc_addrspace_read(as, exe->entry + bias, b, sizeof(b)),
+			 GC_READ_NOT_IN_CORE);
+	assert_int_equal(gc_addrspace_read(as, 0x10, b, 1), GC_READ_UNMAPPED);
+	/* With the executable below, the text reads from the exe. */
+	assert_null(gc_exe_add_segments(exe, as, 1, bias));
+	assert_int_equal(gc_addrspace_read(as, m->start, b, 4), GC_READ_OK);
+	assert_memory_equal(b, "\x7f" "ELF", 4);
+	assert_int_equal(gc_addrspace_read(as, exe->entry + bias, b, sizeof(b)), GC_READ_OK);
+	const uint8_t *want = gc_exe_vaddr_ptr(exe, exe->entry, sizeof(b));
+	assert_non_null(want);
+	assert_memory_equal(b, want, sizeof(b));
+	/* The crashing goroutine's stack is in the core. */
+	uint64_t word;
+	assert_true(gc_addrspace_u64(as, t->regs.rsp, &word));
+	/* runtime.allgs holds the goroutines: its slice pointer is readable. */
+	uint64_t allgs, allgs_ptr, allgs_len;
+	assert_true(gc_exe_symbol(exe, "runtime.allgs", &allgs, NULL));
+	assert_true(gc_addrspace_u64(as, allgs + bias, &allgs_ptr));
+	assert_true(gc_addrspace_u64(as, allgs + bias + 8, &allgs_len));
+	print_message("real core: runtime.allgs = {0x%llx, len %llu}\n",
+		      (unsigned long long)allgs_ptr, (unsigned long long)allgs_len);
+	assert_true(allgs_len >= 10 && allgs_len < 1000); /* main + 9 + runtime's */
+	assert_true(gc_addrspace_u64(as, allgs_ptr, &word));
+	gc_addrspace_destroy(as);
+
+	/* The same core truncated in the middle still loads. */
+	size_t cut = core->size / 2 + 12345;
+	struct gc_core *half = open_ok(core->data, cut, "half");
+	assert_int_equal(half->truncated_bytes, core->size - cut);
+	assert_int_equal(half->nthreads, core->nthreads);
+	assert_int_equal(half->expected_size, core->size);
+	gc_core_close(half);
+
+	gc_exe_close(exe);
+	gc_core_close(core);
+	free(core_path);
+	tu_rmdir(dir);
+	free(exe_path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_not_a_core),
+		cmocka_unit_test(test_pn_xnum),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_real_core),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
