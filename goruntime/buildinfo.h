@@ -1,0 +1,28 @@
+/* The Go build information blob (.go.buildinfo; runtime/debug.BuildInfo's
+ * source): Go version and module information.  Format: src/debug/buildinfo
+ * (Go 1.18+ inline varint strings; older releases point at string headers). */
+#ifndef GOCORE_GORUNTIME_BUILDINFO_H
+#define GOCORE_GORUNTIME_BUILDINFO_H
+
+#include "../analyzer/addrspace.h"
+#include "../analyzer/elfexe.h"
+#include "../common/error.h"
+
+struct gr_buildinfo {
+	char *version;  /* "go1.19.8" */
+	char *modinfo;  /* the raw module info text, "" if none */
+	char *path;     /* main package path ("path\t..." line), "" if none */
+	char *module;   /* main module path ("mod\t..." line), "" if none */
+};
+
+/* Finds and decodes the build info of exe.  GC_ERR_NOT_FOUND when there is
+ * none.  On success the caller frees *ret with gr_buildinfo_deinit. */
+struct gc_error *gr_buildinfo_read(const struct gc_exe *exe, const struct gc_addrspace *as,
+				   uint64_t bias, struct gr_buildinfo *ret);
+void gr_buildinfo_deinit(struct gr_buildinfo *bi);
+
+/* Convenience: just the version string (malloc'd into *ret). */
+struct gc_error *gr_buildinfo_version(const struct gc_exe *exe, const struct gc_addrspace *as,
+				      uint64_t bias, char **ret);
+
+#endif

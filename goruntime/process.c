@@ -1,0 +1,602 @@
+/* Finding the runtime's state in a Go process image.  See process.h. */
+#include "process.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/bytes.h"
+#include "buildinfo.h"
+
+#define NO_OFF UINT64_MAX
+
+/* Offsets of the g fields we read; NO_OFF when the version lacks one. */
+struct g_offsets {
+	uint64_t size;
+	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
+	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
+};
+
+struct gr_process {
+	struct gr_open_config cfg;
+	char version[64];
+	int minor;
+	struct gopclntab *pcln;
+	struct gr_layouts *layouts;
+	struct g_offsets go;
+	struct gr_m_offsets mo;
+	uint64_t m_alllink;
+	struct gr_goroutine *gs;
+	size_t ngs;
+	size_t unreadable;
+	struct gr_thread *threads;
+	size_t nthreads;
+	char **waitreasons;
+	size_t nwaitreasons;
+	int funcids[GR_FID_COUNT];
+	uint64_t sigtramp;
+	int64_t now;
+};
+
+static void warn(const struct gr_process *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn(const struct gr_process *p, const char *fmt, ...)
+{
+	if (!p->cfg.warnings)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("gocore: warning: ", p->cfg.warnings);
+	vfprintf(p->cfg.warnings, fmt, ap);
+	fputc('\n', p->cfg.warnings);
+	va_end(ap);
+}
+
+static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
+		   uint64_t *size_ret)
+{
+	uint64_t v, sz;
+	if (!gc_exe_symbol(p->cfg.exe, name, &v, &sz))
+		return false;
+	*addr_ret = v + p->cfg.bias;
+	if (size_ret)
+		*size_ret = sz;
+	return true;
+}
+
+/* Reads a Go string header at addr; copies at most max-1 bytes into buf. */
+static bool read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
+{
+	uint64_t ptr, len;
+	if (!gc_addrspace_u64(as, addr, &ptr) || !gc_addrspace_u64(as, addr + 8, &len))
+		return false;
+	if (len >= max)
+		return false;
+	if (len && gc_addrspace_read(as, ptr, buf, len) != GC_READ_OK)
+		return false;
+	buf[len] = '\0';
+	return true;
+}
+
+/* ---- version ---- */
+
+static void parse_minor(struct gr_process *p)
+{
+	p->minor = 0;
+	int major = 0, minor = 0;
+	if (sscanf(p->version, "go%d.%d", &major, &minor) == 2 && major == 1)
+		p->minor = minor;
+}
+
+static void find_version(struct gr_process *p)
+{
+	uint64_t addr;
+	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
+	    read_gostring(p->cfg.as, addr, p->version, sizeof(p->version)) &&
+	    p->version[0]) {
+		parse_minor(p);
+		return;
+	}
+	char *v = NULL;
+	if (!gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v) && v) {
+		snprintf(p->version, sizeof(p->version), "%s", v);
+		free(v);
+		parse_minor(p);
+	}
+}
+
+/* ---- pclntab and moduledata ---- */
+
+static bool read_fn(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
+}
+
+/* Locates the pclntab bytes in the executable: the .gopclntab section, else a
+ * scan of the loadable segments for the header magic. */
+static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
+				       size_t *size_ret, uint64_t *addr_ret)
+{
+	const struct gc_exe *exe = p->cfg.exe;
+	const struct gc_exe_section *sec = gc_exe_section(exe, ".gopclntab");
+	if (!sec)
+		sec = gc_exe_section(exe, ".data.rel.ro.gopclntab");
+	if (sec) {
+		const uint8_t *d = gc_exe_section_data(exe, sec);
+		if (d) {
+			*data_ret = d;
+			*size_ret = sec->size;
+			*addr_ret = sec->addr + p->cfg.bias;
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < exe->nsegments; i++) {
+		const struct gc_exe_segment *s = &exe->segments[i];
+		if (s->offset > exe->size || s->filesz > exe->size - s->offset)
+			continue;
+		const uint8_t *base = exe->data + s->offset;
+		for (size_t off = 0; (off = gopclntab_scan(base, s->filesz, off)) != (size_t)-1; off += 8) {
+			*data_ret = base + off;
+			*size_ret = s->filesz - off;
+			*addr_ret = s->vaddr + off + p->cfg.bias;
+			return NULL;
+		}
+	}
+	return gc_error_create(GC_ERR_NOT_FOUND, "%s: no Go pclntab (not a Go program?)", exe->path);
+}
+
+struct moduledata {
+	uint64_t addr, text, gofunc, minpc, maxpc;
+};
+
+static bool md_field(const struct gr_process *p, const struct moduledata *md,
+		     const char *name, uint64_t *ret)
+{
+	uint64_t off;
+	if (!gr_layouts_offset(p->layouts, "runtime.moduledata", name, &off))
+		return false;
+	return gc_addrspace_u64(p->cfg.as, md->addr + off, ret);
+}
+
+static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_addr,
+					struct moduledata *md)
+{
+	memset(md, 0, sizeof(*md));
+	if (!symbol(p, "runtime.firstmoduledata", &md->addr, NULL)) {
+		/* Scan the writable segments for the word that points at the pclntab
+		 * header, followed by funcnametab's pointer (go-runtime-facts §2.2). */
+		const struct gc_exe *exe = p->cfg.exe;
+		for (size_t i = 0; i < exe->nsegments && !md->addr; i++) {
+			const struct gc_exe_segment *s = &exe->segments[i];
+			if (!(s->flags & 2 /* PF_W */))
+				continue;
+			uint64_t start = s->vaddr + p->cfg.bias, end = start + s->memsz;
+			for (uint64_t a = start & ~7ull; a + 16 <= end; a += 8) {
+				uint64_t w, w2;
+				if (!gc_addrspace_u64(p->cfg.as, a, &w) || w != pclntab_addr)
+					continue;
+				if (gc_addrspace_u64(p->cfg.as, a + 8, &w2) && w2 > pclntab_addr &&
+				    w2 - pclntab_addr < (1u << 30)) {
+					md->addr = a;
+					break;
+				}
+			}
+		}
+		if (!md->addr)
+			return gc_error_create(GC_ERR_NOT_FOUND,
+					       "%s: cannot find runtime.firstmoduledata",
+					       p->cfg.exe->path);
+	}
+	if (!md_field(p, md, "text", &md->text) || !md_field(p, md, "minpc", &md->minpc) ||
+	    !md_field(p, md, "maxpc", &md->maxpc))
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: runtime.firstmoduledata at 0x%" PRIx64 " is unreadable",
+				       p->cfg.exe->path, md->addr);
+	md_field(p, md, "gofunc", &md->gofunc);
+	return NULL;
+}
+
+/* ---- layouts ---- */
+
+static const char *const layout_names[] = {
+	"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack",
+	"runtime.moduledata", "runtime._panic", "runtime.schedt",
+};
+
+static uint64_t off_or(const struct gr_layouts *l, const char *s, const char *path)
+{
+	uint64_t off;
+	return gr_layouts_offset(l, s, path, &off) ? off : NO_OFF;
+}
+
+static struct gc_error *resolve_offsets(struct gr_process *p)
+{
+	const struct gr_layouts *l = p->layouts;
+	const struct gr_struct *g = gr_layouts_struct(l, "runtime.g");
+	if (!g)
+		return gc_error_create(GC_ERR_NOT_FOUND, "%s: no layout for runtime.g",
+				       p->cfg.exe->path);
+	struct g_offsets *o = &p->go;
+	o->size = g->size;
+	struct {
+		const char *path;
+		uint64_t *dst;
+		bool required;
+	} want[] = {
+		{"stack.lo", &o->stack_lo, true},      {"stack.hi", &o->stack_hi, true},
+		{"sched.sp", &o->sched_sp, true},      {"sched.pc", &o->sched_pc, true},
+		{"sched.bp", &o->sched_bp, false},     {"sched.ctxt", &o->sched_ctxt, false},
+		{"syscallsp", &o->syscallsp, true},    {"syscallpc", &o->syscallpc, true},
+		{"syscallbp", &o->syscallbp, false},   {"atomicstatus", &o->atomicstatus, true},
+		{"goid", &o->goid, true},              {"waitsince", &o->waitsince, true},
+		{"waitreason", &o->waitreason, true},  {"m", &o->m, true},
+		{"lockedm", &o->lockedm, true},        {"gopc", &o->gopc, true},
+		{"startpc", &o->startpc, true},        {"parentGoid", &o->parent_goid, false},
+		{"_panic", &o->panic, false},          {"labels", &o->labels, false},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		*want[i].dst = off_or(l, "runtime.g", want[i].path);
+		if (*want[i].dst == NO_OFF && want[i].required)
+			return gc_error_create(GC_ERR_NOT_FOUND,
+					       "%s: runtime.g has no field %s",
+					       p->cfg.exe->path, want[i].path);
+		if (*want[i].dst != NO_OFF && *want[i].dst + 8 > o->size &&
+		    strcmp(want[i].path, "waitreason") != 0)
+			return gc_error_create(GC_ERR_FORMAT,
+					       "%s: runtime.g field %s at %" PRIu64
+					       " lies outside its size %" PRIu64,
+					       p->cfg.exe->path, want[i].path, *want[i].dst, o->size);
+	}
+	struct gr_m_offsets *mo = &p->mo;
+	mo->g0 = off_or(l, "runtime.m", "g0");
+	mo->curg = off_or(l, "runtime.m", "curg");
+	mo->procid = off_or(l, "runtime.m", "procid");
+	mo->id = off_or(l, "runtime.m", "id");
+	mo->gsignal = off_or(l, "runtime.m", "gsignal");
+	mo->vdsosp = off_or(l, "runtime.m", "vdsoSP");
+	mo->vdsopc = off_or(l, "runtime.m", "vdsoPC");
+	mo->throwing = off_or(l, "runtime.m", "throwing");
+	mo->tls = off_or(l, "runtime.m", "tls");
+	p->m_alllink = off_or(l, "runtime.m", "alllink");
+	return NULL;
+}
+
+/* ---- goroutines ---- */
+
+static uint64_t rd64(const uint8_t *b, uint64_t off)
+{
+	uint64_t v = 0;
+	if (off != NO_OFF)
+		memcpy(&v, b + off, 8);
+	return v;
+}
+
+static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_goroutine *g)
+{
+	const struct g_offsets *o = &p->go;
+	const uint8_t *b = gc_addrspace_ptr(p->cfg.as, addr, o->size);
+	uint8_t *tmp = NULL;
+	if (!b) {
+		tmp = malloc(o->size);
+		if (!tmp || gc_addrspace_read(p->cfg.as, addr, tmp, o->size) != GC_READ_OK) {
+			free(tmp);
+			return false;
+		}
+		b = tmp;
+	}
+	memset(g, 0, sizeof(*g));
+	g->addr = addr;
+	g->goid = rd64(b, o->goid);
+	uint32_t st;
+	memcpy(&st, b + o->atomicstatus, 4);
+	g->status = st;
+	g->waitreason = b[o->waitreason];
+	g->waitsince = (int64_t)rd64(b, o->waitsince);
+	g->stack_lo = rd64(b, o->stack_lo);
+	g->stack_hi = rd64(b, o->stack_hi);
+	g->sched_sp = rd64(b, o->sched_sp);
+	g->sched_pc = rd64(b, o->sched_pc);
+	g->sched_bp = rd64(b, o->sched_bp);
+	g->sched_ctxt = rd64(b, o->sched_ctxt);
+	g->syscallsp = rd64(b, o->syscallsp);
+	g->syscallpc = rd64(b, o->syscallpc);
+	g->syscallbp = rd64(b, o->syscallbp);
+	g->m = rd64(b, o->m);
+	g->lockedm = rd64(b, o->lockedm);
+	g->gopc = rd64(b, o->gopc);
+	g->startpc = rd64(b, o->startpc);
+	g->parent_goid = rd64(b, o->parent_goid);
+	g->panic = rd64(b, o->panic);
+	g->labels = rd64(b, o->labels);
+	free(tmp);
+	return true;
+}
+
+static int cmp_goid(const void *a, const void *b)
+{
+	const struct gr_goroutine *x = a, *y = b;
+	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+static struct gc_error *read_allgs(struct gr_process *p)
+{
+	const struct gc_addrspace *as = p->cfg.as;
+	uint64_t allgs, ptr, len, cap;
+	if (!symbol(p, "runtime.allgs", &allgs, NULL))
+		return gc_error_create(GC_ERR_NOT_FOUND,
+				       "%s: no symbol runtime.allgs (stripped binaries are not "
+				       "supported yet)", p->cfg.exe->path);
+	if (!gc_addrspace_u64(as, allgs, &ptr) || !gc_addrspace_u64(as, allgs + 8, &len) ||
+	    !gc_addrspace_u64(as, allgs + 16, &cap))
+		return gc_error_create(GC_ERR_FAULT,
+				       "%s: runtime.allgs at 0x%" PRIx64 " is not in the core",
+				       p->cfg.core->path, allgs);
+	uint64_t allglen;
+	if (symbol(p, "runtime.allglen", &allglen, NULL) &&
+	    gc_addrspace_u64(as, allglen, &allglen) && allglen < len)
+		len = allglen;
+	/* Every g takes at least sizeof(g) bytes of memory: a length that cannot
+	 * fit in the core's memory is corrupt. */
+	if (len > cap || len > (1ull << 40) / (p->go.size ? p->go.size : 1))
+		return gc_error_create(GC_ERR_FORMAT,
+				       "%s: runtime.allgs has an impossible length %" PRIu64
+				       " (cap %" PRIu64 ")", p->cfg.core->path, len, cap);
+	p->gs = calloc(len ? len : 1, sizeof(*p->gs));
+	if (!p->gs)
+		return &gc_error_nomem;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t gaddr;
+		struct gr_goroutine g;
+		if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr ||
+		    !decode_g(p, gaddr, &g)) {
+			p->unreadable++;
+			continue;
+		}
+		if ((g.status & ~(uint32_t)GR_GSCAN) == GR_GDEAD)
+			continue;
+		p->gs[p->ngs++] = g;
+	}
+	if (p->unreadable)
+		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
+		     p->cfg.core->path, p->unreadable, len);
+	qsort(p->gs, p->ngs, sizeof(*p->gs), cmp_goid);
+	for (size_t i = 0; i < p->ngs; i++)
+		if (p->gs[i].waitsince > p->now)
+			p->now = p->gs[i].waitsince;
+	return NULL;
+}
+
+/* ---- threads ---- */
+
+static void read_threads(struct gr_process *p)
+{
+	const struct gc_addrspace *as = p->cfg.as;
+	const struct gr_m_offsets *mo = &p->mo;
+	uint64_t allm, m;
+	if (!symbol(p, "runtime.allm", &allm, NULL) || !gc_addrspace_u64(as, allm, &m))
+		return;
+	if (p->m_alllink == NO_OFF || mo->procid == NO_OFF || mo->curg == NO_OFF)
+		return;
+	/* The list is bounded by the number of core threads plus slack for Ms
+	 * whose threads exited; a cycle or garbage ends it. */
+	size_t limit = p->cfg.core->nthreads + 10000;
+	p->threads = calloc(limit < 64 ? limit : 64, sizeof(*p->threads));
+	size_t capn = limit < 64 ? limit : 64;
+	if (!p->threads)
+		return;
+	for (size_t n = 0; m && n < limit; n++) {
+		if (p->nthreads == capn) {
+			size_t nc = capn * 2;
+			struct gr_thread *t = realloc(p->threads, nc * sizeof(*t));
+			if (!t)
+				break;
+			p->threads = t;
+			capn = nc;
+		}
+		struct gr_thread *t = &p->threads[p->nthreads];
+		memset(t, 0, sizeof(*t));
+		t->m = m;
+		uint64_t id = 0;
+		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
+		    !gc_addrspace_u64(as, m + mo->curg, &t->curg))
+			break;
+		if (mo->id != NO_OFF && gc_addrspace_u64(as, m + mo->id, &id))
+			t->m_id = (int64_t)id;
+		if (mo->g0 != NO_OFF)
+			gc_addrspace_u64(as, m + mo->g0, &t->g0);
+		if (mo->gsignal != NO_OFF)
+			gc_addrspace_u64(as, m + mo->gsignal, &t->gsignal);
+		for (size_t i = 0; i < p->cfg.core->nthreads; i++)
+			if ((uint64_t)p->cfg.core->threads[i].pid == t->procid)
+				t->core = &p->cfg.core->threads[i];
+		p->nthreads++;
+		if (!gc_addrspace_u64(as, m + p->m_alllink, &m))
+			break;
+	}
+}
+
+/* ---- wait reasons and funcIDs ---- */
+
+static void read_waitreasons(struct gr_process *p)
+{
+	uint64_t addr, size;
+	if (!symbol(p, "runtime.waitReasonStrings", &addr, &size) || size % 16 || size > 16 * 256)
+		return;
+	size_t n = size / 16;
+	p->waitreasons = calloc(n, sizeof(char *));
+	if (!p->waitreasons)
+		return;
+	p->nwaitreasons = n;
+	for (size_t i = 0; i < n; i++) {
+		char buf[128];
+		if (read_gostring(p->cfg.as, addr + 16 * i, buf, sizeof(buf)))
+			p->waitreasons[i] = strdup(buf);
+	}
+}
+
+static void learn_funcids(struct gr_process *p)
+{
+	static const char *const names[GR_FID_COUNT] = {
+		[GR_FID_GOEXIT] = "runtime.goexit",
+		[GR_FID_MSTART] = "runtime.mstart",
+		[GR_FID_RT0_GO] = "runtime.rt0_go",
+		[GR_FID_SYSTEMSTACK] = "runtime.systemstack",
+		[GR_FID_SYSTEMSTACK_SWITCH] = "runtime.systemstack_switch",
+		[GR_FID_MORESTACK] = "runtime.morestack",
+		[GR_FID_MCALL] = "runtime.mcall",
+		[GR_FID_SIGPANIC] = "runtime.sigpanic",
+		[GR_FID_GOPANIC] = "runtime.gopanic",
+		[GR_FID_PANICWRAP] = "runtime.panicwrap",
+		[GR_FID_ASYNCPREEMPT] = "runtime.asyncPreempt",
+		[GR_FID_DEBUGCALLV2] = "runtime.debugCallV2",
+		[GR_FID_CGOCALLBACK] = "runtime.cgocallback",
+	};
+	for (int i = 0; i < GR_FID_COUNT; i++)
+		p->funcids[i] = -1;
+	uint64_t n = gopclntab_nfunc(p->pcln);
+	for (uint64_t i = 0; i < n; i++) {
+		struct gopclntab_func f;
+		if (!gopclntab_func_at(p->pcln, i, &f) || strncmp(f.name, "runtime.", 8) != 0)
+			continue;
+		if (strcmp(f.name, "runtime.sigtramp") == 0)
+			p->sigtramp = f.entry;
+		for (int k = 0; k < GR_FID_COUNT; k++)
+			if (names[k] && strcmp(f.name, names[k]) == 0)
+				p->funcids[k] = f.funcid;
+	}
+	/* funcID_wrapper has no function of its own name: in every release from
+	 * 1.17 to 1.26 it directly follows funcID_systemstack_switch
+	 * (go-runtime-facts §1.4). */
+	if (p->funcids[GR_FID_SYSTEMSTACK_SWITCH] > 0)
+		p->funcids[GR_FID_WRAPPER] = p->funcids[GR_FID_SYSTEMSTACK_SWITCH] + 1;
+}
+
+/* ---- open/close ---- */
+
+struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_process **ret)
+{
+	struct gr_process *p = calloc(1, sizeof(*p));
+	if (!p)
+		return &gc_error_nomem;
+	p->cfg = *config;
+	struct gc_error *err;
+
+	find_version(p);
+	if (p->minor && (p->minor < 18 || p->minor > 19)) {
+		err = gc_error_create(GC_ERR_UNSUPPORTED,
+				      "%s: built by %s; this gocore reads Go 1.18 and 1.19 programs",
+				      config->exe->path, p->version);
+		goto fail;
+	}
+
+	err = gr_layouts_from_dwarf(config->exe->fd, config->exe->path, layout_names,
+				    sizeof(layout_names) / sizeof(layout_names[0]), &p->layouts);
+	if (err) {
+		err = gc_error_prefix(err, "cannot learn the runtime's layouts");
+		goto fail;
+	}
+	if ((err = resolve_offsets(p)))
+		goto fail;
+
+	const uint8_t *tab = NULL;
+	size_t tabsize = 0;
+	uint64_t tabaddr = 0;
+	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
+		goto fail;
+	struct moduledata md;
+	if ((err = find_moduledata(p, tabaddr, &md)))
+		goto fail;
+	struct gopclntab_config pc = {
+		.data = tab, .size = tabsize, .addr = tabaddr,
+		.text_start = md.text, .gofunc = md.gofunc,
+		.read = read_fn, .read_ctx = config->as,
+	};
+	if ((err = gopclntab_create(&pc, &p->pcln))) {
+		err = gc_error_prefix(err, "%s", config->exe->path);
+		goto fail;
+	}
+	learn_funcids(p);
+	read_waitreasons(p);
+	if ((err = read_allgs(p)))
+		goto fail;
+	read_threads(p);
+	*ret = p;
+	return NULL;
+fail:
+	gr_process_destroy(p);
+	return err;
+}
+
+void gr_process_destroy(struct gr_process *p)
+{
+	if (!p)
+		return;
+	gopclntab_destroy(p->pcln);
+	gr_layouts_destroy(p->layouts);
+	free(p->gs);
+	free(p->threads);
+	for (size_t i = 0; i < p->nwaitreasons; i++)
+		free(p->waitreasons[i]);
+	free(p->waitreasons);
+	free(p);
+}
+
+const char *gr_process_go_version(const struct gr_process *p) { return p->version; }
+int gr_process_go_minor(const struct gr_process *p) { return p->minor; }
+enum gr_layout_source gr_process_layout_source(const struct gr_process *p)
+{
+	return p->layouts ? p->layouts->source : GR_SOURCE_NONE;
+}
+const struct gopclntab *gr_process_pclntab(const struct gr_process *p) { return p->pcln; }
+const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->cfg.as; }
+size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
+size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
+uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
+int64_t gr_process_now(const struct gr_process *p) { return p->now; }
+const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p) { return &p->mo; }
+size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
+
+const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size_t i)
+{
+	return i < p->ngs ? &p->gs[i] : NULL;
+}
+
+const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid)
+{
+	size_t lo = 0, hi = p->ngs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->gs[mid].goid < goid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->ngs && p->gs[lo].goid == goid ? &p->gs[lo] : NULL;
+}
+
+const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i)
+{
+	return i < p->nthreads ? &p->threads[i] : NULL;
+}
+
+const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
+					     const struct gr_goroutine *g)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].curg == g->addr && (!g->m || p->threads[i].m == g->m))
+			return &p->threads[i];
+	return NULL;
+}
+
+const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason)
+{
+	if (reason < p->nwaitreasons && p->waitreasons[reason])
+		return p->waitreasons[reason];
+	return "";
+}
+
+int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)
+{
+	return p->funcids[which];
+}

@@ -1,0 +1,120 @@
+/* A Go process image: the runtime's state as a core dump left it.
+ *
+ * gr_process_open() learns what it needs from the executable and the memory:
+ * the Go version, the pclntab and moduledata, the runtime's data layouts
+ * (DWARF first), the wait-reason strings, and the list of goroutines from
+ * runtime.allgs.  The goroutines are then read one by one on demand.
+ */
+#ifndef GOCORE_GORUNTIME_PROCESS_H
+#define GOCORE_GORUNTIME_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../analyzer/addrspace.h"
+#include "../analyzer/elfcore.h"
+#include "../analyzer/elfexe.h"
+#include "../common/error.h"
+#include "../gopclntab/gopclntab.h"
+#include "layout.h"
+
+/* g.atomicstatus values (runtime2.go). */
+enum {
+	GR_GIDLE = 0, GR_GRUNNABLE = 1, GR_GRUNNING = 2, GR_GSYSCALL = 3,
+	GR_GWAITING = 4, GR_GDEAD = 6, GR_GCOPYSTACK = 8, GR_GPREEMPTED = 9,
+	GR_GSCAN = 0x1000,
+};
+
+/* What one goroutine's g holds (the fields the traceback needs). */
+struct gr_goroutine {
+	uint64_t addr;        /* address of the g */
+	uint64_t goid;
+	uint32_t status;      /* atomicstatus, including the scan bit */
+	uint8_t waitreason;
+	int64_t waitsince;
+	uint64_t stack_lo, stack_hi;
+	uint64_t sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t syscallsp, syscallpc, syscallbp;
+	uint64_t m, lockedm;
+	uint64_t gopc, startpc;
+	uint64_t parent_goid;  /* 0 when the version has no parentGoid */
+	uint64_t panic;        /* g._panic */
+	uint64_t labels;
+};
+
+/* One OS thread (M) as the runtime knew it, matched to its core thread. */
+struct gr_thread {
+	uint64_t m;           /* address of the m, 0 when not a Go thread */
+	int64_t m_id;
+	uint64_t procid;
+	uint64_t g0, gsignal, curg;
+	const struct gc_thread *core; /* NULL when no core thread matched */
+};
+
+struct gr_process;
+
+struct gr_open_config {
+	struct gc_core *core;
+	struct gc_exe *exe;
+	struct gc_addrspace *as;   /* core tier 0, exe tier 1 */
+	uint64_t bias;             /* PIE load bias */
+	FILE *warnings;            /* where to say what could not be read; may be NULL */
+};
+
+/* Opens the process; the config's objects must outlive it.  Errors:
+ * GC_ERR_FORMAT/GC_ERR_NOT_FOUND when the executable is not a Go program or
+ * the runtime's state cannot be found; GC_ERR_UNSUPPORTED for a Go release
+ * it does not understand. */
+struct gc_error *gr_process_open(const struct gr_open_config *config,
+				 struct gr_process **ret);
+void gr_process_destroy(struct gr_process *p);
+
+const char *gr_process_go_version(const struct gr_process *p); /* "go1.19.8" or "" */
+/* (major, minor) of the Go version: e.g. 1, 19. */
+int gr_process_go_minor(const struct gr_process *p);
+enum gr_layout_source gr_process_layout_source(const struct gr_process *p);
+const struct gopclntab *gr_process_pclntab(const struct gr_process *p);
+const struct gc_addrspace *gr_process_memory(const struct gr_process *p);
+
+/* Goroutines that are not dead, in goid order. */
+size_t gr_process_ngoroutines(const struct gr_process *p);
+const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size_t i);
+/* The goroutine with that goid, or NULL. */
+const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid);
+/* Number of allgs entries that could not be read. */
+size_t gr_process_unreadable(const struct gr_process *p);
+
+/* The Go thread (M) whose curg is g, or NULL. */
+const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
+					     const struct gr_goroutine *g);
+size_t gr_process_nthreads(const struct gr_process *p);
+const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i);
+
+/* The wait reason string the runtime would print ("" for none/unknown). */
+const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason);
+
+/* FuncID of a well-known runtime function in this binary, or -1. */
+enum gr_funcid_name {
+	GR_FID_GOEXIT, GR_FID_MSTART, GR_FID_RT0_GO, GR_FID_SYSTEMSTACK,
+	GR_FID_SYSTEMSTACK_SWITCH, GR_FID_MORESTACK, GR_FID_MCALL, GR_FID_SIGPANIC,
+	GR_FID_GOPANIC, GR_FID_PANICWRAP, GR_FID_ASYNCPREEMPT, GR_FID_DEBUGCALLV2,
+	GR_FID_WRAPPER, GR_FID_CGOCALLBACK,
+	GR_FID_COUNT,
+};
+int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which);
+
+/* Entry PC of runtime.sigtramp (the signal handler the kernel enters), or 0. */
+uint64_t gr_process_sigtramp(const struct gr_process *p);
+
+/* Approximate runtime nanotime() at the crash, 0 if unknown. */
+int64_t gr_process_now(const struct gr_process *p);
+
+/* Offsets of m fields the unwinder needs, (uint64_t)-1 if absent. */
+struct gr_m_offsets {
+	uint64_t g0, curg, procid, id, gsignal, vdsosp, vdsopc, throwing, tls;
+};
+const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p);
+
+#endif

@@ -1,0 +1,219 @@
+#include "traceback.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "unwind.h"
+
+/* traceback.go: gStatusStrings. */
+static const char *const gstatus_strings[] = {
+	[GR_GIDLE] = "idle",         [GR_GRUNNABLE] = "runnable", [GR_GRUNNING] = "running",
+	[GR_GSYSCALL] = "syscall",   [GR_GWAITING] = "waiting",   [5] = NULL,
+	[GR_GDEAD] = "dead",         [7] = NULL,                  [GR_GCOPYSTACK] = "copystack",
+	[GR_GPREEMPTED] = "preempted",
+};
+
+/* runtime: _TracebackMaxFrames. */
+#define TRACEBACK_MAX_FRAMES 100
+
+const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	const char *s = NULL;
+	if (st < sizeof(gstatus_strings) / sizeof(gstatus_strings[0]))
+		s = gstatus_strings[st];
+	if (!s)
+		s = "???";
+	if (st == GR_GWAITING && g->waitreason != 0) {
+		const char *w = gr_process_waitreason(p, g->waitreason);
+		if (*w)
+			s = w;
+	}
+	return s;
+}
+
+void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
+{
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	fprintf(out, "goroutine %" PRIu64 " [%s", g->goid, gr_goroutine_state(p, g));
+	if (g->status & GR_GSCAN)
+		fputs(" (scan)", out);
+	int64_t now = gr_process_now(p);
+	if ((st == GR_GWAITING || st == GR_GSYSCALL) && g->waitsince != 0 && now > g->waitsince) {
+		int64_t minutes = (now - g->waitsince) / 60000000000LL;
+		if (minutes >= 1)
+			fprintf(out, ", %" PRId64 " minutes", minutes);
+	}
+	if (g->lockedm)
+		fputs(", locked to thread", out);
+	fputs("]:\n", out);
+}
+
+/* printArgs (traceback.go): the argument words described by
+ * FUNCDATA_ArgInfo, "?" after values FUNCDATA_ArgLiveInfo calls stale. */
+static void print_args(const struct gr_process *p, const struct gr_frame *fr, FILE *out)
+{
+	enum { END_SEQ = 0xff, START_AGG = 0xfe, END_AGG = 0xfd, DOTDOTDOT = 0xfc,
+	       OFFSET_TOO_LARGE = 0xfb };
+	enum { LIMIT = 10, MAX_DEPTH = 5, MAX_LEN = (MAX_DEPTH * 3 + 2) * LIMIT + 1 };
+	const struct gopclntab *t = gr_process_pclntab(p);
+	const struct gc_addrspace *as = gr_process_memory(p);
+	uint64_t addr;
+	if (!gopclntab_funcdata(t, &fr->fn, GOPCLNTAB_FUNCDATA_ARGINFO, &addr))
+		return;
+	size_t avail = 0;
+	const uint8_t *info = gc_addrspace_span(as, addr, MAX_LEN, &avail);
+	if (!info || !avail)
+		return;
+
+	uint64_t live_addr = 0;
+	bool have_live = gopclntab_funcdata(t, &fr->fn, GOPCLNTAB_FUNCDATA_ARGLIVEINFO, &live_addr);
+	int32_t live_idx = -1;
+	if (!gopclntab_pcdata(t, &fr->fn, GOPCLNTAB_PCDATA_ARGLIVEINDEX, fr->tracepc, &live_idx))
+		live_idx = -1;
+	uint8_t start_offset = 0xff;
+	if (have_live && !gc_addrspace_u8(as, live_addr, &start_offset))
+		have_live = false;
+
+	bool start = true;
+	uint8_t slot = 0;
+	for (size_t pi = 0; pi < avail;) {
+		uint8_t o = info[pi++];
+		if (o == END_SEQ)
+			break;
+		if (o == START_AGG) {
+			if (!start)
+				fputs(", ", out);
+			fputc('{', out);
+			start = true;
+			continue;
+		}
+		if (o == END_AGG) {
+			fputc('}', out);
+		} else if (o == DOTDOTDOT) {
+			if (!start)
+				fputs(", ", out);
+			fputs("...", out);
+		} else if (o == OFFSET_TOO_LARGE) {
+			if (!start)
+				fputs(", ", out);
+			fputc('_', out);
+		} else {
+			if (!start)
+				fputs(", ", out);
+			if (pi >= avail)
+				break;
+			uint8_t sz = info[pi++];
+			uint64_t x = 0;
+			uint8_t bytes[8];
+			if (gc_addrspace_read(as, fr->fp + o, bytes, 8) == GC_READ_OK) {
+				memcpy(&x, bytes, 8);
+				if (sz < 8 && sz > 0)
+					x = x << (64 - sz * 8) >> (64 - sz * 8);
+				else if (sz == 0)
+					x = 0;
+				fprintf(out, "0x%" PRIx64, x);
+			} else {
+				fputs("0x?", out);
+			}
+			bool live = true;
+			if (have_live && live_idx > 0 && o >= start_offset) {
+				uint8_t bits;
+				if (gc_addrspace_u8(as, live_addr + (uint64_t)live_idx + slot / 8, &bits))
+					live = bits & (1u << (slot % 8));
+			}
+			if (!live)
+				fputc('?', out);
+			if (o >= start_offset)
+				slot++;
+		}
+		start = false;
+	}
+}
+
+struct print_ctx {
+	const struct gr_process *p;
+	const struct gr_print_options *opts;
+	FILE *out;
+	size_t nprint;
+};
+
+static bool print_frame(void *vctx, const struct gr_frame *fr)
+{
+	struct print_ctx *c = vctx;
+	const struct gopclntab *t = gr_process_pclntab(c->p);
+	struct gopclntab_inline_frame inl[64];
+	size_t n = gopclntab_inline_frames(t, &fr->fn, fr->tracepc, inl, 64);
+	for (size_t i = 0; i + 1 < n; i++) {
+		fprintf(c->out, "%s(...)\n\t%s:%" PRId32 "\n", inl[i].name, inl[i].file, inl[i].line);
+		c->nprint++;
+	}
+	const char *name = fr->fn.name;
+	if (strcmp(name, "runtime.gopanic") == 0)
+		name = "panic";
+	fprintf(c->out, "%s(", name);
+	print_args(c->p, fr, c->out);
+	const char *file = "?";
+	int32_t line = 0;
+	if (n > 0) {
+		file = inl[n - 1].file;
+		line = inl[n - 1].line;
+	} else {
+		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
+	}
+	fprintf(c->out, ")\n\t%s:%" PRId32, file, line);
+	if (fr->pc > fr->fn.entry)
+		fprintf(c->out, " +0x%" PRIx64, fr->pc - fr->fn.entry);
+	if (c->opts && c->opts->frame_addrs)
+		fprintf(c->out, " fp=0x%" PRIx64 " sp=0x%" PRIx64 " pc=0x%" PRIx64, fr->fp, fr->sp,
+			fr->pc);
+	fputc('\n', c->out);
+	c->nprint++;
+	return true;
+}
+
+static void print_created_by(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
+{
+	if (g->goid == 1)
+		return;
+	const struct gopclntab *t = gr_process_pclntab(p);
+	struct gopclntab_func f;
+	if (!gopclntab_find_func(t, g->gopc, &f))
+		return;
+	uint64_t tracepc = g->gopc > f.entry ? g->gopc - 1 : g->gopc;
+	const char *file = "?";
+	int32_t line = 0;
+	gopclntab_file_line(t, &f, tracepc, &file, &line);
+	fprintf(out, "created by %s", f.name);
+	if (gr_process_go_minor(p) >= 21 && g->parent_goid)
+		fprintf(out, " in goroutine %" PRIu64, g->parent_goid);
+	fprintf(out, "\n\t%s:%" PRId32, file, line);
+	if (g->gopc > f.entry)
+		fprintf(out, " +0x%" PRIx64, g->gopc - f.entry);
+	fputc('\n', out);
+}
+
+unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
+			    const struct gr_print_options *opts, FILE *out, FILE *warn)
+{
+	gr_print_header(p, g, out);
+	struct print_ctx c = {.p = p, .opts = opts, .out = out};
+	size_t nframes = 0;
+	unsigned flags = gr_unwind(p, g, TRACEBACK_MAX_FRAMES, print_frame, &c, &nframes);
+	unsigned gaps = 0;
+	if (flags & GR_UNWIND_NO_THREAD) {
+		fputs("\tgoroutine running on other thread; stack unavailable\n", out);
+	} else if (c.nprint == TRACEBACK_MAX_FRAMES) {
+		fputs("...additional frames elided...\n", out);
+	}
+	if (flags & GR_UNWIND_FAULT) {
+		gaps |= GR_GAP_STACK;
+		if (nframes == 0)
+			fputs("\tstack unavailable: memory not in core\n", out);
+		if (warn)
+			fprintf(warn, "gocore: goroutine %" PRIu64 ": stack memory not in core%s\n",
+				g->goid, nframes ? "; traceback is partial" : "");
+	}
+	print_created_by(p, g, out);
+	return gaps;
+}

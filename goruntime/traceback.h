@@ -1,0 +1,32 @@
+/* Printing goroutines exactly as the Go runtime's traceback.go does in a
+ * GOTRACEBACK=crash dump (all frames, system goroutines included). */
+#ifndef GOCORE_GORUNTIME_TRACEBACK_H
+#define GOCORE_GORUNTIME_TRACEBACK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "process.h"
+
+struct gr_print_options {
+	bool frame_addrs;  /* append " fp=0x… sp=0x… pc=0x…" as crash mode does */
+};
+
+/* Gaps found while printing one goroutine (for exit code 3). */
+enum {
+	GR_GAP_STACK = 1,   /* the stack could not be walked (fully or in part) */
+};
+
+/* Prints the header line "goroutine N [...]:". */
+void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out);
+
+/* Prints header, frames and "created by" of g (no trailing blank line).
+ * Returns GR_GAP_* flags; a gap is also noted in the output the way the
+ * runtime would, and explained on warn (may be NULL). */
+unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
+			    const struct gr_print_options *opts, FILE *out, FILE *warn);
+
+/* The state text of the header: "chan receive", "running"... */
+const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g);
+
+#endif

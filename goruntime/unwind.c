@@ -1,0 +1,220 @@
+#include "unwind.h"
+
+#include <string.h>
+
+/* x86-64 ucontext_t: uc_flags, uc_link, uc_stack (24 bytes), then
+ * mcontext_t gregs[] in the order of <sys/ucontext.h> REG_*. */
+enum {
+	UC_MCONTEXT = 40,
+	UC_REG_RBP = 10, UC_REG_RSP = 15, UC_REG_RIP = 16,
+};
+
+/* FUNCFLAG bits (runtime/symtab.go). */
+enum { FUNCFLAG_TOPFRAME = 1, FUNCFLAG_SPWRITE = 2 };
+
+struct walk {
+	const struct gr_process *p;
+	const struct gr_goroutine *g;
+	const struct gopclntab *t;
+	const struct gc_addrspace *as;
+	int fid_sigpanic, fid_systemstack, fid_morestack, fid_mcall, fid_cgocallback;
+	uint64_t sigtramp_entry;
+};
+
+static bool on_stack(const struct gr_goroutine *g, uint64_t sp)
+{
+	return sp >= g->stack_lo && sp < g->stack_hi;
+}
+
+/* Reads the g fields sched.sp/pc of another g (curg) through the g layout. */
+static bool load_sched(const struct walk *w, uint64_t *pc, uint64_t *sp)
+{
+	*pc = w->g->sched_pc;
+	*sp = w->g->sched_sp;
+	return *sp != 0;
+}
+
+/* From a thread's registers, finds where the goroutine's own frames start:
+ * skips frames on g0/gsignal stacks, following signal frames and
+ * systemstack/morestack/mcall switches.  Returns false when none found. */
+static bool thread_start(const struct walk *w, const struct gc_thread *th,
+			 uint64_t *pc_ret, uint64_t *sp_ret, bool *trap_ret,
+			 struct gopclntab_func *fn_ret, bool *keepfn_ret)
+{
+	uint64_t pc = th->regs.rip, sp = th->regs.rsp;
+	bool trap = true;
+	*keepfn_ret = false;
+	/* Each system frame moves sp up its own stack; a few stack switches at
+	 * most.  The bound covers a 1 MiB system stack of minimal frames. */
+	for (int steps = 0; steps < 1 << 17; steps++) {
+		if (on_stack(w->g, sp)) {
+			*pc_ret = pc;
+			*sp_ret = sp;
+			*trap_ret = trap;
+			return true;
+		}
+		struct gopclntab_func f;
+		if (!gopclntab_find_func(w->t, pc, &f))
+			return false;
+		int32_t delta;
+		if (!gopclntab_pcsp(w->t, &f, pc, &delta) || delta < 0)
+			return false;
+		uint64_t fp = sp + (uint64_t)delta + 8;
+		if (f.entry == w->sigtramp_entry) {
+			/* The kernel's rt_sigframe: the return address slot holds
+			 * the restorer, the ucontext follows it. */
+			uint64_t uc = fp;
+			uint64_t rip, rsp;
+			if (!gc_addrspace_u64(w->as, uc + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
+			    !gc_addrspace_u64(w->as, uc + UC_MCONTEXT + 8 * UC_REG_RSP, &rsp))
+				return false;
+			pc = rip;
+			sp = rsp;
+			trap = true;
+			continue;
+		}
+		if (f.funcid == w->fid_systemstack && w->fid_systemstack >= 0) {
+			/* gentraceback: systemstack returns normally; follow the
+			 * switch back to curg's saved sp, keeping this frame. */
+			uint64_t spc, ssp;
+			if (!load_sched(w, &spc, &ssp))
+				return false;
+			*pc_ret = pc;
+			*sp_ret = ssp;
+			*trap_ret = false;
+			*fn_ret = f;
+			*keepfn_ret = true;
+			return on_stack(w->g, ssp);
+		}
+		if ((f.funcid == w->fid_morestack && w->fid_morestack >= 0) ||
+		    (f.funcid == w->fid_mcall && w->fid_mcall >= 0)) {
+			if (!load_sched(w, &pc, &sp))
+				return false;
+			trap = false;
+			continue;
+		}
+		if (f.flag & FUNCFLAG_TOPFRAME)
+			return false;
+		uint64_t lr;
+		if (!gc_addrspace_u64(w->as, fp - 8, &lr))
+			return false;
+		pc = lr;
+		sp = fp;
+		trap = false;
+	}
+	return false;
+}
+
+unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
+		   size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret)
+{
+	struct walk w = {
+		.p = p, .g = g, .t = gr_process_pclntab(p), .as = gr_process_memory(p),
+		.fid_sigpanic = gr_process_funcid(p, GR_FID_SIGPANIC),
+		.fid_systemstack = gr_process_funcid(p, GR_FID_SYSTEMSTACK),
+		.fid_morestack = gr_process_funcid(p, GR_FID_MORESTACK),
+		.fid_mcall = gr_process_funcid(p, GR_FID_MCALL),
+		.fid_cgocallback = gr_process_funcid(p, GR_FID_CGOCALLBACK),
+	};
+	w.sigtramp_entry = gr_process_sigtramp(p);
+	size_t n = 0;
+	unsigned flags = 0;
+	if (nframes_ret)
+		*nframes_ret = 0;
+
+	uint64_t pc, sp;
+	bool trap = false, keepfn = false;
+	struct gopclntab_func f;
+	uint32_t status = g->status & ~(uint32_t)GR_GSCAN;
+	const struct gr_thread *th = NULL;
+	const struct gr_m_offsets *mo = gr_process_m_offsets(p);
+	uint64_t vdsosp = 0, vdsopc = 0;
+	if (g->m && mo->vdsosp != UINT64_MAX && mo->vdsopc != UINT64_MAX) {
+		gc_addrspace_u64(w.as, g->m + mo->vdsosp, &vdsosp);
+		gc_addrspace_u64(w.as, g->m + mo->vdsopc, &vdsopc);
+	}
+	if (g->syscallsp) {
+		pc = g->syscallpc;
+		sp = g->syscallsp;
+	} else if (status == GR_GRUNNING && vdsosp) {
+		pc = vdsopc;
+		sp = vdsosp;
+	} else if (status == GR_GRUNNING) {
+		th = gr_process_thread_of(p, g);
+		if (!th || !th->core ||
+		    !thread_start(&w, th->core, &pc, &sp, &trap, &f, &keepfn))
+			return GR_UNWIND_NO_THREAD;
+	} else {
+		pc = g->sched_pc;
+		sp = g->sched_sp;
+	}
+	uint64_t pc0 = pc, sp0 = sp;
+
+	if (pc == 0) {
+		/* A nil function call: start in the caller's frame. */
+		if (!gc_addrspace_u64(w.as, sp, &pc))
+			return GR_UNWIND_FAULT;
+		sp += 8;
+	}
+	if (!keepfn && !gopclntab_find_func(w.t, pc, &f))
+		return GR_UNWIND_BAD_PC;
+
+	bool waspanic = false;
+	/* sp rises with every frame on one stack: the stack's size bounds the
+	 * number of frames. */
+	uint64_t limit = (g->stack_hi > g->stack_lo ? (g->stack_hi - g->stack_lo) / 8 : 0) + 16;
+	for (uint64_t iter = 0; n < max; iter++) {
+		if (iter > limit) {
+			flags |= GR_UNWIND_LIMIT;
+			break;
+		}
+		if (!f.pcsp)
+			break;
+		uint8_t flag = f.flag;
+		if (f.funcid == w.fid_cgocallback && w.fid_cgocallback >= 0)
+			flag &= (uint8_t)~FUNCFLAG_SPWRITE;
+		if (pc == pc0 && sp == sp0 && pc0 == g->syscallpc && sp0 == g->syscallsp)
+			flag &= (uint8_t)~FUNCFLAG_SPWRITE;
+		int32_t delta;
+		if (!gopclntab_pcsp(w.t, &f, pc, &delta) || delta < 0) {
+			flags |= GR_UNWIND_BAD_PC;
+			break;
+		}
+		uint64_t fp = sp + (uint64_t)delta + 8;
+		uint64_t lr = 0;
+		bool have_caller = false;
+		struct gopclntab_func caller;
+		if (!(flag & (FUNCFLAG_TOPFRAME | FUNCFLAG_SPWRITE))) {
+			if (!gc_addrspace_u64(w.as, fp - 8, &lr)) {
+				flags |= GR_UNWIND_FAULT;
+			} else {
+				have_caller = gopclntab_find_func(w.t, lr, &caller);
+				if (!have_caller)
+					flags |= GR_UNWIND_BAD_PC;
+			}
+		}
+		struct gr_frame fr = {
+			.pc = pc, .sp = sp, .fp = fp, .fn = f, .trap = trap, .tracepc = pc,
+		};
+		/* traceback.go (1.19): back up into the CALL instruction unless the
+		 * PC came from a trap, is a function entry, or the callee was
+		 * sigpanic. */
+		if (!trap && pc > f.entry && !waspanic)
+			fr.tracepc = pc - 1;
+		n++;
+		if (!cb(ctx, &fr))
+			break;
+		waspanic = f.funcid == w.fid_sigpanic && w.fid_sigpanic >= 0;
+		if (!have_caller)
+			break;
+		if (pc == lr && sp == fp)
+			break;
+		pc = lr;
+		sp = fp;
+		f = caller;
+		trap = false;
+	}
+	if (nframes_ret)
+		*nframes_ret = n;
+	return flags;
+}

@@ -1,0 +1,38 @@
+/* Walking a goroutine's stack as the runtime's gentraceback does (amd64):
+ * pcsp frame sizes, return addresses at fp-8, stops at TOPFRAME/SPWRITE
+ * functions; for running goroutines, from the thread's registers through
+ * signal frames (the ucontext the kernel saved for runtime.sigtramp) and
+ * systemstack/morestack/mcall switches back to the goroutine's own stack. */
+#ifndef GOCORE_GORUNTIME_UNWIND_H
+#define GOCORE_GORUNTIME_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "process.h"
+
+struct gr_frame {
+	uint64_t pc, sp, fp;
+	uint64_t tracepc;     /* pc used for file/line/inline lookups */
+	struct gopclntab_func fn;
+	bool trap;            /* pc is where execution stopped, not a return address */
+};
+
+/* Why a walk ended early or had gaps. */
+enum {
+	GR_UNWIND_NO_THREAD = 1,    /* running, but no thread state to start from */
+	GR_UNWIND_FAULT = 2,        /* stack memory not in the core */
+	GR_UNWIND_BAD_PC = 4,       /* a PC outside every Go function */
+	GR_UNWIND_LIMIT = 8,        /* hit the frame limit derived from the stack */
+};
+
+/* Called for each physical frame, innermost first; return false to stop. */
+typedef bool gr_frame_fn(void *ctx, const struct gr_frame *frame);
+
+/* Walks g's stack, calling cb for at most max physical frames.  Returns the
+ * GR_UNWIND_* flags (0 for a complete walk); *nframes_ret (if not NULL) gets
+ * the number of frames given to cb. */
+unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
+		   size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret);
+
+#endif
