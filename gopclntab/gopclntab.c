@@ -722,6 +722,7 @@ size_t gopclntab_inline_frames(const struct gopclntab *t, const struct gopclntab
 			const char *name = funcname_at(t, call.name);
 			fr->name = name ? name : "?";
 			gopclntab_file_line(t, f, p, &fr->file, &fr->line);
+			fr->pc = p;
 			fr->funcid = call.funcid;
 			fr->inlined = true;
 			uint64_t parent;
@@ -739,6 +740,7 @@ size_t gopclntab_inline_frames(const struct gopclntab *t, const struct gopclntab
 	struct gopclntab_inline_frame *fr = &frames[n++];
 	fr->name = f->name;
 	gopclntab_file_line(t, f, p, &fr->file, &fr->line);
+	fr->pc = p;
 	fr->funcid = f->funcid;
 	fr->inlined = false;
 	return n;

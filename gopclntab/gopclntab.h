@@ -153,6 +153,9 @@ struct gopclntab_inline_frame {
 	int32_t line;
 	uint8_t funcid;
 	bool inlined;      /* false for the last (physical) frame */
+	uint64_t pc;       /* the pc this frame's file/line was looked up at
+			    * (for the physical frame: the outermost call
+			    * site, which the runtime also uses for pcdata) */
 };
 
 /* Expands pc in f into its inlined frames, innermost first, physical frame

@@ -51,7 +51,8 @@ void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, F
 
 /* printArgs (traceback.go): the argument words described by
  * FUNCDATA_ArgInfo, "?" after values FUNCDATA_ArgLiveInfo calls stale. */
-static void print_args(const struct gr_process *p, const struct gr_frame *fr, FILE *out)
+static void print_args(const struct gr_process *p, const struct gr_frame *fr, uint64_t pc,
+		       FILE *out)
 {
 	enum { END_SEQ = 0xff, START_AGG = 0xfe, END_AGG = 0xfd, DOTDOTDOT = 0xfc,
 	       OFFSET_TOO_LARGE = 0xfb };
@@ -69,7 +70,7 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, FI
 	uint64_t live_addr = 0;
 	bool have_live = gopclntab_funcdata(t, &fr->fn, GOPCLNTAB_FUNCDATA_ARGLIVEINFO, &live_addr);
 	int32_t live_idx = -1;
-	if (!gopclntab_pcdata(t, &fr->fn, GOPCLNTAB_PCDATA_ARGLIVEINDEX, fr->tracepc, &live_idx))
+	if (!gopclntab_pcdata(t, &fr->fn, GOPCLNTAB_PCDATA_ARGLIVEINDEX, pc, &live_idx))
 		live_idx = -1;
 	uint8_t start_offset = 0xff;
 	if (have_live && !gc_addrspace_u8(as, live_addr, &start_offset))
@@ -151,16 +152,20 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 	const char *name = fr->fn.name;
 	if (strcmp(name, "runtime.gopanic") == 0)
 		name = "panic";
-	fprintf(c->out, "%s(", name);
-	print_args(c->p, fr, c->out);
+	/* After the inline walk the runtime's tracepc is the outermost call
+	 * site: the physical frame's line and argument liveness use it. */
 	const char *file = "?";
 	int32_t line = 0;
+	uint64_t pc = fr->tracepc;
 	if (n > 0) {
 		file = inl[n - 1].file;
 		line = inl[n - 1].line;
+		pc = inl[n - 1].pc;
 	} else {
 		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
 	}
+	fprintf(c->out, "%s(", name);
+	print_args(c->p, fr, pc, c->out);
 	fprintf(c->out, ")\n\t%s:%" PRId32, file, line);
 	if (fr->pc > fr->fn.entry)
 		fprintf(c->out, " +0x%" PRIx64, fr->pc - fr->fn.entry);
