@@ -36,6 +36,7 @@ struct gr_process {
 	size_t nwaitreasons;
 	int funcids[GR_FID_COUNT];
 	uint64_t sigtramp;
+	uint64_t fatal[2];
 	int64_t now;
 };
 
@@ -461,6 +462,10 @@ static void learn_funcids(struct gr_process *p)
 			continue;
 		if (strcmp(f.name, "runtime.sigtramp") == 0)
 			p->sigtramp = f.entry;
+		else if (strcmp(f.name, "runtime.fatalpanic") == 0)
+			p->fatal[0] = f.entry;
+		else if (strcmp(f.name, "runtime.fatalthrow") == 0)
+			p->fatal[1] = f.entry;
 		for (int k = 0; k < GR_FID_COUNT; k++)
 			if (names[k] && strcmp(f.name, names[k]) == 0)
 				p->funcids[k] = f.funcid;
@@ -553,6 +558,10 @@ const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { retur
 size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
 size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
 uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
+bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
+{
+	return entry && (entry == p->fatal[0] || entry == p->fatal[1]);
+}
 int64_t gr_process_now(const struct gr_process *p) { return p->now; }
 const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p) { return &p->mo; }
 size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }

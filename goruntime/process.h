@@ -107,6 +107,9 @@ int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which);
 
 /* Entry PC of runtime.sigtramp (the signal handler the kernel enters), or 0. */
 uint64_t gr_process_sigtramp(const struct gr_process *p);
+/* Whether entry is runtime.fatalpanic or runtime.fatalthrow: the functions
+ * whose caller the runtime's own crash dump starts from. */
+bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry);
 
 /* Approximate runtime nanotime() at the crash, 0 if unknown. */
 int64_t gr_process_now(const struct gr_process *p);

@@ -1,5 +1,6 @@
 #include "unwind.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* x86-64 ucontext_t: uc_flags, uc_link, uc_stack (24 bytes), then
@@ -105,8 +106,41 @@ static bool thread_start(const struct walk *w, const struct gc_thread *th,
 	return false;
 }
 
+static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, size_t skip,
+		     size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret);
+
+/* How many innermost frames of a running goroutine belong to the crash
+ * itself: the runtime's dump starts at the caller of fatalpanic/fatalthrow
+ * (panic.go: traceback from getcallerpc/getcallersp), so frames up to that
+ * one (raise, dieFromSignal, crash...) are not the goroutine's own work. */
+struct fatal_scan {
+	const struct gr_process *p;
+	size_t n, skip;
+};
+
+static bool scan_fatal(void *vctx, const struct gr_frame *fr)
+{
+	struct fatal_scan *s = vctx;
+	s->n++;
+	if (gr_process_is_fatal(s->p, fr->fn.entry))
+		s->skip = s->n;
+	return s->n < 16;
+}
+
 unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
 		   size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret)
+{
+	size_t skip = 0;
+	if ((g->status & ~(uint32_t)GR_GSCAN) == GR_GRUNNING && !g->syscallsp) {
+		struct fatal_scan s = {.p = p};
+		walk(p, g, 0, SIZE_MAX, scan_fatal, &s, NULL);
+		skip = s.skip;
+	}
+	return walk(p, g, skip, max, cb, ctx, nframes_ret);
+}
+
+static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, size_t skip,
+		     size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret)
 {
 	struct walk w = {
 		.p = p, .g = g, .t = gr_process_pclntab(p), .as = gr_process_memory(p),
@@ -201,9 +235,13 @@ unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
 		 * sigpanic. */
 		if (!trap && pc > f.entry && !waspanic)
 			fr.tracepc = pc - 1;
-		n++;
-		if (!cb(ctx, &fr))
-			break;
+		if (skip) {
+			skip--;
+		} else {
+			n++;
+			if (!cb(ctx, &fr))
+				break;
+		}
 		waspanic = f.funcid == w.fid_sigpanic && w.fid_sigpanic >= 0;
 		if (!have_caller)
 			break;
