@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# e2e.sh [NAME...] — end-to-end tests of build/gocore against real crashes.
+#
+# For every program testdata/NAME/ that has an e2e.spec (all of them, the
+# holdout_* ones included, unless NAMEs are given):
+#   crash        tests/crash.sh builds it, crashes it with GOTRACEBACK=crash
+#                and keeps the runtime's dump (oracle.txt) and the core
+#                under cache/e2e/NAME/ (cached; see crash.sh)
+#   goroutines   `gocore goroutines core exe` exits 0 (3 only when the spec
+#                documents expected gaps with a `gaps` line)
+#   compare      tests/compare.py: oracle vs gocore's output meets the
+#                thresholds (listed 100, header 100, parked 99, running 100)
+#   stack        `gocore stack GOID core exe` prints exactly GOID's block of
+#                the `goroutines` output (GOID: the spec's `stack` line, else
+#                a parked goroutine in user code)
+#   stack-none   `gocore stack` for a goroutine that does not exist exits 2
+#                with a message on stderr
+# plus "compare-selftest" (tests/compare_selftest.py on the oracles).
+# The last line is "N passed, M failed"; the exit status is 1 if M > 0.
+#
+# Environment: GOCORE (default build/gocore), GOCORE_E2E_DIR (cache/e2e),
+# GOCORE_E2E_JOBS (parallel crash runs, default nproc), GOCORE_CORE_METHOD
+# (see crash.sh), GOCORE_E2E_MIN_LISTED/_HEADER/_PARKED/_RUNNING,
+# GOCORE_E2E_COMPARE_FLAGS (compare.py flags; default --relay-stacks),
+# GOCORE_E2E_TIMEOUT (seconds per gocore run, default 300).
+set -u
+set -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+GOCORE=${GOCORE:-build/gocore}
+E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e}
+export GOCORE_E2E_DIR="$E2E_DIR"
+JOBS=${GOCORE_E2E_JOBS:-$(nproc 2>/dev/null || echo 2)}
+TMO=${GOCORE_E2E_TIMEOUT:-300}
+THRESHOLDS=(--min-listed "${GOCORE_E2E_MIN_LISTED:-100}" --min-header "${GOCORE_E2E_MIN_HEADER:-100}"
+	--min-parked "${GOCORE_E2E_MIN_PARKED:-99}" --min-running "${GOCORE_E2E_MIN_RUNNING:-100}")
+# --relay-stacks by default: in a crash dump a goroutine spinning on another
+# thread is first printed as "stack unavailable"; the runtime prints its real
+# stack later, from that thread's own SIGQUIT handler.  gocore prints the real
+# stack, so that later block is the oracle for it.
+read -r -a EXTRA_FLAGS <<<"${GOCORE_E2E_COMPARE_FLAGS---relay-stacks}"
+PY=${PYTHON:-python3}
+
+passed=0
+failed=0
+failures=()
+pass() { passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
+fail() {
+	failed=$((failed + 1))
+	failures+=("$1")
+	echo "FAIL $1: $2"
+}
+indent() { sed 's/^/    /'; }
+finish() {
+	if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+if [ $# -gt 0 ]; then
+	programs=("$@")
+else
+	programs=()
+	for s in testdata/*/e2e.spec; do
+		[ -f "$s" ] && programs+=("$(basename "$(dirname "$s")")")
+	done
+fi
+[ ${#programs[@]} -gt 0 ] || { fail setup "no testdata/*/e2e.spec found"; finish; }
+for n in "${programs[@]}"; do
+	[ -f "testdata/$n/e2e.spec" ] || { fail "$n" "no testdata/$n/e2e.spec"; finish; }
+done
+if [ ! -x "$GOCORE" ]; then
+	fail setup "$GOCORE does not exist or is not executable (build it with: make)"
+	finish
+fi
+command -v "$PY" >/dev/null || { fail setup "$PY not found"; finish; }
+
+# ---- 1. build and crash everything (cached), in parallel -------------------
+t0=$(date +%s)
+for n in "${programs[@]}"; do mkdir -p "$E2E_DIR/$n"; done
+echo "e2e: building and crashing ${#programs[@]} programs ($JOBS at a time; cached in $E2E_DIR)"
+printf '%s\n' "${programs[@]}" | xargs -P "$JOBS" -I{} \
+	sh -c 'tests/crash.sh "$1" >"$2/$1/crash.log" 2>&1; echo $? >"$2/$1/crash.rc"' _ {} "$E2E_DIR"
+t1=$(date +%s)
+echo "e2e: build+crash took $((t1 - t0))s"
+
+# ---- 2. the comparison's own self-test ---------------------------------------
+if [ -s "$E2E_DIR/chans/oracle.txt" ] && [ -s "$E2E_DIR/threads/oracle.txt" ]; then
+	if out=$("$PY" tests/compare_selftest.py "$E2E_DIR" 2>&1); then
+		pass compare-selftest "$(tail -1 <<<"$out")"
+	else
+		fail compare-selftest "compare.py misjudges mutated oracles:"
+		grep -v '^ok ' <<<"$out" | indent
+	fi
+fi
+
+spec_value() { # spec_value NAME KEY: the rest of the first "KEY ..." line
+	sed -n "s/^[[:space:]]*$2[[:space:]]\{1,\}\([^#]*\).*/\1/p" "testdata/$1/e2e.spec" | head -1 | sed 's/[[:space:]]*$//'
+}
+
+# ---- 3. gocore on every core ----------------------------------------------------
+for n in "${programs[@]}"; do
+	d="$E2E_DIR/$n"
+	rc=$(cat "$d/crash.rc" 2>/dev/null || echo 1)
+	if [ "$rc" != 0 ]; then
+		fail "$n/crash" "tests/crash.sh $n failed:"
+		tail -15 "$d/crash.log" | indent
+		continue
+	fi
+	pass "$n/crash" "$(tail -1 "$d/crash.log" | sed 's/^crash.sh: [^:]*: //')"
+	gaps=$(spec_value "$n" gaps)
+	ok_rc() { [ "$1" -eq 0 ] || { [ "$1" -eq 3 ] && [ -n "$gaps" ]; }; }
+
+	# goroutines
+	s=$(date +%s.%N)
+	timeout "$TMO" "$GOCORE" goroutines "$d/core" "$d/exe" >"$d/out.txt" 2>"$d/gocore.err"
+	rc=$?
+	secs=$(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+	if ok_rc "$rc"; then
+		pass "$n/goroutines" "exit $rc in ${secs}s${gaps:+ (documented gaps: $gaps)}"
+	else
+		case $rc in
+		124) why="timed out after ${TMO}s" ;;
+		3) why="exit 3 (success with gaps), but testdata/$n/e2e.spec documents no gaps" ;;
+		*) why="exit $rc" ;;
+		esac
+		fail "$n/goroutines" "gocore goroutines $d/core $d/exe: $why; stderr:"
+		if [ -s "$d/gocore.err" ]; then head -10 "$d/gocore.err" | indent; else echo "    (empty)"; fi
+	fi
+
+	# compare (also when gocore failed: the numbers say how far off it is)
+	if out=$("$PY" tests/compare.py --name "$n" "${THRESHOLDS[@]}" "${EXTRA_FLAGS[@]}" "$d/oracle.txt" "$d/out.txt" 2>&1); then
+		pass "$n/compare" "$(head -1 <<<"$out" | sed "s/^$n: //")"
+	else
+		fail "$n/compare" "$(head -1 <<<"$out" | sed "s/^$n: //")"
+		tail -n +2 <<<"$out" | indent
+	fi
+
+	# stack GOID == that goroutine's block in the goroutines output
+	goid=$(spec_value "$n" stack)
+	[ -n "$goid" ] || goid=$("$PY" tests/compare.py --pick-goid "$d/oracle.txt")
+	timeout "$TMO" "$GOCORE" stack "$goid" "$d/core" "$d/exe" >"$d/stack.txt" 2>"$d/stack.err"
+	rc=$?
+	if ! ok_rc "$rc"; then
+		fail "$n/stack" "gocore stack $goid: exit $rc; stderr:"
+		head -5 "$d/stack.err" | indent
+	elif ! "$PY" tests/compare.py --extract "$goid" "$d/out.txt" >"$d/stack.want" 2>"$d/stack.want.err"; then
+		fail "$n/stack" "goroutine $goid is not in the goroutines output ($(cat "$d/stack.want.err"))"
+	elif diff <(sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$d/stack.want") \
+		<(sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$d/stack.txt") >"$d/stack.diff"; then
+		pass "$n/stack" "goroutine $goid"
+	else
+		fail "$n/stack" "gocore stack $goid differs from its block in the goroutines output (< goroutines, > stack):"
+		head -10 "$d/stack.diff" | indent
+	fi
+
+	# stack for a goroutine that does not exist
+	timeout "$TMO" "$GOCORE" stack 999999999 "$d/core" "$d/exe" >"$d/nostack.txt" 2>"$d/nostack.err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ -s "$d/nostack.err" ]; then
+		pass "$n/stack-none" "exit 2: $(head -1 "$d/nostack.err")"
+	else
+		fail "$n/stack-none" "gocore stack 999999999: want exit 2 and a message on stderr, got exit $rc$([ -s "$d/nostack.err" ] || echo ', empty stderr')"
+	fi
+done
+t2=$(date +%s)
+echo "e2e: build+crash $((t1 - t0))s, checks $((t2 - t1))s, total $((t2 - t0))s"
+finish
