@@ -362,10 +362,24 @@ static struct gc_error *read_allgs(struct gr_process *p)
 		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
 		     p->cfg.core->path, p->unreadable, len);
 	qsort(p->gs, p->ngs, sizeof(*p->gs), cmp_goid);
+	return NULL;
+}
+
+/* The core holds no clock reading, so "now" on the runtime's nanotime()
+ * clock is the latest timestamp the runtime left behind: every goroutine's
+ * waitsince, and sched.lastpoll, which sysmon refreshes every 10ms while the
+ * process is busy (proc.go).  It is a lower bound: ", N minutes" headers can
+ * come out a minute short for a process that sat idle. */
+static void estimate_now(struct gr_process *p)
+{
 	for (size_t i = 0; i < p->ngs; i++)
 		if (p->gs[i].waitsince > p->now)
 			p->now = p->gs[i].waitsince;
-	return NULL;
+	uint64_t sched, off, lastpoll;
+	if (symbol(p, "runtime.sched", &sched, NULL) &&
+	    gr_layouts_offset(p->layouts, "runtime.schedt", "lastpoll", &off) &&
+	    gc_addrspace_u64(p->cfg.as, sched + off, &lastpoll) && (int64_t)lastpoll > p->now)
+		p->now = (int64_t)lastpoll;
 }
 
 /* ---- threads ---- */
@@ -525,6 +539,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	read_waitreasons(p);
 	if ((err = read_allgs(p)))
 		goto fail;
+	estimate_now(p);
 	read_threads(p);
 	*ret = p;
 	return NULL;
