@@ -29,6 +29,8 @@
 #   gaps REASON            gocore may exit 3 (success with gaps) for this core
 #   stack GOID             goroutine e2e.sh checks `gocore stack` with
 #   expect MIN ERE         the oracle must have >= MIN lines matching ERE
+#   timeout SECONDS        how long the program may run (default 60, or
+#                          GOCORE_CRASH_TIMEOUT)
 set -u
 set -o pipefail
 
@@ -64,6 +66,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	build) build=$rest ;;
 	args) read -r -a args <<<"$rest" ;;
 	signal) signal=$rest ;;
+	timeout) [[ $rest =~ ^[0-9]+$ ]] || die "$spec: timeout needs seconds"; [ -n "${GOCORE_CRASH_TIMEOUT:-}" ] || tmo=$rest ;;
 	gaps|stack) ;;   # read by e2e.sh
 	expect) expects+=("$rest") ;;
 	*) die "$spec: unknown key '$key'" ;;
