@@ -91,6 +91,27 @@ static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map
 	return map->start - (lowest & ~0xfffull);
 }
 
+/* Finds the Go build ID note (name "Go", type 4) in an ELF image's first
+ * page: the Go linker places it right after the headers so that cores keep
+ * it.  Copies it into buf (NUL-terminated); false when absent. */
+static bool first_page_go_build_id(const uint8_t *page, size_t n, char *buf, size_t max)
+{
+	for (size_t off = 0; off + 16 <= n; off += 4) {
+		uint32_t namesz, descsz, type;
+		memcpy(&namesz, page + off, 4);
+		memcpy(&descsz, page + off + 4, 4);
+		memcpy(&type, page + off + 8, 4);
+		if (namesz != 4 || type != 4 || memcmp(page + off + 12, "Go\0\0", 4) != 0)
+			continue;
+		if (descsz == 0 || descsz >= max || descsz > n - off - 16)
+			return false;
+		memcpy(buf, page + off + 16, descsz);
+		buf[descsz] = '\0';
+		return true;
+	}
+	return false;
+}
+
 /* Compares the executable's first page with the copy the core holds (the
  * kernel dumps the first page of ELF mappings).  Returns NULL when they
  * match or cannot be compared (then *unverified is set). */
@@ -113,12 +134,23 @@ static struct gc_error *check_match(const struct session *s, const struct gc_map
 	struct gc_error *err = NULL;
 	if (in_core && cmp >= 64) {
 		*unverified = false;
-		if (memcmp(in_core, s->exe->data, cmp) != 0)
-			err = gc_error_create(GC_ERR_MISMATCH,
-					      "%s does not belong to %s: the executable's first page "
-					      "differs from the copy in the core (another build?); "
-					      "use --force to go on anyway",
-					      s->exe->path, s->core->path);
+		char core_id[256], exe_id[256];
+		if (memcmp(in_core, s->exe->data, cmp) != 0) {
+			if (first_page_go_build_id(in_core, cmp, core_id, sizeof(core_id)) &&
+			    first_page_go_build_id(s->exe->data, cmp, exe_id, sizeof(exe_id)) &&
+			    strcmp(core_id, exe_id) != 0)
+				err = gc_error_create(GC_ERR_MISMATCH,
+						      "%s does not belong to %s: Go build ID %s, but "
+						      "the core's executable had %s; use --force to "
+						      "go on anyway",
+						      s->exe->path, s->core->path, exe_id, core_id);
+			else
+				err = gc_error_create(GC_ERR_MISMATCH,
+						      "%s does not belong to %s: the executable's "
+						      "first page differs from the copy in the core "
+						      "(another build?); use --force to go on anyway",
+						      s->exe->path, s->core->path);
+		}
 	}
 	gc_addrspace_destroy(core_as);
 	return err;
