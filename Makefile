@@ -38,7 +38,7 @@ $(BUILD)/libgocore.a: $(LIB_OBJS)
 $(BUILD)/gocore: $(BUILD)/obj/analyzer/main.o $(BUILD)/libgocore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a
+$(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
 
