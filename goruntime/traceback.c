@@ -218,6 +218,15 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		if (warn)
 			fprintf(warn, "gocore: goroutine %" PRIu64 ": stack memory not in core%s\n",
 				g->goid, nframes ? "; traceback is partial" : "");
+	} else if (flags & (GR_UNWIND_BAD_PC | GR_UNWIND_LIMIT)) {
+		/* The runtime says "unexpected return pc" here; the stack is cut
+		 * short either way. */
+		gaps |= GR_GAP_STACK;
+		if (warn)
+			fprintf(warn, "gocore: goroutine %" PRIu64 ": %s; traceback is partial\n",
+				g->goid, flags & GR_UNWIND_LIMIT
+						 ? "the stack walk did not end within the stack's bounds"
+						 : "a pc on its stack lies outside every Go function");
 	}
 	print_created_by(p, g, out);
 	return gaps;
