@@ -69,4 +69,47 @@ struct gc_error *gr_layouts_from_dwarf(int fd, const char *name,
 				       const char *const *names, size_t n,
 				       struct gr_layouts **ret);
 
+/* ---- from the runtime's type descriptors (layout_types.c) ---- */
+
+#include "../gopclntab/gopclntab.h"
+
+/* Flags of gr_layouts_from_types. */
+enum {
+	/* Also scan [types, etypes) for wanted named structs that the
+	 * typelinks graph does not reach (in go1.19 it reaches all of g, m,
+	 * gobuf, stack, moduledata and _panic; runtime.schedt has no
+	 * descriptor at all, so no scan finds it). */
+	GR_TYPES_SCAN = 1 << 0,
+};
+
+/* Reads the struct layouts named in names[0..n) from the runtime's type
+ * descriptors, for binaries without DWARF.  types/etypes are
+ * moduledata.types/etypes, typelinks/ntypelinks the moduledata.typelinks
+ * slice (int32 offsets from types; see moduledata.h for reading them without
+ * a layout).  minor is the Go 1.x minor version (17 or later: 1.17-1.18 keep
+ * a field's offset as offsetAnon>>1).  read() reads process memory; every
+ * descriptor read must lie in [types, etypes).
+ *
+ * The named structs are found by walking the descriptor graph from the
+ * typelinks entries through element, map key/element and struct field types;
+ * with GR_TYPES_SCAN, names still missing are then looked for by a scan of
+ * [types, etypes).  As in gr_layouts_from_dwarf, names not found are left out
+ * (not an error), and struct types the found ones hold by value are added
+ * under their type string ("runtime.gobuf", "struct { ... }").  Field
+ * type_names are the runtime's type strings ("uintptr", "*runtime.m",
+ * "[]uint8", "unsafe.Pointer", "runtime.guintptr"); NULL when longer than
+ * 4096 bytes.  Unlike DWARF, interface-typed fields ("interface {}", "error")
+ * have no struct layout in the set.
+ *
+ * GC_ERR_FORMAT when the descriptors are inconsistent (an address outside
+ * [types, etypes), a bad name, a field outside its struct...), GC_ERR_FAULT
+ * when read() fails, GC_ERR_UNSUPPORTED for minor < 17.  On success *ret is
+ * owned by the caller (gr_layouts_destroy); on error *ret is NULL. */
+struct gc_error *gr_layouts_from_types(gopclntab_read_fn *read, void *ctx,
+				       uint64_t types, uint64_t etypes,
+				       uint64_t typelinks, uint64_t ntypelinks,
+				       int minor, unsigned flags,
+				       const char *const *names, size_t n,
+				       struct gr_layouts **ret);
+
 #endif
