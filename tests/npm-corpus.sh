@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# npm-corpus.sh NAME — fetch a real, stripped, third-party Go binary from the
+# npm registry, bring it into a waiting state, make it dump its goroutines
+# with GOTRACEBACK=crash + SIGQUIT, and keep what the end-to-end tests
+# compare against:
+#
+#   cache/npm/NAME/package.tgz  the npm tarball (`npm pack SPEC`; pack.json
+#                               has its integrity hash as npm reported it)
+#   cache/npm/NAME/exe          the binary, extracted from the tarball
+#   cache/npm/NAME/oracle.txt   its stderr: the Go runtime's own goroutine dump
+#   cache/npm/NAME/core         the core dump of that same crash
+#   cache/npm/NAME/info.txt     spec, Go version, core method, goroutine states
+#
+# NAME is a line of tests/npm-corpus.list (NAME SPEC GO-VERSION BIN RUN-MODE).
+# The Go version that tests/go_version.py finds in the binary must be the
+# list's, and the oracle must hold a SIGQUIT goroutine dump with the
+# goroutines the run mode implies: otherwise this fails loudly.
+#
+# Everything is cached: the tarball is fetched again only when the spec
+# changed, the crash re-run when the exe, the list line, this script or the
+# core-dump method changed (GOCORE_RECRASH=1 forces it). The only network
+# use is `npm pack` (with a throw-away npm cache, so a cold run really
+# fetches). Servers listen on 127.0.0.1 only.
+#
+# Run modes (the program runs in a fresh temporary directory, stdin an open
+# FIFO, ulimit -c unlimited, GOTRACEBACK=crash):
+#   esbuild-serve  exe in.js --outdir=out --serve=127.0.0.1:0
+#                  ready: stderr names http://127.0.0.1:PORT/ and the process
+#                  listens on PORT (/proc/PID/net/tcp)
+#   lefthook-run   git init; lefthook.yml: pre-commit job `sleep 300`;
+#                  exe run pre-commit --force --no-auto-install --no-tty --colors off
+#                  (HOME and GIT_CEILING_DIRECTORIES are the temp directory)
+#                  ready: a descendant process `sleep 300` exists
+# then, for every mode, "parked": all of the process's threads are sleeping
+# (state S in /proc/PID/task/*/stat) in 5 samples in a row, 0.1s apart (at
+# most GOCORE_SETTLE_TIMEOUT seconds, default 10; past that it goes on with
+# a warning). Then SIGQUIT; the runtime dumps and dies of SIGABRT. Leftover
+# processes (lefthook's sleep) are killed.
+#
+# Getting the core (GOCORE_CORE_METHOD=auto|file|coredumpctl|gdb, default
+# auto) works as in tests/crash.sh: a file core_pattern, systemd's
+# coredumpctl for a pipe pattern, else gdb + gcore. That logic is duplicated
+# from crash.sh (run_plain / take_file_core / take_coredumpctl_core /
+# run_gdb), not shared: factoring it out would mean editing crash.sh.
+#
+# Environment: GOCORE_NPM_DIR (default cache/npm), GOCORE_NPM_LIST (default
+# tests/npm-corpus.list), GOCORE_CORE_METHOD, GOCORE_RECRASH=1,
+# GOCORE_CRASH_TIMEOUT (seconds for getting ready and for dying, default 60),
+# GOCORE_NPM_TIMEOUT (seconds for npm pack, default 300),
+# GOCORE_SETTLE_TIMEOUT, GOCORE_NPM_MIN_GOROUTINES (default 3),
+# GOCORE_CORE_PATTERN (pretend core_pattern is this), GOCORE_KEEP_WORK=1
+# (keep the temporary directory; its path is printed).
+set -u
+set -o pipefail
+
+prog=$(basename "$0")
+die() { echo "$prog: ${name:-}: $*" >&2; exit 1; }
+note() { echo "$prog: $name: $*" >&2; }
+
+[ $# -eq 1 ] || { echo "usage: $prog NAME   (a line of tests/npm-corpus.list)" >&2; exit 2; }
+name=$1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIST=${GOCORE_NPM_LIST:-$ROOT/tests/npm-corpus.list}
+SELF="$ROOT/tests/$prog"
+PY=${PYTHON:-python3}
+[ -f "$LIST" ] || die "no list file $LIST"
+entry=$(awk -v n="$name" '$1 == n && $1 !~ /^#/ { $1 = $1; print; exit }' "$LIST")
+[ -n "$entry" ] || die "not in $LIST"
+read -r _ spec gover binpath mode extra <<<"$entry"
+[ -n "${mode:-}" ] && [ -z "${extra:-}" ] || die "$LIST: want 'NAME SPEC GO-VERSION BIN RUN-MODE', got: $entry"
+case $mode in esbuild-serve|lefthook-run) ;; *) die "$LIST: unknown run mode '$mode'" ;; esac
+[[ $gover =~ ^go1\.[0-9]+ ]] || die "$LIST: '$gover' is not a Go version"
+
+base=${GOCORE_NPM_DIR:-$ROOT/cache/npm}
+case $base in /*) ;; *) base="$ROOT/$base" ;; esac
+dir="$base/$name"
+mkdir -p "$dir" || die "cannot create $dir"
+method=${GOCORE_CORE_METHOD:-auto}
+case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
+tmo=${GOCORE_CRASH_TIMEOUT:-60}
+settle_tmo=${GOCORE_SETTLE_TIMEOUT:-10}
+min_g=${GOCORE_NPM_MIN_GOROUTINES:-3}
+
+# ---- fetch --------------------------------------------------------------
+tgz="$dir/package.tgz"
+exe="$dir/exe"
+if [ ! -s "$tgz" ] || [ "$(cat "$dir/spec" 2>/dev/null)" != "$spec" ]; then
+	command -v npm >/dev/null || die "npm is not installed (Debian: npm)"
+	rm -f "$tgz" "$dir/spec" "$dir/pack.json" "$exe"
+	tmp=$(mktemp -d "$dir/.pack.XXXXXX") || die "mktemp failed"
+	note "npm pack $spec"
+	if ! (cd "$tmp" && timeout "${GOCORE_NPM_TIMEOUT:-300}" npm pack --json --cache "$tmp/npm-cache" \
+		--pack-destination "$tmp" "$spec" >"$tmp/pack.json" 2>"$tmp/pack.err"); then
+		grep -v 'Unknown user config' "$tmp/pack.err" | tail -5 >&2
+		rm -rf "$tmp"
+		die "npm pack $spec failed"
+	fi
+	shopt -s nullglob
+	got=("$tmp"/*.tgz)
+	shopt -u nullglob
+	[ ${#got[@]} -eq 1 ] || { rm -rf "$tmp"; die "npm pack $spec left ${#got[@]} tarballs"; }
+	mv -f "${got[0]}" "$tgz" && mv -f "$tmp/pack.json" "$dir/pack.json" || { rm -rf "$tmp"; die "cannot store $tgz"; }
+	rm -rf "$tmp"
+	echo "$spec" >"$dir/spec"
+fi
+if [ ! -s "$exe" ] || [ "$tgz" -nt "$exe" ]; then
+	rm -f "$exe" "$exe.tmp"
+	tar -xzOf "$tgz" "$binpath" >"$exe.tmp" 2>"$dir/tar.err" && [ -s "$exe.tmp" ] ||
+		{ cat "$dir/tar.err" >&2; rm -f "$exe.tmp"; die "$tgz has no $binpath"; }
+	chmod 755 "$exe.tmp" && mv -f "$exe.tmp" "$exe" || die "cannot write $exe"
+	rm -f "$dir/tar.err"
+fi
+
+# ---- Go version ---------------------------------------------------------
+gv=$("$PY" "$ROOT/tests/go_version.py" "$exe") || die "cannot tell which Go release built $exe"
+read -r found how syms <<<"$gv"
+[ "$found" = "$gover" ] || die "$LIST says $gover, but $exe was built with $found (from its $how)"
+[ "$syms" = stripped ] || note "warning: $exe is not stripped ($syms)"
+
+# ---- oracle check -------------------------------------------------------
+HDR='^goroutine [1-9][0-9]*( gp=[^ ]+ m=[^ ]+( mp=[^ ]+)?)? \['
+check_oracle() {
+	local o="$dir/oracle.txt" n parked bad=0 want re min
+	grep -q '^SIGQUIT: quit' "$o" || { note "oracle has no 'SIGQUIT: quit' line:"; head -10 "$o" >&2; return 1; }
+	n=$(grep -cE "$HDR" "$o")
+	if [ "$n" -lt "$min_g" ]; then
+		note "oracle has $n goroutine blocks, want >= $min_g:"
+		head -20 "$o" >&2
+		return 1
+	fi
+	parked=$(grep -E "$HDR" "$o" | grep -cvE '\[running')
+	[ "$parked" -gt 0 ] || { note "oracle has no parked goroutine"; bad=1; }
+	case $mode in
+	esbuild-serve) want=("1 ${HDR}IO wait" "1 ^net\.\(\*TCPListener\)\.Accept") ;;
+	lefthook-run) want=("1 ${HDR}syscall" "1 ^os/exec\.\(\*Cmd\)\.Wait\(") ;;
+	esac
+	for re in "${want[@]}"; do
+		min=${re%% *}
+		re=${re#* }
+		n=$(grep -cE -- "$re" "$o")
+		[ "$n" -ge "$min" ] || { note "oracle lacks what $mode implies: want >= $min lines matching /$re/, found $n"; bad=1; }
+	done
+	return $bad
+}
+states() { # "N goroutines: 3 IO wait, 2 running, ..." (first block per goid)
+	grep -E "$HDR" "$dir/oracle.txt" | sed -E 's/^goroutine ([0-9]+)[^[]*\[([^],]*).*/\1 \2/' |
+		awk '!seen[$1]++ { $1 = ""; sub(/^ /, ""); print }' | sort | uniq -c |
+		awk '{ n = $1; $1 = ""; t += n; s = s (s ? ", " : "") n $0 } END { print t + 0 " goroutines: " s }'
+}
+
+# ---- cache --------------------------------------------------------------
+stamp="$dir/crash.ok"
+stampline="$entry"
+if [ "${GOCORE_RECRASH:-0}" != 1 ] && [ -f "$stamp" ] && [ -s "$dir/core" ] && [ -s "$dir/oracle.txt" ] &&
+	[ ! "$exe" -nt "$stamp" ] && [ ! "$SELF" -nt "$stamp" ] && [ "$(sed -n 2p "$stamp")" = "$stampline" ] &&
+	{ [ "$method" = auto ] || [ "$(head -1 "$stamp")" = "$method" ]; }; then
+	check_oracle || die "cached oracle.txt fails its checks (GOCORE_RECRASH=1 to redo)"
+	note "cached ($found, core via $(head -1 "$stamp")), $(states)"
+	exit 0
+fi
+rm -f "$stamp"
+
+# ---- running it ---------------------------------------------------------
+pattern=${GOCORE_CORE_PATTERN:-$(cat /proc/sys/kernel/core_pattern 2>/dev/null || echo core)}
+pid=""     # what we wait for: the program, or gdb (cleared once reaped)
+target=""  # what gets SIGQUIT: the program (cleared once dead)
+dead=""    # the program's pid, after it died (to find its core)
+real_exe=$(readlink -f "$exe")
+kids=""    # the program's descendants, killed at the end
+work=""
+fifo_fd=""
+
+main_pid=$BASHPID
+cleanup() { # kill what we started and is still running; remove the work dir
+	local k
+	# Subshells may inherit the traps: only the main
+	# shell cleans up.
+	[ "$BASHPID" = "$main_pid" ] || return 0
+	[ -n "$target" ] && kill -0 "$target" 2>/dev/null && kids="$kids $(descendants "$target" | tr '\n' ' ')"
+	{
+	[ -n "$target" ] && kill -KILL "$target" 2>/dev/null
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	for k in $kids; do kill -KILL "$k" 2>/dev/null; done
+	} 2>/dev/null
+	pid="" target="" kids=""
+	[ -n "$fifo_fd" ] && eval "exec $fifo_fd>&-"
+	fifo_fd=""
+	if [ -n "$work" ]; then
+		if [ "${GOCORE_KEEP_WORK:-0}" = 1 ]; then note "kept $work"; else rm -rf "$work"; fi
+	fi
+	work=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+descendants() { # descendants PID: all (transitive) child pids
+	ps -e -o pid= -o ppid= 2>/dev/null | awk -v root="$1" '
+		{ kid[$2] = kid[$2] " " $1 }
+		END { todo = root; while (todo != "") { split(todo, a, " "); todo = "";
+			for (i in a) { n = split(kid[a[i]], b, " "); for (j = 1; j <= n; j++) { print b[j]; todo = todo " " b[j] } } } }'
+}
+
+# setup_work: a fresh temp dir with what the run mode needs; sets cmd, envs.
+setup_work() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/gocore-npm-$name.XXXXXX") || return 1
+	mkfifo "$work/stdin" || return 1
+	envs=(GOTRACEBACK=crash)
+	case $mode in
+	esbuild-serve)
+		printf '%s\n' 'export function answer() { return 42 }' 'console.log(answer())' >"$work/in.js"
+		cmd=(in.js --outdir=out --serve=127.0.0.1:0)
+		;;
+	lefthook-run)
+		(cd "$work" && git init -q . ) || { note "git init failed"; return 1; }
+		printf '%s\n' 'pre-commit:' '  commands:' '    wait:' '      run: sleep 300' >"$work/lefthook.yml"
+		envs=(-u LEFTHOOK -u LEFTHOOK_CONFIG -u LEFTHOOK_OUTPUT -u LEFTHOOK_VERBOSE -u LEFTHOOK_EXCLUDE
+			-u LEFTHOOK_BIN -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE "${envs[@]}"
+			HOME="$work" XDG_CONFIG_HOME="$work/.config" GIT_CONFIG_NOSYSTEM=1
+			GIT_CEILING_DIRECTORIES="$(dirname "$work")")
+		cmd=(run pre-commit --force --no-auto-install --no-tty --colors off)
+		;;
+	esac
+	# stdin: a FIFO we hold open (read-write, so neither side blocks), as
+	# esbuild stops serving/watching when its stdin closes.
+	exec {fifo_fd}<>"$work/stdin" || return 1
+}
+
+is_ready() { # mode-specific: is $target in its waiting state?
+	local port hex
+	case $mode in
+	esbuild-serve)
+		port=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$work/oracle.txt" 2>/dev/null | head -1 | sed -E 's/.*:([0-9]+)\/$/\1/')
+		[ -n "$port" ] || return 1
+		hex=$(printf '%04X' "$port")
+		awk -v want="0100007F:$hex" '$2 == want && $4 == "0A" { f = 1 } END { exit !f }' "/proc/$target/net/tcp" 2>/dev/null
+		;;
+	lefthook-run)
+		local k
+		for k in $(descendants "$target"); do
+			[ "$(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null)" = "sleep 300 " ] && return 0
+		done
+		return 1
+		;;
+	esac
+}
+
+all_sleeping() { # every thread of $target in state S
+	local f s n=0
+	for f in /proc/"$target"/task/*/stat; do
+		s=$(sed -E 's/^.*\) (.).*/\1/' "$f" 2>/dev/null) || return 1
+		[ "$s" = S ] || return 1
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ]
+}
+
+# wait_ready_and_quit: find the target, wait until ready and parked, SIGQUIT.
+wait_ready_and_quit() {
+	local i k streak=0
+	for ((i = 0; i < tmo * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || { note "program exited before it was ready; its stderr ends:"; tail -5 "$work/oracle.txt" >&2; return 1; }
+		if [ -z "$target" ]; then
+			if [ "$pid_is_gdb" = 1 ]; then
+				for k in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+					[ "$(readlink "/proc/$k/exe" 2>/dev/null)" = "$real_exe" ] && target=$k
+				done
+			else
+				target=$pid
+			fi
+		fi
+		[ -n "$target" ] && is_ready && break
+		sleep 0.05
+	done
+	[ $i -lt $((tmo * 20)) ] || { note "not ready within ${tmo}s ($mode); its stderr ends:"; tail -5 "$work/oracle.txt" >&2; return 1; }
+	for ((i = 0; i < settle_tmo * 10 && streak < 5; i++)); do
+		if all_sleeping; then streak=$((streak + 1)); else streak=0; fi
+		sleep 0.1
+	done
+	[ $streak -ge 5 ] || note "warning: threads still not all sleeping after ${settle_tmo}s; sending SIGQUIT anyway"
+	kids=$(descendants "$target" | tr '\n' ' ')
+	kill -QUIT "$target" 2>/dev/null || { note "cannot send SIGQUIT to $target"; return 1; }
+}
+
+# wait_pid PID: wait at most $tmo seconds for our child PID (then SIGKILL
+# it); sets rc. Polls, so no watchdog process is left behind.
+wait_pid() {
+	local i killed=0
+	{ # 2>/dev/null: no "Aborted (core dumped)" job notices from bash
+		for ((i = 0; i < tmo * 20; i++)); do
+			kill -0 "$1" || break
+			sleep 0.05
+		done
+		if kill -0 "$1"; then
+			kill -KILL "$1"
+			killed=1
+		fi
+		wait "$1"
+		rc=$?
+	} 2>/dev/null
+	[ $killed = 0 ] || note "killed after ${tmo}s"
+	return 0
+}
+
+is_core() { # ELF magic and e_type == ET_CORE (4)
+	[ -s "$1" ] && [ "$(od -An -tx1 -N4 "$1" | tr -d ' \n')" = 7f454c46 ] &&
+		[ "$(od -An -tx1 -j16 -N2 "$1" | tr -d ' \n')" = 0400 ]
+}
+
+# core_glob PID: the kernel's core file name for PID as a glob (core(5)).
+core_glob() {
+	local p=$1 pat out="" c i n comm
+	pat=$pattern
+	comm=$(basename "$exe" | cut -c1-15)
+	if [[ $pat != *%p* ]] && [ "$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null)" = 1 ]; then
+		pat="$pat.%p"
+	fi
+	n=${#pat}
+	for ((i = 0; i < n; i++)); do
+		c=${pat:i:1}
+		if [ "$c" != % ] || [ $((i + 1)) -ge "$n" ]; then out+=$c; continue; fi
+		i=$((i + 1))
+		case ${pat:i:1} in
+		%) out+=% ;;
+		p) out+=$p ;;
+		u) out+=$(id -u) ;;
+		g) out+=$(id -g) ;;
+		s) out+=6 ;;
+		e|f) out+=$comm ;;
+		h) out+=$(hostname 2>/dev/null || echo '*') ;;
+		*) out+='*' ;;
+		esac
+	done
+	case $out in /*) echo "$out" ;; *) echo "$work/$out" ;; esac   # relative: the program's cwd
+}
+
+run_plain() {
+	pid_is_gdb=0
+	( cd "$work" && ulimit -c unlimited && exec env "${envs[@]}" "$exe" "${cmd[@]}" <stdin >stdout.txt 2>oracle.txt ) &
+	pid=$!
+	wait_ready_and_quit || kill -KILL "$pid" 2>/dev/null
+	wait_pid "$pid"
+	dead=$target pid="" target=""
+	if [ "$rc" -ne 134 ]; then
+		note "expected the program to die of SIGABRT (exit 134), got exit $rc; its stderr ends:"
+		tail -5 "$work/oracle.txt" >&2
+		return 2
+	fi
+}
+
+take_file_core() {
+	local g f newest=""
+	g=$(core_glob "$dead")
+	for f in $g; do
+		if [ ! -f "$f" ] || [ ! "$f" -nt "$work/.start" ]; then continue; fi
+		if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
+	done
+	if [ -z "$newest" ]; then
+		note "no core file matching $g (core_pattern '$pattern', hard core limit $(ulimit -Hc))"
+		return 1
+	fi
+	[ "$newest" = "$work/core" ] || mv -f "$newest" "$work/core"
+}
+
+take_coredumpctl_core() {
+	local i
+	command -v coredumpctl >/dev/null || { note "core_pattern pipes to a handler and coredumpctl is not installed"; return 1; }
+	for ((i = 0; i < 40; i++)); do
+		if coredumpctl --no-pager -q dump -o "$work/core" "$dead" >/dev/null 2>&1 && is_core "$work/core"; then
+			return 0
+		fi
+		sleep 0.25
+	done
+	note "coredumpctl has no core for pid $dead"
+	return 1
+}
+
+run_gdb() {
+	command -v gdb >/dev/null || { note "gdb is not installed (Debian: gdb)"; return 1; }
+	local q
+	q=$(printf ' %q' "${cmd[@]}")
+	pid_is_gdb=1
+	( cd "$work" && exec env "${envs[@]}" gdb -batch -nx \
+		-ex 'set pagination off' -ex 'set confirm off' \
+		-ex 'handle SIGURG nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass' \
+		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
+		-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass' \
+		-ex 'handle SIGABRT stop print' \
+		-ex "run$q <stdin >stdout.txt 2>oracle.txt" \
+		-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' \
+		-ex 'gcore core' "$exe" >gdb.log 2>&1 ) &
+	pid=$!
+	wait_ready_and_quit || kill -KILL "$pid" 2>/dev/null
+	wait_pid "$pid"
+	dead=$target pid="" target=""
+	if ! grep -q '^gocore-stop-signal 6$' "$work/gdb.log"; then
+		note "under gdb the program did not stop at SIGABRT; gdb said:"
+		grep -E 'Inferior|signal|denied|ptrace|rror|No such' "$work/gdb.log" | grep -v '^handle' | tail -6 >&2
+		return 1
+	fi
+	grep -q 'Saved corefile' "$work/gdb.log" || { note "gcore failed:"; tail -5 "$work/gdb.log" >&2; return 1; }
+	if command -v fallocate >/dev/null; then fallocate -d "$work/core" 2>/dev/null || true; fi
+}
+
+attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
+	local m=$1 r
+	cleanup
+	dead=""
+	rm -f "$dir/core" "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log"
+	setup_work || { note "cannot set up a work directory"; return 1; }
+	touch "$work/.start"
+	sleep 0.01
+	case $m in
+	file) run_plain && take_file_core ;;
+	coredumpctl) run_plain && take_coredumpctl_core ;;
+	gdb) run_gdb ;;
+	esac
+	r=$?
+	for f in oracle.txt stdout.txt gdb.log; do [ -f "$work/$f" ] && cp -f "$work/$f" "$dir/$f"; done
+	[ $r -eq 0 ] || return $r
+	is_core "$work/core" || { note "the core ($work/core) is not an ELF core file"; return 1; }
+	mv -f "$work/core" "$dir/core" || return 1
+	used=$m
+}
+
+case $method in
+auto)
+	if [[ $pattern == \|* ]]; then first="coredumpctl"; else first="file"; fi
+	if ! (ulimit -c unlimited) 2>/dev/null && [ $first = file ]; then
+		note "cannot raise the core size limit (ulimit -c $(ulimit -Hc)); using gdb"
+		first=gdb
+	fi
+	tries=("$first")
+	[ "$first" = gdb ] || tries+=(gdb)
+	;;
+*) tries=("$method") ;;
+esac
+
+used=""
+tried=()
+for m in "${tries[@]}"; do
+	tried+=("$m")
+	attempt "$m"
+	r=$?
+	[ $r -eq 0 ] && break
+	[ $r -eq 2 ] && break
+	[ "$m" = gdb ] || [ ${#tries[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
+done
+cleanup
+[ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
+check_oracle || die "the oracle ($dir/oracle.txt) fails its checks"
+{
+	echo "name $name"
+	echo "spec $spec"
+	echo "integrity $(sed -n 's/.*"integrity": *"\([^"]*\)".*/\1/p' "$dir/pack.json" | head -1)"
+	echo "go $found ($how, $syms)"
+	echo "mode $mode"
+	echo "core $used ($(du -h "$dir/core" | cut -f1))"
+	echo "oracle $(states)"
+} >"$dir/info.txt"
+printf '%s\n%s\n' "$used" "$stampline" >"$stamp"
+note "crashed: $found, core via $used ($(du -h "$dir/core" | cut -f1)), $(states)"
