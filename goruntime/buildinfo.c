@@ -153,3 +153,72 @@ struct gc_error *gr_buildinfo_version(const struct gc_exe *exe, const struct gc_
 	gr_buildinfo_deinit(&bi);
 	return NULL;
 }
+
+static bool printable(uint8_t c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+/* Length of a Go release string at s (at most n bytes), 0 if none. */
+static size_t release_len(const uint8_t *s, size_t n)
+{
+	if (n < 5 || memcmp(s, "go1.", 4) != 0)
+		return 0;
+	size_t i = 4, d = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && d < 3)
+		i++, d++;
+	if (d == 0)
+		return 0;
+	if (i + 1 < n && s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9') {
+		i++;
+		for (d = 0; i < n && s[i] >= '0' && s[i] <= '9' && d < 3; i++, d++)
+			;
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *tag = k ? "beta" : "rc";
+		size_t tl = strlen(tag);
+		if (i + tl < n && memcmp(s + i, tag, tl) == 0 && s[i + tl] >= '0' && s[i + tl] <= '9') {
+			i += tl;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+			break;
+		}
+	}
+	return i;
+}
+
+struct gc_error *gr_version_from_rodata(const struct gc_exe *exe, char **ret)
+{
+	*ret = NULL;
+	char found[32] = "";
+	bool ambiguous = false;
+	for (size_t i = 0; i < exe->nsegments && !ambiguous; i++) {
+		const struct gc_exe_segment *s = &exe->segments[i];
+		if ((s->flags & 2) || s->offset > exe->size || s->filesz > exe->size - s->offset)
+			continue;
+		const uint8_t *b = exe->data + s->offset;
+		size_t n = s->filesz;
+		for (const uint8_t *q = b; (q = memmem(q, n - (size_t)(q - b), "go1.", 4));
+		     q++) {
+			if (q > b && printable(q[-1]))
+				continue;
+			size_t l = release_len(q, n - (size_t)(q - b));
+			if (!l || l >= sizeof(found) || ((size_t)(q - b) + l < n && printable(q[l])))
+				continue;
+			if (!found[0]) {
+				memcpy(found, q, l);
+				found[l] = '\0';
+			} else if (strlen(found) != l || memcmp(found, q, l) != 0) {
+				ambiguous = true;
+				break;
+			}
+			if ((size_t)(q - b) + 4 >= n)
+				break;
+		}
+	}
+	if (!found[0] || ambiguous)
+		return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s Go release string in its data",
+				       exe->path, ambiguous ? "more than one" : "no");
+	*ret = strdup(found);
+	return *ret ? NULL : &gc_error_nomem;
+}

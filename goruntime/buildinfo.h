@@ -25,4 +25,11 @@ void gr_buildinfo_deinit(struct gr_buildinfo *bi);
 struct gc_error *gr_buildinfo_version(const struct gc_exe *exe, const struct gc_addrspace *as,
 				      uint64_t bias, char **ret);
 
+/* For binaries without build info: the one string in the executable's
+ * read-only segments that is exactly a Go release ("go1.N", "go1.N.M",
+ * optionally rcN/betaN) standing alone between non-printable bytes, as
+ * runtime.buildVersion's bytes do.  GC_ERR_NOT_FOUND when there is none or
+ * more than one distinct candidate. */
+struct gc_error *gr_version_from_rodata(const struct gc_exe *exe, char **ret);
+
 #endif

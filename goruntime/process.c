@@ -7,6 +7,7 @@
 
 #include "../common/bytes.h"
 #include "buildinfo.h"
+#include "moduledata.h"
 
 #define NO_OFF UINT64_MAX
 
@@ -35,6 +36,8 @@ struct gr_process {
 	char **waitreasons;
 	size_t nwaitreasons;
 	int funcids[GR_FID_COUNT];
+	bool have_types;             /* type descriptors were read too */
+	size_t layout_disagreements; /* between DWARF and type descriptors */
 	uint64_t sigtramp;
 	uint64_t fatal[2];
 	int64_t now;
@@ -100,7 +103,15 @@ static void find_version(struct gr_process *p)
 		return;
 	}
 	char *v = NULL;
-	if (!gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v) && v) {
+	struct gc_error *err = gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v);
+	if (err) {
+		gc_error_destroy(err);
+		/* Some release pipelines drop the build info (esbuild 0.27+);
+		 * runtime.buildVersion's bytes still stand alone in rodata. */
+		err = gr_version_from_rodata(p->cfg.exe, &v);
+		gc_error_destroy(err);
+	}
+	if (v) {
 		snprintf(p->version, sizeof(p->version), "%s", v);
 		free(v);
 		parse_minor(p);
@@ -160,35 +171,38 @@ static bool md_field(const struct gr_process *p, const struct moduledata *md,
 	return gc_addrspace_u64(p->cfg.as, md->addr + off, ret);
 }
 
+/* runtime.firstmoduledata: the symbol, else a scan of the writable segments
+ * for the word that points at the pclntab header followed by funcnametab's
+ * pointer (go-runtime-facts §2.2). */
 static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_addr,
 					struct moduledata *md)
 {
 	memset(md, 0, sizeof(*md));
-	if (!symbol(p, "runtime.firstmoduledata", &md->addr, NULL)) {
-		/* Scan the writable segments for the word that points at the pclntab
-		 * header, followed by funcnametab's pointer (go-runtime-facts §2.2). */
-		const struct gc_exe *exe = p->cfg.exe;
-		for (size_t i = 0; i < exe->nsegments && !md->addr; i++) {
-			const struct gc_exe_segment *s = &exe->segments[i];
-			if (!(s->flags & 2 /* PF_W */))
-				continue;
-			uint64_t start = s->vaddr + p->cfg.bias, end = start + s->memsz;
-			for (uint64_t a = start & ~7ull; a + 16 <= end; a += 8) {
-				uint64_t w, w2;
-				if (!gc_addrspace_u64(p->cfg.as, a, &w) || w != pclntab_addr)
-					continue;
-				if (gc_addrspace_u64(p->cfg.as, a + 8, &w2) && w2 > pclntab_addr &&
-				    w2 - pclntab_addr < (1u << 30)) {
-					md->addr = a;
-					break;
-				}
-			}
-		}
-		if (!md->addr)
-			return gc_error_create(GC_ERR_NOT_FOUND,
-					       "%s: cannot find runtime.firstmoduledata",
-					       p->cfg.exe->path);
+	if (symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
+		return NULL;
+	const struct gc_exe *exe = p->cfg.exe;
+	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
+	if (!ranges)
+		return &gc_error_nomem;
+	size_t n = 0;
+	for (size_t i = 0; i < exe->nsegments; i++) {
+		const struct gc_exe_segment *s = &exe->segments[i];
+		if (s->flags & 2 /* PF_W */)
+			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
+							s->vaddr + p->cfg.bias + s->memsz};
 	}
+	struct gc_error *err = gr_find_moduledata(read_fn, p->cfg.as, pclntab_addr, ranges, n,
+						  &md->addr);
+	free(ranges);
+	if (err)
+		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
+				       exe->path);
+	return NULL;
+}
+
+/* The fields the pclntab needs, once the moduledata layout is known. */
+static struct gc_error *read_moduledata(struct gr_process *p, struct moduledata *md)
+{
 	if (!md_field(p, md, "text", &md->text) || !md_field(p, md, "minpc", &md->minpc) ||
 	    !md_field(p, md, "maxpc", &md->maxpc))
 		return gc_error_create(GC_ERR_FORMAT,
@@ -204,6 +218,151 @@ static const char *const layout_names[] = {
 	"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack",
 	"runtime.moduledata", "runtime._panic", "runtime.schedt",
 };
+
+/* Layout facts the runtime's type descriptors cannot give: runtime.schedt
+ * has no descriptor (nothing converts it to an interface).  It begins
+ * {goidgen, lastpoll} in every release 1.17-1.26 (runtime2.go). */
+static struct gc_error *add_schedt_facts(struct gr_layouts *l)
+{
+	struct gr_struct *ns = realloc(l->structs, (l->nstructs + 1) * sizeof(*ns));
+	if (!ns)
+		return &gc_error_nomem;
+	l->structs = ns;
+	struct gr_struct *st = &l->structs[l->nstructs];
+	memset(st, 0, sizeof(*st));
+	st->name = strdup("runtime.schedt");
+	st->fields = calloc(1, sizeof(*st->fields));
+	if (!st->name || !st->fields) {
+		free(st->name);
+		free(st->fields);
+		return &gc_error_nomem;
+	}
+	st->fields[0].name = strdup("lastpoll");
+	if (!st->fields[0].name) {
+		free(st->name);
+		free(st->fields);
+		return &gc_error_nomem;
+	}
+	st->fields[0].offset = 8;
+	st->fields[0].size = 8;
+	st->size = 16;
+	st->nfields = 1;
+	l->nstructs++;
+	return NULL;
+}
+
+/* Layouts from the type descriptors the moduledata points at. */
+static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_addr,
+					   struct gr_layouts **ret)
+{
+	struct gr_moduledata_types mt;
+	int minor = p->minor;
+	/* Go 1.27's moduledata is assumed to be 1.26's; the descriptors then
+	 * describe runtime.moduledata itself, which check_md_types() uses to
+	 * confirm the guess. */
+	struct gc_error *err = gr_moduledata_types(read_fn, p->cfg.as, md_addr,
+						   minor == 27 ? 26 : minor, &mt);
+	if (err)
+		return err;
+	err = gr_layouts_from_types(read_fn, p->cfg.as, mt.types, mt.etypes, mt.typelinks,
+				    mt.ntypelinks, minor, 0, layout_names,
+				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
+	if (err)
+		return err;
+	uint64_t off;
+	if (gr_layouts_offset(*ret, "runtime.moduledata", "types", &off)) {
+		uint64_t types;
+		if (!gc_addrspace_u64(p->cfg.as, md_addr + off, &types) || types != mt.types) {
+			gr_layouts_destroy(*ret);
+			*ret = NULL;
+			return gc_error_create(GC_ERR_FORMAT,
+					       "%s: the type descriptors disagree with the "
+					       "moduledata layout assumed for %s",
+					       p->cfg.exe->path, p->version);
+		}
+	}
+	if (!gr_layouts_struct(*ret, "runtime.schedt") && (err = add_schedt_facts(*ret))) {
+		gr_layouts_destroy(*ret);
+		*ret = NULL;
+		return err;
+	}
+	return NULL;
+}
+
+/* Fields gocore reads; compared between sources when both are present. */
+static const char *const checked_fields[][2] = {
+	{"runtime.g", "sched.sp"},    {"runtime.g", "sched.pc"},     {"runtime.g", "syscallsp"},
+	{"runtime.g", "syscallpc"},   {"runtime.g", "atomicstatus"}, {"runtime.g", "goid"},
+	{"runtime.g", "waitsince"},   {"runtime.g", "waitreason"},   {"runtime.g", "m"},
+	{"runtime.g", "lockedm"},     {"runtime.g", "gopc"},         {"runtime.g", "startpc"},
+	{"runtime.g", "stack.lo"},    {"runtime.g", "stack.hi"},     {"runtime.m", "curg"},
+	{"runtime.m", "procid"},      {"runtime.m", "alllink"},      {"runtime.m", "g0"},
+	{"runtime.moduledata", "text"}, {"runtime.moduledata", "gofunc"},
+	{"runtime.moduledata", "types"},
+};
+
+/* Says on the warnings stream where DWARF and the type descriptors disagree;
+ * returns the number of disagreements. */
+static size_t cross_check(const struct gr_process *p, const struct gr_layouts *a,
+			  const struct gr_layouts *b)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof(checked_fields) / sizeof(checked_fields[0]); i++) {
+		uint64_t x, y;
+		bool hx = gr_layouts_offset(a, checked_fields[i][0], checked_fields[i][1], &x);
+		bool hy = gr_layouts_offset(b, checked_fields[i][0], checked_fields[i][1], &y);
+		if (hx && hy && x == y)
+			continue;
+		if (!hx && !hy)
+			continue;
+		bad++;
+		warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
+		     ", type descriptors %s%" PRIu64, p->cfg.exe->path, checked_fields[i][0],
+		     checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
+		     hy ? y : 0);
+	}
+	return bad;
+}
+
+static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
+{
+	struct gr_layouts *dwarf = NULL, *types = NULL;
+	struct gc_error *derr = NULL, *terr = NULL;
+	if (p->cfg.exe->has_dwarf)
+		derr = gr_layouts_from_dwarf(p->cfg.exe->fd, p->cfg.exe->path, layout_names,
+					     sizeof(layout_names) / sizeof(layout_names[0]),
+					     &dwarf);
+	terr = layouts_from_types(p, md_addr, &types);
+	if (dwarf && types)
+		p->layout_disagreements = cross_check(p, dwarf, types);
+	if (dwarf) {
+		p->layouts = dwarf;
+		p->have_types = types != NULL;
+		gr_layouts_destroy(types);
+		gc_error_destroy(derr);
+		gc_error_destroy(terr);
+		return NULL;
+	}
+	if (types) {
+		if (derr)
+			warn(p, "%s (using the type descriptors)", derr->message);
+		p->layouts = types;
+		gc_error_destroy(derr);
+		gc_error_destroy(terr);
+		return NULL;
+	}
+	struct gc_error *err = derr ? derr : terr;
+	if (derr && terr) {
+		err = gc_error_create(GC_ERR_NOT_FOUND, "%s; and from type descriptors: %s",
+				      derr->message, terr->message);
+		gc_error_destroy(derr);
+		gc_error_destroy(terr);
+	} else if (!derr) {
+		err = gc_error_prefix(terr, "%s: no DWARF, and the type descriptors are unreadable",
+				      p->cfg.exe->path);
+	}
+	return gc_error_prefix(err, "cannot learn the runtime's layouts");
+}
 
 static uint64_t off_or(const struct gr_layouts *l, const char *s, const char *path)
 {
@@ -502,21 +661,18 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	struct gc_error *err;
 
 	find_version(p);
-	if (p->minor && (p->minor < 18 || p->minor > 19)) {
+	if (!p->minor) {
+		err = gc_error_create(GC_ERR_UNSUPPORTED,
+				      "%s: cannot tell which Go release built it (no build "
+				      "information, no runtime.buildVersion)", config->exe->path);
+		goto fail;
+	}
+	if (p->minor < 18 || p->minor > 19) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
 				      "%s: built by %s; this gocore reads Go 1.18 and 1.19 programs",
 				      config->exe->path, p->version);
 		goto fail;
 	}
-
-	err = gr_layouts_from_dwarf(config->exe->fd, config->exe->path, layout_names,
-				    sizeof(layout_names) / sizeof(layout_names[0]), &p->layouts);
-	if (err) {
-		err = gc_error_prefix(err, "cannot learn the runtime's layouts");
-		goto fail;
-	}
-	if ((err = resolve_offsets(p)))
-		goto fail;
 
 	const uint8_t *tab = NULL;
 	size_t tabsize = 0;
@@ -525,6 +681,10 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	struct moduledata md;
 	if ((err = find_moduledata(p, tabaddr, &md)))
+		goto fail;
+	if ((err = learn_layouts(p, md.addr)))
+		goto fail;
+	if ((err = resolve_offsets(p)) || (err = read_moduledata(p, &md)))
 		goto fail;
 	struct gopclntab_config pc = {
 		.data = tab, .size = tabsize, .addr = tabaddr,
