@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../goruntime/buildinfo.h"
 #include "../goruntime/process.h"
 #include "../goruntime/traceback.h"
 #include "addrspace.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  goroutines <core> [<exe>]      every goroutine, in goid order\n"
 	"  stack <goid> <core> [<exe>]    one goroutine\n"
+	"  overview <core> [<exe>]        the program, its Go release, how gocore read it\n"
 	"\n"
 	"options:\n"
 	"  -v, --verbose   add \" fp=… sp=… pc=…\" to each frame, as crash dumps do\n"
@@ -54,11 +56,20 @@ static const char stack_help[] =
 	"Prints one goroutine, as `gocore goroutines` would.  Exits 2 when the\n"
 	"goroutine does not exist.\n";
 
+static const char overview_help[] =
+	"usage: gocore overview [--force] <core> [<exe>]\n"
+	"\n"
+	"Prints what the core is: the executable and its build IDs, the Go release\n"
+	"that built it, its module, GOARCH, how gocore learned the runtime's data\n"
+	"layouts (DWARF, or the runtime's own type descriptors, and whether the two\n"
+	"were cross-checked), and how many goroutines it has.\n";
+
 struct session {
 	struct gc_core *core;
 	struct gc_exe *exe;
 	struct gc_addrspace *as;
 	struct gr_process *proc;
+	uint64_t bias;
 	bool gaps;
 };
 
@@ -190,7 +201,7 @@ static int open_session(struct session *s, const char *core_path, const char *ex
 			core_path, s->core->truncated_bytes, s->core->expected_size);
 		s->gaps = true;
 	}
-	uint64_t bias = load_bias(s->exe, map);
+	uint64_t bias = s->bias = load_bias(s->exe, map);
 	if ((err = gc_addrspace_create(&s->as)) ||
 	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
 	    (err = gc_exe_add_segments(s->exe, s->as, 1, bias)))
@@ -215,6 +226,58 @@ static int cmd_goroutines(struct session *s, const struct gr_print_options *opts
 				       stderr))
 			s->gaps = true;
 	}
+	return EXIT_OK;
+}
+
+static const char *source_name(enum gr_layout_source src)
+{
+	switch (src) {
+	case GR_SOURCE_DWARF: return "DWARF";
+	case GR_SOURCE_TYPES: return "the runtime's type descriptors (no DWARF)";
+	case GR_SOURCE_FACTS: return "per-release facts";
+	default: return "none";
+	}
+}
+
+static int cmd_overview(struct session *s)
+{
+	const struct gc_exe *exe = s->exe;
+	printf("executable:   %s\n", exe->path);
+	if (exe->go_build_id)
+		printf("Go build ID:  %s\n", exe->go_build_id);
+	if (exe->build_id_len) {
+		printf("GNU build ID: ");
+		for (size_t i = 0; i < exe->build_id_len; i++)
+			printf("%02x", exe->build_id[i]);
+		putchar('\n');
+	}
+	printf("Go version:   %s\n", gr_process_go_version(s->proc));
+	struct gr_buildinfo bi;
+	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
+	if (!err) {
+		printf("module:       %s\n", *bi.module ? bi.module : "(none)");
+		if (*bi.path)
+			printf("main package: %s\n", bi.path);
+		gr_buildinfo_deinit(&bi);
+	} else {
+		printf("module:       (no build information)\n");
+		gc_error_destroy(err);
+	}
+	printf("GOARCH:       amd64\n");
+	printf("symbols:      %s%s\n", exe->has_symtab ? "yes" : "stripped",
+	       exe->nsections ? "" : ", no section headers");
+	enum gr_layout_source src;
+	bool checked;
+	size_t bad;
+	gr_process_layout_report(s->proc, &src, &checked, &bad);
+	printf("layouts:      %s", source_name(src));
+	if (checked)
+		printf(", cross-checked with the type descriptors: %s",
+		       bad ? "DISAGREE (see warnings)" : "agree");
+	putchar('\n');
+	printf("globals:      found by %s\n", gr_process_globals_source(s->proc));
+	printf("threads:      %zu\n", s->core->nthreads);
+	printf("goroutines:   %zu\n", gr_process_ngoroutines(s->proc));
 	return EXIT_OK;
 }
 
@@ -263,6 +326,7 @@ int main(int argc, char **argv)
 	const char *cmd = args[0];
 	const char *help_text = strcmp(cmd, "goroutines") == 0 ? goroutines_help
 				: strcmp(cmd, "stack") == 0    ? stack_help
+				: strcmp(cmd, "overview") == 0 ? overview_help
 							       : NULL;
 	if (!help_text) {
 		fprintf(stderr, "gocore: unknown command '%s'\n\n%s", cmd, usage_text);
@@ -291,7 +355,9 @@ int main(int argc, char **argv)
 	struct session s;
 	int rc = open_session(&s, args[1], nargs == 3 ? args[2] : NULL, force);
 	if (rc == EXIT_OK)
-		rc = strcmp(cmd, "stack") == 0 ? cmd_stack(&s, goid, &opts) : cmd_goroutines(&s, &opts);
+		rc = strcmp(cmd, "stack") == 0      ? cmd_stack(&s, goid, &opts)
+		     : strcmp(cmd, "overview") == 0 ? cmd_overview(&s)
+						    : cmd_goroutines(&s, &opts);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		fprintf(stderr, "gocore: writing output: %s\n", strerror(errno));
 		rc = EXIT_INPUT;

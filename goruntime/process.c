@@ -37,6 +37,7 @@ struct gr_process {
 	size_t nwaitreasons;
 	int funcids[GR_FID_COUNT];
 	bool have_types;             /* type descriptors were read too */
+	bool globals_from_code;      /* allgs etc. found without symbols */
 	size_t layout_disagreements; /* between DWARF and type descriptors */
 	uint64_t sigtramp;
 	uint64_t fatal[2];
@@ -513,7 +514,10 @@ static struct gc_error *read_allgs(struct gr_process *p)
 			p->unreadable++;
 			continue;
 		}
-		if ((g.status & ~(uint32_t)GR_GSCAN) == GR_GDEAD)
+		uint32_t st = g.status & ~(uint32_t)GR_GSCAN;
+		/* tracebackothers skips dead Gs, and from 1.26 the dead Gs of
+		 * extra Ms (_Gdeadextra). */
+		if (st == GR_GDEAD || (p->minor >= 26 && st == GR_GDEADEXTRA))
 			continue;
 		p->gs[p->ngs++] = g;
 	}
@@ -729,6 +733,19 @@ enum gr_layout_source gr_process_layout_source(const struct gr_process *p)
 	return p->layouts ? p->layouts->source : GR_SOURCE_NONE;
 }
 const struct gopclntab *gr_process_pclntab(const struct gr_process *p) { return p->pcln; }
+
+void gr_process_layout_report(const struct gr_process *p, enum gr_layout_source *source_ret,
+			      bool *cross_checked_ret, size_t *disagreements_ret)
+{
+	*source_ret = gr_process_layout_source(p);
+	*cross_checked_ret = p->have_types && *source_ret == GR_SOURCE_DWARF;
+	*disagreements_ret = p->layout_disagreements;
+}
+
+const char *gr_process_globals_source(const struct gr_process *p)
+{
+	return p->globals_from_code ? "code" : "symbols";
+}
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->cfg.as; }
 size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
 size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
@@ -757,6 +774,15 @@ const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p,
 			hi = mid;
 	}
 	return lo < p->ngs && p->gs[lo].goid == goid ? &p->gs[lo] : NULL;
+}
+
+bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret)
+{
+	uint64_t v;
+	if (p->mo.id == NO_OFF || !gc_addrspace_u64(p->cfg.as, m + p->mo.id, &v))
+		return false;
+	*ret = (int64_t)v;
+	return true;
 }
 
 const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i)

@@ -24,6 +24,7 @@
 enum {
 	GR_GIDLE = 0, GR_GRUNNABLE = 1, GR_GRUNNING = 2, GR_GSYSCALL = 3,
 	GR_GWAITING = 4, GR_GDEAD = 6, GR_GCOPYSTACK = 8, GR_GPREEMPTED = 9,
+	GR_GLEAKED = 10, GR_GDEADEXTRA = 11, /* 1.26+ */
 	GR_GSCAN = 0x1000,
 };
 
@@ -75,6 +76,12 @@ const char *gr_process_go_version(const struct gr_process *p); /* "go1.19.8" or 
 /* (major, minor) of the Go version: e.g. 1, 19. */
 int gr_process_go_minor(const struct gr_process *p);
 enum gr_layout_source gr_process_layout_source(const struct gr_process *p);
+/* How the layouts were learned: source used, whether the type descriptors
+ * were read as well (with DWARF), and how many checked fields disagreed. */
+void gr_process_layout_report(const struct gr_process *p, enum gr_layout_source *source_ret,
+			      bool *cross_checked_ret, size_t *disagreements_ret);
+/* How the runtime's globals (allgs...) were found: "symbols" or "code". */
+const char *gr_process_globals_source(const struct gr_process *p);
 const struct gopclntab *gr_process_pclntab(const struct gr_process *p);
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p);
 
@@ -113,6 +120,9 @@ bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry);
 
 /* Approximate runtime nanotime() at the crash, 0 if unknown. */
 int64_t gr_process_now(const struct gr_process *p);
+
+/* m.id of the m at address m; false when unreadable. */
+bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret);
 
 /* Offsets of m fields the unwinder needs, (uint64_t)-1 if absent. */
 struct gr_m_offsets {

@@ -1,6 +1,7 @@
 #include "traceback.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "unwind.h"
@@ -11,20 +12,23 @@ static const char *const gstatus_strings[] = {
 	[GR_GSYSCALL] = "syscall",   [GR_GWAITING] = "waiting",   [5] = NULL,
 	[GR_GDEAD] = "dead",         [7] = NULL,                  [GR_GCOPYSTACK] = "copystack",
 	[GR_GPREEMPTED] = "preempted",
+	/* 1.26+ (runtime2.go _Gleaked, _Gdeadextra) */
+	[10] = "leaked",             [11] = "waiting for cgo callback",
 };
 
-/* runtime: _TracebackMaxFrames. */
-#define TRACEBACK_MAX_FRAMES 100
 
 const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	int minor = gr_process_go_minor(p);
+	size_t nstrings = minor >= 26 ? 12 : 10;
 	const char *s = NULL;
-	if (st < sizeof(gstatus_strings) / sizeof(gstatus_strings[0]))
+	if (st < nstrings)
 		s = gstatus_strings[st];
 	if (!s)
-		s = "???";
-	if (st == GR_GWAITING && g->waitreason != 0) {
+		s = st < nstrings ? "" : "???";
+	bool leaked = minor >= 26 && st == GR_GLEAKED;
+	if ((st == GR_GWAITING || leaked) && g->waitreason != 0) {
 		const char *w = gr_process_waitreason(p, g->waitreason);
 		if (*w)
 			s = w;
@@ -35,7 +39,20 @@ const char *gr_goroutine_state(const struct gr_process *p, const struct gr_gorou
 void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
-	fprintf(out, "goroutine %" PRIu64 " [%s", g->goid, gr_goroutine_state(p, g));
+	int minor = gr_process_go_minor(p);
+	fprintf(out, "goroutine %" PRIu64, g->goid);
+	if (minor >= 22) {
+		/* goroutineheader (1.22+): always at crash level. */
+		fprintf(out, " gp=0x%" PRIx64, g->addr);
+		int64_t id;
+		if (g->m && gr_process_m_id(p, g->m, &id))
+			fprintf(out, " m=%" PRId64 " mp=0x%" PRIx64, id, g->m);
+		else
+			fputs(" m=nil", out);
+	}
+	fprintf(out, " [%s", gr_goroutine_state(p, g));
+	if (minor >= 26 && st == GR_GLEAKED)
+		fputs(" (leaked)", out);
 	if (g->status & GR_GSCAN)
 		fputs(" (scan)", out);
 	int64_t now = gr_process_now(p);
@@ -132,12 +149,59 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 	}
 }
 
+/* printFuncName (1.21+): generic instantiations shorten to "[...]" from the
+ * first '[' to the last ']'.  Go 1.18-1.20 linkers already wrote names that
+ * way, so doing it for every release is harmless.  Also runtime.gopanic is
+ * printed as "panic". */
+static void print_func_name(const char *name, FILE *out)
+{
+	if (strcmp(name, "runtime.gopanic") == 0) {
+		fputs("panic", out);
+		return;
+	}
+	const char *open = strchr(name, '[');
+	const char *close = strrchr(name, ']');
+	if (!open || !close || close <= open) {
+		fputs(name, out);
+		return;
+	}
+	fprintf(out, "%.*s[...]%s", (int)(open - name), name, close + 1);
+}
+
+/* Frame limits: up to 1.20 the first 100 physical frames, with the elision
+ * line when exactly 100 lines were printed (traceback1); from 1.21 the first
+ * 50 and the last 50 logical frames (tracebackInnerFrames/OuterFrames). */
+enum { MAX_FRAMES_OLD = 100, INNER_FRAMES = 50, OUTER_FRAMES = 50 };
+
 struct print_ctx {
 	const struct gr_process *p;
 	const struct gr_print_options *opts;
 	FILE *out;
-	size_t nprint;
+	int minor;
+	size_t nprint;     /* lines printed (logical frames) */
+	size_t index;      /* logical frames seen */
+	size_t total;      /* 1.21+: logical frames in the whole stack */
+	bool counting;     /* first pass: only count */
+	bool elided;       /* the elision line is out */
 };
+
+/* Whether logical frame index is printed (1.21+ windows), printing the
+ * elision line once in place of the skipped middle. */
+static bool frame_shown(struct print_ctx *c)
+{
+	size_t idx = c->index++;
+	if (c->counting)
+		return false;
+	if (c->minor < 21 || c->total <= INNER_FRAMES + OUTER_FRAMES)
+		return true;
+	if (idx < INNER_FRAMES || idx >= c->total - OUTER_FRAMES)
+		return true;
+	if (!c->elided) {
+		fprintf(c->out, "...%zu frames elided...\n", c->total - INNER_FRAMES - OUTER_FRAMES);
+		c->elided = true;
+	}
+	return false;
+}
 
 static bool print_frame(void *vctx, const struct gr_frame *fr)
 {
@@ -146,25 +210,30 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 	struct gopclntab_inline_frame inl[64];
 	size_t n = gopclntab_inline_frames(t, &fr->fn, fr->tracepc, inl, 64);
 	for (size_t i = 0; i + 1 < n; i++) {
-		fprintf(c->out, "%s(...)\n\t%s:%" PRId32 "\n", inl[i].name, inl[i].file, inl[i].line);
+		if (!frame_shown(c))
+			continue;
+		print_func_name(inl[i].name, c->out);
+		fprintf(c->out, "(...)\n\t%s:%" PRId32 "\n", inl[i].file, inl[i].line);
 		c->nprint++;
 	}
-	const char *name = fr->fn.name;
-	if (strcmp(name, "runtime.gopanic") == 0)
-		name = "panic";
-	/* After the inline walk the runtime's tracepc is the outermost call
-	 * site: the physical frame's line and argument liveness use it. */
+	if (!frame_shown(c))
+		return true;
+	/* Argument liveness is looked up at the outermost inlined call site
+	 * up to 1.20 (the runtime's tracepc after its inline walk), at symPC
+	 * from 1.21. */
 	const char *file = "?";
 	int32_t line = 0;
 	uint64_t pc = fr->tracepc;
 	if (n > 0) {
 		file = inl[n - 1].file;
 		line = inl[n - 1].line;
-		pc = inl[n - 1].pc;
+		if (c->minor < 21)
+			pc = inl[n - 1].pc;
 	} else {
 		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
 	}
-	fprintf(c->out, "%s(", name);
+	print_func_name(fr->fn.name, c->out);
+	fputc('(', c->out);
 	print_args(c->p, fr, pc, c->out);
 	fprintf(c->out, ")\n\t%s:%" PRId32, file, line);
 	if (fr->pc > fr->fn.entry)
@@ -189,7 +258,8 @@ static void print_created_by(const struct gr_process *p, const struct gr_gorouti
 	const char *file = "?";
 	int32_t line = 0;
 	gopclntab_file_line(t, &f, tracepc, &file, &line);
-	fprintf(out, "created by %s", f.name);
+	fputs("created by ", out);
+	print_func_name(f.name, out);
 	if (gr_process_go_minor(p) >= 21 && g->parent_goid)
 		fprintf(out, " in goroutine %" PRIu64, g->parent_goid);
 	fprintf(out, "\n\t%s:%" PRId32, file, line);
@@ -202,13 +272,24 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 			    const struct gr_print_options *opts, FILE *out, FILE *warn)
 {
 	gr_print_header(p, g, out);
-	struct print_ctx c = {.p = p, .opts = opts, .out = out};
+	struct print_ctx c = {.p = p, .opts = opts, .out = out, .minor = gr_process_go_minor(p)};
 	size_t nframes = 0;
-	unsigned flags = gr_unwind(p, g, TRACEBACK_MAX_FRAMES, print_frame, &c, &nframes);
+	unsigned flags;
+	if (c.minor >= 21) {
+		/* Count the logical frames first, as traceback1 does. */
+		c.counting = true;
+		gr_unwind(p, g, SIZE_MAX, print_frame, &c, NULL);
+		c.total = c.index;
+		c.index = 0;
+		c.counting = false;
+		flags = gr_unwind(p, g, SIZE_MAX, print_frame, &c, &nframes);
+	} else {
+		flags = gr_unwind(p, g, MAX_FRAMES_OLD, print_frame, &c, &nframes);
+	}
 	unsigned gaps = 0;
 	if (flags & GR_UNWIND_NO_THREAD) {
 		fputs("\tgoroutine running on other thread; stack unavailable\n", out);
-	} else if (c.nprint == TRACEBACK_MAX_FRAMES) {
+	} else if (c.minor < 21 && c.nprint == MAX_FRAMES_OLD) {
 		fputs("...additional frames elided...\n", out);
 	}
 	if (flags & GR_UNWIND_FAULT) {

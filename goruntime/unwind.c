@@ -19,6 +19,7 @@ struct walk {
 	const struct gopclntab *t;
 	const struct gc_addrspace *as;
 	int fid_sigpanic, fid_systemstack, fid_morestack, fid_mcall, fid_cgocallback;
+	int fid_asyncpreempt, fid_debugcall, minor;
 	uint64_t sigtramp_entry;
 };
 
@@ -149,6 +150,9 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		.fid_morestack = gr_process_funcid(p, GR_FID_MORESTACK),
 		.fid_mcall = gr_process_funcid(p, GR_FID_MCALL),
 		.fid_cgocallback = gr_process_funcid(p, GR_FID_CGOCALLBACK),
+		.fid_asyncpreempt = gr_process_funcid(p, GR_FID_ASYNCPREEMPT),
+		.fid_debugcall = gr_process_funcid(p, GR_FID_DEBUGCALLV2),
+		.minor = gr_process_go_minor(p),
 	};
 	w.sigtramp_entry = gr_process_sigtramp(p);
 	size_t n = 0;
@@ -230,9 +234,9 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		struct gr_frame fr = {
 			.pc = pc, .sp = sp, .fp = fp, .fn = f, .trap = trap, .tracepc = pc,
 		};
-		/* traceback.go (1.19): back up into the CALL instruction unless the
-		 * PC came from a trap, is a function entry, or the callee was
-		 * sigpanic. */
+		/* traceback.go: back up into the CALL instruction unless the PC
+		 * came from a trap, is a function entry, or the callee was an
+		 * injected call (1.21+: unwinder.symPC). */
 		if (!trap && pc > f.entry && !waspanic)
 			fr.tracepc = pc - 1;
 		if (skip) {
@@ -242,7 +246,13 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 			if (!cb(ctx, &fr))
 				break;
 		}
-		waspanic = f.funcid == w.fid_sigpanic && w.fid_sigpanic >= 0;
+		/* The next frame's pc is where execution stopped, not a return
+		 * address, after an injected call: sigpanic always; from 1.21
+		 * (traceback.go unwinder.next) also asyncPreempt and
+		 * debugCallV2. */
+		waspanic = (f.funcid == w.fid_sigpanic && w.fid_sigpanic >= 0) ||
+			   (w.minor >= 21 && ((f.funcid == w.fid_asyncpreempt && w.fid_asyncpreempt >= 0) ||
+					      (f.funcid == w.fid_debugcall && w.fid_debugcall >= 0)));
 		if (!have_caller)
 			break;
 		if (pc == lr && sp == fp)
