@@ -7,6 +7,7 @@
 
 #include "../common/bytes.h"
 #include "buildinfo.h"
+#include "globals.h"
 #include "moduledata.h"
 
 #define NO_OFF UINT64_MAX
@@ -38,6 +39,7 @@ struct gr_process {
 	int funcids[GR_FID_COUNT];
 	bool have_types;             /* type descriptors were read too */
 	bool globals_from_code;      /* allgs etc. found without symbols */
+	struct gr_globals glob;
 	size_t layout_disagreements; /* between DWARF and type descriptors */
 	uint64_t sigtramp;
 	uint64_t fatal[2];
@@ -483,19 +485,17 @@ static int cmp_goid(const void *a, const void *b)
 static struct gc_error *read_allgs(struct gr_process *p)
 {
 	const struct gc_addrspace *as = p->cfg.as;
-	uint64_t allgs, ptr, len, cap;
-	if (!symbol(p, "runtime.allgs", &allgs, NULL))
-		return gc_error_create(GC_ERR_NOT_FOUND,
-				       "%s: no symbol runtime.allgs (stripped binaries are not "
-				       "supported yet)", p->cfg.exe->path);
+	uint64_t allgs = p->glob.allgs, ptr, len, cap;
+	if (!allgs)
+		return gc_error_create(GC_ERR_NOT_FOUND, "%s: cannot find runtime.allgs",
+				       p->cfg.exe->path);
 	if (!gc_addrspace_u64(as, allgs, &ptr) || !gc_addrspace_u64(as, allgs + 8, &len) ||
 	    !gc_addrspace_u64(as, allgs + 16, &cap))
 		return gc_error_create(GC_ERR_FAULT,
 				       "%s: runtime.allgs at 0x%" PRIx64 " is not in the core",
 				       p->cfg.core->path, allgs);
-	uint64_t allglen;
-	if (symbol(p, "runtime.allglen", &allglen, NULL) &&
-	    gc_addrspace_u64(as, allglen, &allglen) && allglen < len)
+	uint64_t allglen = p->glob.allglen;
+	if (allglen && gc_addrspace_u64(as, allglen, &allglen) && allglen < len)
 		len = allglen;
 	/* Every g takes at least sizeof(g) bytes of memory: a length that cannot
 	 * fit in the core's memory is corrupt. */
@@ -538,8 +538,8 @@ static void estimate_now(struct gr_process *p)
 	for (size_t i = 0; i < p->ngs; i++)
 		if (p->gs[i].waitsince > p->now)
 			p->now = p->gs[i].waitsince;
-	uint64_t sched, off, lastpoll;
-	if (symbol(p, "runtime.sched", &sched, NULL) &&
+	uint64_t sched = p->glob.sched, off, lastpoll;
+	if (sched &&
 	    gr_layouts_offset(p->layouts, "runtime.schedt", "lastpoll", &off) &&
 	    gc_addrspace_u64(p->cfg.as, sched + off, &lastpoll) && (int64_t)lastpoll > p->now)
 		p->now = (int64_t)lastpoll;
@@ -551,8 +551,8 @@ static void read_threads(struct gr_process *p)
 {
 	const struct gc_addrspace *as = p->cfg.as;
 	const struct gr_m_offsets *mo = &p->mo;
-	uint64_t allm, m;
-	if (!symbol(p, "runtime.allm", &allm, NULL) || !gc_addrspace_u64(as, allm, &m))
+	uint64_t allm = p->glob.allm, m;
+	if (!allm || !gc_addrspace_u64(as, allm, &m))
 		return;
 	if (p->m_alllink == NO_OFF || mo->procid == NO_OFF || mo->curg == NO_OFF)
 		return;
@@ -598,10 +598,10 @@ static void read_threads(struct gr_process *p)
 
 static void read_waitreasons(struct gr_process *p)
 {
-	uint64_t addr, size;
-	if (!symbol(p, "runtime.waitReasonStrings", &addr, &size) || size % 16 || size > 16 * 256)
+	uint64_t addr = p->glob.waitreasons;
+	size_t n = p->glob.nwaitreasons;
+	if (!addr || !n || n > 256)
 		return;
-	size_t n = size / 16;
 	p->waitreasons = calloc(n, sizeof(char *));
 	if (!p->waitreasons)
 		return;
@@ -654,6 +654,46 @@ static void learn_funcids(struct gr_process *p)
 		p->funcids[GR_FID_WRAPPER] = p->funcids[GR_FID_SYSTEMSTACK_SWITCH] + 1;
 }
 
+/* ---- globals ---- */
+
+/* allgs, allm, sched, waitReasonStrings, buildVersion: from the symbol table
+ * when there is one, else from the code that uses them (globals.c). */
+static struct gc_error *find_globals(struct gr_process *p)
+{
+	struct gr_globals *gl = &p->glob;
+	uint64_t size;
+	if (symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
+		symbol(p, "runtime.allglen", &gl->allglen, NULL);
+		symbol(p, "runtime.allm", &gl->allm, NULL);
+		symbol(p, "runtime.sched", &gl->sched, NULL);
+		if (symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
+			gl->nwaitreasons = size / 16;
+		return NULL;
+	}
+	const struct gc_exe *exe = p->cfg.exe;
+	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
+	if (!ranges)
+		return &gc_error_nomem;
+	size_t n = 0;
+	for (size_t i = 0; i < exe->nsegments; i++) {
+		const struct gc_exe_segment *s = &exe->segments[i];
+		if (s->flags & 2 /* PF_W */)
+			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
+							s->vaddr + p->cfg.bias + s->memsz};
+	}
+	struct gc_error *err = gr_find_globals(p->pcln, p->cfg.as, p->layouts, p->minor, ranges, n,
+					       gl);
+	free(ranges);
+	p->globals_from_code = true;
+	if (err)
+		return gc_error_prefix(err, "%s: no symbols, and the runtime's globals could not "
+				       "be found from its code", exe->path);
+	if (!gl->waitreasons)
+		warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
+		     "\"waiting\"", exe->path);
+	return NULL;
+}
+
 /* ---- open/close ---- */
 
 struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_process **ret)
@@ -671,9 +711,9 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 				      "information, no runtime.buildVersion)", config->exe->path);
 		goto fail;
 	}
-	if (p->minor < 18 || p->minor > 19) {
+	if (p->minor < 18 || p->minor > 27) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
-				      "%s: built by %s; this gocore reads Go 1.18 and 1.19 programs",
+				      "%s: built by %s; this gocore reads Go 1.18 to 1.27 programs",
 				      config->exe->path, p->version);
 		goto fail;
 	}
@@ -700,6 +740,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 	learn_funcids(p);
+	if ((err = find_globals(p)))
+		goto fail;
 	read_waitreasons(p);
 	if ((err = read_allgs(p)))
 		goto fail;

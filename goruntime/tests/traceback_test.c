@@ -818,12 +818,13 @@ static void test_state(void **state)
 	assert_string_equal(gr_process_waitreason(fx.proc, chan_receive_reason), "chan receive");
 
 	/* gStatusStrings (traceback.go): the text for a status without a wait
-	 * reason; "???" for values it does not name; the scan bit ignored. */
+	 * reason; "" for the unused 5 and 7 (zero entries of the array), "???"
+	 * past its end; the scan bit ignored. */
 	struct gr_goroutine c = *gr_process_goroutine(fx.proc, 0);
 	static const struct { uint32_t status; const char *text; } st[] = {
 		{GR_GIDLE, "idle"}, {GR_GRUNNABLE, "runnable"}, {GR_GRUNNING, "running"},
-		{GR_GSYSCALL, "syscall"}, {GR_GWAITING, "waiting"}, {5, "???"},
-		{GR_GDEAD, "dead"}, {7, "???"}, {GR_GCOPYSTACK, "copystack"},
+		{GR_GSYSCALL, "syscall"}, {GR_GWAITING, "waiting"}, {5, ""},
+		{GR_GDEAD, "dead"}, {7, ""}, {GR_GCOPYSTACK, "copystack"},
 		{GR_GPREEMPTED, "preempted"}, {10, "???"}, {0xfff, "???"},
 		{GR_GSCAN | GR_GRUNNABLE, "runnable"}, {GR_GSCAN | GR_GWAITING, "waiting"},
 		{0xffffffffu, "???"},
