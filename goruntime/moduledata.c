@@ -77,6 +77,22 @@ struct gc_error *gr_moduledata_types(gopclntab_read_fn *read, void *ctx,
 		types_off = 296, typelinks_off = 352;
 	} else if (minor == 26) {
 		types_off = 296, typelinks_off = 360;
+	} else if (minor == 27) {
+		/* go1.27 (symtab.go at CAFxX/go e4283592e5) has no typelinks
+		 * slice: "types, typedesclen, etypes uintptr" — the descriptors
+		 * the runtime used to list lie in [types+8, types+typedesclen),
+		 * and a scan of [types, etypes) finds the named structs. */
+		ret->typelinks = ret->ntypelinks = 0;
+		if (!read_u64(read, ctx, md + 296, &ret->types) ||
+		    !read_u64(read, ctx, md + 312, &ret->etypes))
+			return gc_error_create(GC_ERR_FAULT, "moduledata at 0x%llx is unreadable",
+					       (unsigned long long)md);
+		if (ret->etypes <= ret->types)
+			return gc_error_create(GC_ERR_FORMAT,
+					       "moduledata at 0x%llx: types 0x%llx, etypes 0x%llx",
+					       (unsigned long long)md, (unsigned long long)ret->types,
+					       (unsigned long long)ret->etypes);
+		return NULL;
 	} else {
 		return gc_error_create(GC_ERR_UNSUPPORTED,
 				       "moduledata offsets of go1.%d are not known", minor);

@@ -36,8 +36,9 @@ struct gr_moduledata_types {
 	uint64_t typelinks, ntypelinks; /* moduledata.typelinks (ptr, len) */
 };
 
-/* Reads those fields of the moduledata at md for Go 1.minor (17..26), at the
- * §2.1 offsets.  GC_ERR_UNSUPPORTED for another minor, GC_ERR_FAULT when
+/* Reads those fields of the moduledata at md for Go 1.minor (17..27), at the
+ * §2.1 offsets (1.27: types 296, etypes 312, and no typelinks slice, so
+ * typelinks/ntypelinks are 0 and the descriptors must be scanned).  GC_ERR_UNSUPPORTED for another minor, GC_ERR_FAULT when
  * read() fails, GC_ERR_FORMAT when etypes <= types. */
 struct gc_error *gr_moduledata_types(gopclntab_read_fn *read, void *ctx,
 				     uint64_t md, int minor,

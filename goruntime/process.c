@@ -260,15 +260,13 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 {
 	struct gr_moduledata_types mt;
 	int minor = p->minor;
-	/* Go 1.27's moduledata is assumed to be 1.26's; the descriptors then
-	 * describe runtime.moduledata itself, which check_md_types() uses to
-	 * confirm the guess. */
-	struct gc_error *err = gr_moduledata_types(read_fn, p->cfg.as, md_addr,
-						   minor == 27 ? 26 : minor, &mt);
+	/* The moduledata offsets are per-release facts; the descriptors then
+	 * describe runtime.moduledata itself, which confirms them below. */
+	struct gc_error *err = gr_moduledata_types(read_fn, p->cfg.as, md_addr, minor, &mt);
 	if (err)
 		return err;
 	err = gr_layouts_from_types(read_fn, p->cfg.as, mt.types, mt.etypes, mt.typelinks,
-				    mt.ntypelinks, minor, 0, layout_names,
+				    mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
 				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
 	if (err)
 		return err;
