@@ -59,9 +59,14 @@ unit: $(UNIT_BINS) $(FIXTURES)
 	@scripts/deps.sh test
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 
+# The testdata programs as built (and read through a stripped copy of each
+# executable), then built stripped, PIE and section-less; then real stripped
+# Go 1.19-1.27 binaries from the npm registry.
 e2e: $(BUILD)/gocore
 	@scripts/deps.sh test
 	tests/e2e.sh
+	tests/e2e-variants.sh
+	tests/npm-e2e.sh
 
 test: unit e2e
 

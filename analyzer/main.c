@@ -145,23 +145,22 @@ static struct gc_error *check_match(const struct session *s, const struct gc_map
 	struct gc_error *err = NULL;
 	if (in_core && cmp >= 64) {
 		*unverified = false;
+		/* The Go build ID decides when both pages carry one: `strip`
+		 * rewrites the ELF header but keeps the note. */
 		char core_id[256], exe_id[256];
-		if (memcmp(in_core, s->exe->data, cmp) != 0) {
-			if (first_page_go_build_id(in_core, cmp, core_id, sizeof(core_id)) &&
-			    first_page_go_build_id(s->exe->data, cmp, exe_id, sizeof(exe_id)) &&
-			    strcmp(core_id, exe_id) != 0)
-				err = gc_error_create(GC_ERR_MISMATCH,
-						      "%s does not belong to %s: Go build ID %s, but "
-						      "the core's executable had %s; use --force to "
-						      "go on anyway",
-						      s->exe->path, s->core->path, exe_id, core_id);
-			else
-				err = gc_error_create(GC_ERR_MISMATCH,
-						      "%s does not belong to %s: the executable's "
-						      "first page differs from the copy in the core "
-						      "(another build?); use --force to go on anyway",
-						      s->exe->path, s->core->path);
-		}
+		bool ids = first_page_go_build_id(in_core, cmp, core_id, sizeof(core_id)) &&
+			   first_page_go_build_id(s->exe->data, cmp, exe_id, sizeof(exe_id));
+		if (ids && strcmp(core_id, exe_id) != 0)
+			err = gc_error_create(GC_ERR_MISMATCH,
+					      "%s does not belong to %s: Go build ID %s, but the "
+					      "core's executable had %s; use --force to go on anyway",
+					      s->exe->path, s->core->path, exe_id, core_id);
+		else if (!ids && memcmp(in_core, s->exe->data, cmp) != 0)
+			err = gc_error_create(GC_ERR_MISMATCH,
+					      "%s does not belong to %s: the executable's first page "
+					      "differs from the copy in the core (another build?); "
+					      "use --force to go on anyway",
+					      s->exe->path, s->core->path);
 	}
 	gc_addrspace_destroy(core_as);
 	return err;

@@ -224,9 +224,13 @@ static const char *const layout_names[] = {
 
 /* Layout facts the runtime's type descriptors cannot give: runtime.schedt
  * has no descriptor (nothing converts it to an interface).  It begins
- * {goidgen, lastpoll} in every release 1.17-1.26 (runtime2.go). */
-static struct gc_error *add_schedt_facts(struct gr_layouts *l)
+ * {goidgen, lastpoll, pollUntil, [pollingNet int32 (1.25+),] lock} in every
+ * release 1.17-1.27 (runtime2.go); the lock offsets were confirmed on the
+ * 1.19-1.27 npm corpus by globals.c's cross-reference. */
+static struct gc_error *add_schedt_facts(struct gr_layouts *l, int minor)
 {
+	static const char *const names[] = {"goidgen", "lastpoll", "pollUntil", "lock"};
+	const uint64_t offs[] = {0, 8, 16, minor >= 25 ? 32 : 24};
 	struct gr_struct *ns = realloc(l->structs, (l->nstructs + 1) * sizeof(*ns));
 	if (!ns)
 		return &gc_error_nomem;
@@ -234,24 +238,26 @@ static struct gc_error *add_schedt_facts(struct gr_layouts *l)
 	struct gr_struct *st = &l->structs[l->nstructs];
 	memset(st, 0, sizeof(*st));
 	st->name = strdup("runtime.schedt");
-	st->fields = calloc(1, sizeof(*st->fields));
-	if (!st->name || !st->fields) {
-		free(st->name);
-		free(st->fields);
-		return &gc_error_nomem;
+	st->fields = calloc(4, sizeof(*st->fields));
+	if (!st->name || !st->fields)
+		goto nomem;
+	for (size_t i = 0; i < 4; i++) {
+		st->fields[i].name = strdup(names[i]);
+		if (!st->fields[i].name)
+			goto nomem;
+		st->fields[i].offset = offs[i];
+		st->fields[i].size = 8;
+		st->nfields++;
 	}
-	st->fields[0].name = strdup("lastpoll");
-	if (!st->fields[0].name) {
-		free(st->name);
-		free(st->fields);
-		return &gc_error_nomem;
-	}
-	st->fields[0].offset = 8;
-	st->fields[0].size = 8;
-	st->size = 16;
-	st->nfields = 1;
+	st->size = offs[3] + 8;
 	l->nstructs++;
 	return NULL;
+nomem:
+	for (size_t i = 0; st->fields && i < st->nfields; i++)
+		free(st->fields[i].name);
+	free(st->name);
+	free(st->fields);
+	return &gc_error_nomem;
 }
 
 /* Layouts from the type descriptors the moduledata points at. */
@@ -282,7 +288,7 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 					       p->cfg.exe->path, p->version);
 		}
 	}
-	if (!gr_layouts_struct(*ret, "runtime.schedt") && (err = add_schedt_facts(*ret))) {
+	if (!gr_layouts_struct(*ret, "runtime.schedt") && (err = add_schedt_facts(*ret, minor))) {
 		gr_layouts_destroy(*ret);
 		*ret = NULL;
 		return err;

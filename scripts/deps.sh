@@ -4,11 +4,15 @@
 #   deps.sh test    — also what the tests and the demo need
 set -eu
 want="gcc make libelf-dev libdwarf-dev zlib1g-dev"
-[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb"
+[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb binutils"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+# The npm corpus (tests/npm-corpus.sh) needs an npm client; any will do.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
 	echo "gocore: installing Debian packages:$missing" >&2

@@ -20,6 +20,9 @@
 #
 # Environment: GOCORE_E2E_DIR (default cache/e2e), GOCORE_CORE_METHOD,
 # GOCORE_RECRASH=1, GOCORE_CRASH_TIMEOUT (seconds, default 60),
+# GOCORE_BUILD_VARIANT: plain (default), stripped (-ldflags='-s -w'), pie
+# (-buildmode=pie), nosections (stripped, then the section headers removed
+# from the ELF header, as `strip --strip-section-headers` does),
 # GOCORE_CORE_PATTERN (pretend core_pattern is this: tests the fallbacks).
 #
 # spec lines (testdata/NAME/e2e.spec; '#' starts a comment):
@@ -81,10 +84,23 @@ if [ ! -x "$exe" ] || [ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go
 	command -v go >/dev/null || die "the go toolchain is not installed (Debian: golang-go)"
 	note "building ($build)"
 	rm -f "$exe"
+	bflags=()
+	case ${GOCORE_BUILD_VARIANT:-plain} in
+	plain) ;;
+	stripped | nosections) bflags=(-ldflags=-s\ -w) ;;
+	pie) bflags=(-buildmode=pie) ;;
+	*) die "GOCORE_BUILD_VARIANT must be plain, stripped, pie or nosections" ;;
+	esac
 	if [ "$build" = test ]; then
-		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go test -c -o "$exe" "./$name") || die "go test -c failed"
+		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
 	else
-		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go build -o "$exe" "./$name") || die "go build failed"
+		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
+	fi
+	if [ "${GOCORE_BUILD_VARIANT:-plain}" = nosections ]; then
+		# e_shoff (8 bytes at 0x28), e_shnum and e_shstrndx (2 each at 0x3c)
+		printf '\0\0\0\0\0\0\0\0' | dd of="$exe" bs=1 seek=40 conv=notrunc status=none &&
+			printf '\0\0\0\0' | dd of="$exe" bs=1 seek=60 conv=notrunc status=none ||
+			die "cannot remove the section headers of $exe"
 	fi
 fi
 

@@ -156,6 +156,26 @@ for n in "${programs[@]}"; do
 		head -10 "$d/stack.diff" | indent
 	fi
 
+	# the same core read through a `strip`ped copy of the executable (no
+	# symbols, no DWARF: type descriptors and code instead) prints the same
+	if [ "${GOCORE_BUILD_VARIANT:-plain}" = plain ]; then
+		if ! strip -o "$d/exe.stripped" "$d/exe" 2>"$d/strip.err"; then
+			fail "$n/stripped-same" "strip failed: $(head -1 "$d/strip.err")"
+		else
+			timeout "$TMO" "$GOCORE" goroutines "$d/core" "$d/exe.stripped" >"$d/out.stripped.txt" 2>"$d/stripped.err"
+			rc=$?
+			if ! ok_rc "$rc"; then
+				fail "$n/stripped-same" "gocore with the stripped executable: exit $rc; stderr:"
+				head -5 "$d/stripped.err" | indent
+			elif diff "$d/out.txt" "$d/out.stripped.txt" >"$d/stripped.diff"; then
+				pass "$n/stripped-same" "identical output from the stripped executable"
+			else
+				fail "$n/stripped-same" "output differs with the stripped executable (< with symbols, > stripped):"
+				head -10 "$d/stripped.diff" | indent
+			fi
+		fi
+	fi
+
 	# stack for a goroutine that does not exist
 	timeout "$TMO" "$GOCORE" stack 999999999 "$d/core" "$d/exe" >"$d/nostack.txt" 2>"$d/nostack.err"
 	rc=$?
