@@ -67,27 +67,33 @@ struct gc_error *gr_moduledata_types(gopclntab_read_fn *read, void *ctx,
 				     uint64_t md, int minor,
 				     struct gr_moduledata_types *ret)
 {
-	/* §2.1: types, etypes, typelinks per version */
-	uint64_t types_off, typelinks_off;
+	/* §2.1: types, etypes, typelinks per version.  go1.27 (symtab.go at
+	 * CAFxX/go e4283592e5) has no typelinks slice: "types, typedesclen,
+	 * etypes uintptr" — the descriptors lie in [types+8, types+typedesclen)
+	 * and a scan of [types, etypes) finds the named structs. */
+	uint64_t types_off, etypes_off, typelinks_off;
 	if (minor == 17) {
-		types_off = 280, typelinks_off = 320;
+		types_off = 280, etypes_off = 288, typelinks_off = 320;
 	} else if (minor >= 18 && minor <= 19) {
-		types_off = 280, typelinks_off = 336;
+		types_off = 280, etypes_off = 288, typelinks_off = 336;
 	} else if (minor >= 20 && minor <= 25) {
-		types_off = 296, typelinks_off = 352;
+		types_off = 296, etypes_off = 304, typelinks_off = 352;
 	} else if (minor == 26) {
-		types_off = 296, typelinks_off = 360;
+		types_off = 296, etypes_off = 304, typelinks_off = 360;
 	} else if (minor == 27) {
-		/* go1.27 (symtab.go at CAFxX/go e4283592e5) has no typelinks
-		 * slice: "types, typedesclen, etypes uintptr" — the descriptors
-		 * the runtime used to list lie in [types+8, types+typedesclen),
-		 * and a scan of [types, etypes) finds the named structs. */
-		ret->typelinks = ret->ntypelinks = 0;
-		if (!read_u64(read, ctx, md + 296, &ret->types) ||
-		    !read_u64(read, ctx, md + 312, &ret->etypes))
-			return gc_error_create(GC_ERR_FAULT, "moduledata at 0x%llx is unreadable",
-					       (unsigned long long)md);
-		if (ret->etypes <= ret->types)
+		types_off = 296, etypes_off = 312, typelinks_off = 0;
+	} else {
+		return gc_error_create(GC_ERR_UNSUPPORTED,
+				       "moduledata offsets of go1.%d are not known", minor);
+	}
+	ret->typelinks = ret->ntypelinks = 0;
+	if (!read_u64(read, ctx, md + types_off, &ret->types) ||
+	    !read_u64(read, ctx, md + etypes_off, &ret->etypes) ||
+	    (typelinks_off && (!read_u64(read, ctx, md + typelinks_off, &ret->typelinks) ||
+			       !read_u64(read, ctx, md + typelinks_off + 8, &ret->ntypelinks))))
+		return gc_error_create(GC_ERR_FAULT, "moduledata at 0x%llx is unreadable",
+				       (unsigned long long)md);
+	if (ret->etypes <= ret->types)
 			return gc_error_create(GC_ERR_FORMAT,
 					       "moduledata at 0x%llx: types 0x%llx, etypes 0x%llx",
 					       (unsigned long long)md, (unsigned long long)ret->types,

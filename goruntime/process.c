@@ -174,6 +174,27 @@ static bool md_field(const struct gr_process *p, const struct moduledata *md,
 	return gc_addrspace_u64(p->cfg.as, md->addr + off, ret);
 }
 
+/* The executable's writable segments at run-time addresses (data, bss):
+ * where moduledata and the runtime's globals live.  The caller frees
+ * *ret; false when out of memory. */
+static bool writable_ranges(const struct gr_process *p, struct gr_range **ret, size_t *n_ret)
+{
+	const struct gc_exe *exe = p->cfg.exe;
+	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
+	if (!ranges)
+		return false;
+	size_t n = 0;
+	for (size_t i = 0; i < exe->nsegments; i++) {
+		const struct gc_exe_segment *s = &exe->segments[i];
+		if (s->flags & 2 /* PF_W */)
+			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
+							s->vaddr + p->cfg.bias + s->memsz};
+	}
+	*ret = ranges;
+	*n_ret = n;
+	return true;
+}
+
 /* runtime.firstmoduledata: the symbol, else a scan of the writable segments
  * for the word that points at the pclntab header followed by funcnametab's
  * pointer (go-runtime-facts §2.2). */
@@ -184,16 +205,10 @@ static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_a
 	if (symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
 		return NULL;
 	const struct gc_exe *exe = p->cfg.exe;
-	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
-	if (!ranges)
+	struct gr_range *ranges;
+	size_t n;
+	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	size_t n = 0;
-	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if (s->flags & 2 /* PF_W */)
-			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
-							s->vaddr + p->cfg.bias + s->memsz};
-	}
 	struct gc_error *err = gr_find_moduledata(read_fn, p->cfg.as, pclntab_addr, ranges, n,
 						  &md->addr);
 	free(ranges);
@@ -675,16 +690,10 @@ static struct gc_error *find_globals(struct gr_process *p)
 		return NULL;
 	}
 	const struct gc_exe *exe = p->cfg.exe;
-	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
-	if (!ranges)
+	struct gr_range *ranges;
+	size_t n;
+	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	size_t n = 0;
-	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if (s->flags & 2 /* PF_W */)
-			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
-							s->vaddr + p->cfg.bias + s->memsz};
-	}
 	struct gc_error *err = gr_find_globals(p->pcln, p->cfg.as, p->layouts, p->minor, ranges, n,
 					       gl);
 	free(ranges);
