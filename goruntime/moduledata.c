@@ -94,22 +94,6 @@ struct gc_error *gr_moduledata_types(gopclntab_read_fn *read, void *ctx,
 		return gc_error_create(GC_ERR_FAULT, "moduledata at 0x%llx is unreadable",
 				       (unsigned long long)md);
 	if (ret->etypes <= ret->types)
-			return gc_error_create(GC_ERR_FORMAT,
-					       "moduledata at 0x%llx: types 0x%llx, etypes 0x%llx",
-					       (unsigned long long)md, (unsigned long long)ret->types,
-					       (unsigned long long)ret->etypes);
-		return NULL;
-	} else {
-		return gc_error_create(GC_ERR_UNSUPPORTED,
-				       "moduledata offsets of go1.%d are not known", minor);
-	}
-	if (!read_u64(read, ctx, md + types_off, &ret->types) ||
-	    !read_u64(read, ctx, md + types_off + 8, &ret->etypes) ||
-	    !read_u64(read, ctx, md + typelinks_off, &ret->typelinks) ||
-	    !read_u64(read, ctx, md + typelinks_off + 8, &ret->ntypelinks))
-		return gc_error_create(GC_ERR_FAULT, "moduledata at 0x%llx is unreadable",
-				       (unsigned long long)md);
-	if (ret->etypes <= ret->types)
 		return gc_error_create(GC_ERR_FORMAT,
 				       "moduledata at 0x%llx: types 0x%llx, etypes 0x%llx",
 				       (unsigned long long)md, (unsigned long long)ret->types,
