@@ -42,6 +42,14 @@ $(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
 
+# Checks of the type-descriptor reader and the globals finder on every binary
+# of the npm corpus, against go-runtime-facts.md and the oracles: run by
+# `make e2e` once tests/npm-e2e.sh has fetched the corpus (a _check, not a
+# _test, so `make unit` does not run it before the corpus exists).
+$(BUILD)/goruntime/tests/corpus_check: goruntime/tests/corpus_check.c $(BUILD)/libgocore.a $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
+
 install: $(BUILD)/gocore
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
@@ -62,11 +70,12 @@ unit: $(UNIT_BINS) $(FIXTURES)
 # The testdata programs as built (and read through a stripped copy of each
 # executable), then built stripped, PIE and section-less; then real stripped
 # Go 1.19-1.27 binaries from the npm registry.
-e2e: $(BUILD)/gocore
+e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@scripts/deps.sh test
 	tests/e2e.sh
 	tests/e2e-variants.sh
 	tests/npm-e2e.sh
+	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
 test: unit e2e
 
