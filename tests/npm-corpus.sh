@@ -11,7 +11,8 @@
 #   cache/npm/NAME/core         the core dump of that same crash
 #   cache/npm/NAME/info.txt     spec, Go version, core method, goroutine states
 #
-# NAME is a line of tests/npm-corpus.list (NAME SPEC GO-VERSION BIN RUN-MODE).
+# NAME is a line of tests/npm-corpus.list (NAME SPEC GO-VERSION BIN RUN-MODE),
+# or of the list GOCORE_NPM_LIST names (tests/npm-holdout.list).
 # The Go version that tests/go_version.py finds in the binary must be the
 # list's, and the oracle must hold a SIGQUIT goroutine dump with the
 # goroutines the run mode implies: otherwise this fails loudly.
@@ -29,13 +30,40 @@
 #                  listens on PORT (/proc/PID/net/tcp)
 #   lefthook-run   git init; lefthook.yml: pre-commit job `sleep 300`;
 #                  exe run pre-commit --force --no-auto-install --no-tty --colors off
-#                  (HOME and GIT_CEILING_DIRECTORIES are the temp directory)
+#                  (--no-auto-install only if `exe run --help` lists it,
+#                  --no-colors instead of --colors off where that is the
+#                  flag: lefthook 1.5; HOME and GIT_CEILING_DIRECTORIES are
+#                  the temp directory)
 #                  ready: a descendant process `sleep 300` exists
+#   turbo-run      git init; an npm workspace (package.json, package-lock.json,
+#                  turbo.json) with one package whose script `wait` is
+#                  `sleep 300`; exe run wait --no-color (+ --no-daemon when
+#                  `exe run --help` lists it: turbo >= 1.4 would otherwise
+#                  start a detached daemon); HOME etc. are the temp directory
+#                  ready: a descendant process `sleep 300` exists
+#                  turbo catches SIGQUIT itself (graceful exit), so this mode
+#                  sends SIGABRT instead (same dump, headed "SIGABRT: abort";
+#                  under gdb, which stops at that SIGABRT first, `continue`
+#                  once). Known artifact: Go 1.18 relays the crash to the
+#                  other threads with SIGQUIT, which turbo's signal.Notify
+#                  swallows: that wakes its signal goroutines after the dump
+#                  was printed, so the core differs from the oracle there,
+#                  and the crash takes the runtime's 5 s relay timeout.
+#   buf-studio     exe beta studio-agent --bind 127.0.0.1 --port 0 --timeout 0
+#                  ready: one of the process's own sockets (matched by inode
+#                  in /proc/PID/fd and /proc/PID/net/tcp) listens on 127.0.0.1
+#   tsgo-lsp       exe --lsp --stdio        (a language server on stdin;
+#                  tsgo reads its lib*.d.ts from its own directory, so these
+#                  are extracted next to cache/.../NAME/exe too)
+#   buf-lsp        exe lsp serve --timeout 0 (a language server on stdin)
+#                  ready: a thread is blocked in read(0, ...) (/proc/PID/task/
+#                  */syscall starts with "0 0x0 ")
 # then, for every mode, "parked": all of the process's threads are sleeping
 # (state S in /proc/PID/task/*/stat) in 5 samples in a row, 0.1s apart (at
 # most GOCORE_SETTLE_TIMEOUT seconds, default 10; past that it goes on with
-# a warning). Then SIGQUIT; the runtime dumps and dies of SIGABRT. Leftover
-# processes (lefthook's sleep) are killed.
+# a warning). Then SIGQUIT (turbo-run: SIGABRT); the runtime dumps and dies
+# of SIGABRT. Leftover processes (lefthook's and turbo's sleep, npm) are
+# killed.
 #
 # Getting the core (GOCORE_CORE_METHOD=auto|file|coredumpctl|gdb, default
 # auto) works as in tests/crash.sh: a file core_pattern, systemd's
@@ -43,8 +71,10 @@
 # from crash.sh (run_plain / take_file_core / take_coredumpctl_core /
 # run_gdb), not shared: factoring it out would mean editing crash.sh.
 #
-# Environment: GOCORE_NPM_DIR (default cache/npm), GOCORE_NPM_LIST (default
-# tests/npm-corpus.list), GOCORE_CORE_METHOD, GOCORE_RECRASH=1,
+# Environment: GOCORE_NPM_LIST (default tests/npm-corpus.list; e.g.
+# tests/npm-holdout.list), GOCORE_NPM_DIR (default cache/npm for
+# npm-corpus.list, else cache/BASENAME-OF-THE-LIST, e.g. cache/npm-holdout),
+# GOCORE_CORE_METHOD, GOCORE_RECRASH=1,
 # GOCORE_CRASH_TIMEOUT (seconds for getting ready and for dying, default 60),
 # GOCORE_NPM_TIMEOUT (seconds for npm pack, default 300),
 # GOCORE_SETTLE_TIMEOUT, GOCORE_NPM_MIN_GOROUTINES (default 3),
@@ -68,10 +98,16 @@ entry=$(awk -v n="$name" '$1 == n && $1 !~ /^#/ { $1 = $1; print; exit }' "$LIST
 [ -n "$entry" ] || die "not in $LIST"
 read -r _ spec gover binpath mode extra <<<"$entry"
 [ -n "${mode:-}" ] && [ -z "${extra:-}" ] || die "$LIST: want 'NAME SPEC GO-VERSION BIN RUN-MODE', got: $entry"
-case $mode in esbuild-serve|lefthook-run) ;; *) die "$LIST: unknown run mode '$mode'" ;; esac
+case $mode in esbuild-serve|lefthook-run|turbo-run|buf-studio|tsgo-lsp|buf-lsp) ;; *) die "$LIST: unknown run mode '$mode'" ;; esac
 [[ $gover =~ ^go1\.[0-9]+ ]] || die "$LIST: '$gover' is not a Go version"
+# The signal that makes the runtime dump: SIGQUIT, except for turbo, which
+# catches SIGQUIT (and SIGINT/SIGTERM) itself and exits cleanly; SIGABRT
+# gives the same GOTRACEBACK=crash dump headed "SIGABRT: abort".
+case $mode in turbo-run) qsig=ABRT qline='SIGABRT: abort' ;; *) qsig=QUIT qline='SIGQUIT: quit' ;; esac
 
-base=${GOCORE_NPM_DIR:-$ROOT/cache/npm}
+listbase=$(basename "$LIST" .list)
+[ "$listbase" = npm-corpus ] && listbase=npm
+base=${GOCORE_NPM_DIR:-$ROOT/cache/$listbase}
 case $base in /*) ;; *) base="$ROOT/$base" ;; esac
 dir="$base/$name"
 mkdir -p "$dir" || die "cannot create $dir"
@@ -109,6 +145,12 @@ if [ ! -s "$exe" ] || [ "$tgz" -nt "$exe" ]; then
 		{ cat "$dir/tar.err" >&2; rm -f "$exe.tmp"; die "$tgz has no $binpath"; }
 	chmod 755 "$exe.tmp" && mv -f "$exe.tmp" "$exe" || die "cannot write $exe"
 	rm -f "$dir/tar.err"
+	if [ "$mode" = tsgo-lsp ]; then
+		# tsgo reads its lib*.d.ts from its own directory: put them next to exe
+		libdir=$(dirname "$binpath")
+		tar -xzf "$tgz" -C "$dir" --strip-components="$(awk -F/ '{ print NF }' <<<"$libdir")" \
+			--wildcards "$libdir/*.d.ts" || die "cannot extract $libdir/*.d.ts from $tgz"
+	fi
 fi
 
 # ---- Go version ---------------------------------------------------------
@@ -121,7 +163,7 @@ read -r found how syms <<<"$gv"
 HDR='^goroutine [1-9][0-9]*( gp=[^ ]+ m=[^ ]+( mp=[^ ]+)?)? \['
 check_oracle() {
 	local o="$dir/oracle.txt" n parked bad=0 want re min
-	grep -q '^SIGQUIT: quit' "$o" || { note "oracle has no 'SIGQUIT: quit' line:"; head -10 "$o" >&2; return 1; }
+	grep -q "^$qline" "$o" || { note "oracle has no '$qline' line:"; head -10 "$o" >&2; return 1; }
 	n=$(grep -cE "$HDR" "$o")
 	if [ "$n" -lt "$min_g" ]; then
 		note "oracle has $n goroutine blocks, want >= $min_g:"
@@ -132,7 +174,11 @@ check_oracle() {
 	[ "$parked" -gt 0 ] || { note "oracle has no parked goroutine"; bad=1; }
 	case $mode in
 	esbuild-serve) want=("1 ${HDR}IO wait" "1 ^net\.\(\*TCPListener\)\.Accept") ;;
-	lefthook-run) want=("1 ${HDR}syscall" "1 ^os/exec\.\(\*Cmd\)\.Wait\(") ;;
+	# os/exec: Cmd.Wait, or (lefthook 1.10, which waits in its own
+	# code) Cmd.watchCtx
+	lefthook-run|turbo-run) want=("1 ${HDR}syscall" "1 ^os/exec\.\(\*Cmd\)\.(Wait|watchCtx)\(") ;;
+	buf-studio) want=("1 ${HDR}IO wait" "1 ^net\.\(\*TCPListener\)\.Accept") ;;
+	tsgo-lsp|buf-lsp) want=("1 ${HDR}syscall" "1 ^os\.\(\*File\)\.Read\(") ;;
 	esac
 	for re in "${want[@]}"; do
 		min=${re%% *}
@@ -217,7 +263,43 @@ setup_work() {
 			-u LEFTHOOK_BIN -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE "${envs[@]}"
 			HOME="$work" XDG_CONFIG_HOME="$work/.config" GIT_CONFIG_NOSYSTEM=1
 			GIT_CEILING_DIRECTORIES="$(dirname "$work")")
-		cmd=(run pre-commit --force --no-auto-install --no-tty --colors off)
+		# Older lefthooks (1.5) lack --no-auto-install and spell
+		# --colors off as --no-colors: ask `run --help`.
+		local help
+		help=$(cd "$work" && env "${envs[@]}" timeout 20 "$exe" run --help 2>&1 </dev/null)
+		cmd=(run pre-commit --force)
+		grep -q -- '--no-auto-install' <<<"$help" && cmd+=(--no-auto-install)
+		cmd+=(--no-tty)
+		if grep -q -- '--colors ' <<<"$help"; then cmd+=(--colors off)
+		elif grep -q -- '--no-colors' <<<"$help"; then cmd+=(--no-colors); fi
+		;;
+	turbo-run)
+		mkdir -p "$work/pkgs/a" && (cd "$work" && git init -q . ) || { note "git init failed"; return 1; }
+		echo '{"name":"root","version":"0.0.0","private":true,"workspaces":["pkgs/*"],"packageManager":"npm@9.2.0"}' >"$work/package.json"
+		echo '{"name":"root","lockfileVersion":3,"requires":true,"packages":{}}' >"$work/package-lock.json"
+		echo '{"name":"a","version":"0.0.0","scripts":{"wait":"sleep 300"}}' >"$work/pkgs/a/package.json"
+		echo '{"pipeline":{"wait":{"cache":false}}}' >"$work/turbo.json"
+		envs=(-u TURBO_TOKEN -u TURBO_TEAM -u TURBO_API "${envs[@]}" HOME="$work" XDG_CONFIG_HOME="$work/.config"
+			XDG_CACHE_HOME="$work/.cache" TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 GIT_CONFIG_NOSYSTEM=1
+			GIT_CEILING_DIRECTORIES="$(dirname "$work")" npm_config_cache="$work/.npm"
+			npm_config_update_notifier=false npm_config_fund=false)
+		cmd=(run wait --no-color)
+		if (cd "$work" && env "${envs[@]}" timeout 20 "$exe" run --help 2>&1 </dev/null) | grep -q -- '--no-daemon'; then
+			cmd+=(--no-daemon)
+		fi
+		;;
+	buf-studio|buf-lsp)
+		envs=(-u BUF_TOKEN "${envs[@]}" HOME="$work" XDG_CONFIG_HOME="$work/.config" XDG_CACHE_HOME="$work/.cache"
+			BUF_CACHE_DIR="$work/.cache/buf")
+		if [ "$mode" = buf-studio ]; then
+			cmd=(beta studio-agent --bind 127.0.0.1 --port 0 --timeout 0)
+		else
+			cmd=(lsp serve --timeout 0)
+		fi
+		;;
+	tsgo-lsp)
+		envs=("${envs[@]}" HOME="$work" XDG_CONFIG_HOME="$work/.config" XDG_CACHE_HOME="$work/.cache")
+		cmd=(--lsp --stdio)
 		;;
 	esac
 	# stdin: a FIFO we hold open (read-write, so neither side blocks), as
@@ -234,10 +316,24 @@ is_ready() { # mode-specific: is $target in its waiting state?
 		hex=$(printf '%04X' "$port")
 		awk -v want="0100007F:$hex" '$2 == want && $4 == "0A" { f = 1 } END { exit !f }' "/proc/$target/net/tcp" 2>/dev/null
 		;;
-	lefthook-run)
+	lefthook-run|turbo-run)
 		local k
 		for k in $(descendants "$target"); do
 			[ "$(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null)" = "sleep 300 " ] && return 0
+		done
+		return 1
+		;;
+	buf-studio)
+		local inodes
+		inodes=$(ls -l "/proc/$target/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+		[ -n "$inodes" ] || return 1
+		awk -v inodes="$inodes" 'BEGIN { n = split(inodes, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+			$2 ~ /^0100007F:/ && $4 == "0A" && ($10 in want) { f = 1 } END { exit !f }' "/proc/$target/net/tcp" 2>/dev/null
+		;;
+	tsgo-lsp|buf-lsp)
+		local f
+		for f in /proc/"$target"/task/*/syscall; do
+			case $(cat "$f" 2>/dev/null) in "0 0x0 "*) return 0 ;; esac
 		done
 		return 1
 		;;
@@ -276,9 +372,9 @@ wait_ready_and_quit() {
 		if all_sleeping; then streak=$((streak + 1)); else streak=0; fi
 		sleep 0.1
 	done
-	[ $streak -ge 5 ] || note "warning: threads still not all sleeping after ${settle_tmo}s; sending SIGQUIT anyway"
+	[ $streak -ge 5 ] || note "warning: threads still not all sleeping after ${settle_tmo}s; sending SIG$qsig anyway"
 	kids=$(descendants "$target" | tr '\n' ' ')
-	kill -QUIT "$target" 2>/dev/null || { note "cannot send SIGQUIT to $target"; return 1; }
+	kill -"$qsig" "$target" 2>/dev/null || { note "cannot send SIG$qsig to $target"; return 1; }
 }
 
 # wait_pid PID: wait at most $tmo seconds for our child PID (then SIGKILL
@@ -378,6 +474,10 @@ run_gdb() {
 	command -v gdb >/dev/null || { note "gdb is not installed (Debian: gdb)"; return 1; }
 	local q
 	q=$(printf ' %q' "${cmd[@]}")
+	# With SIGABRT as the trigger gdb first stops at ours: pass it on
+	# (continue) and stop at the runtime's own SIGABRT after the dump.
+	local again=()
+	[ "$qsig" = ABRT ] && again=(-ex 'continue')
 	pid_is_gdb=1
 	( cd "$work" && exec env "${envs[@]}" gdb -batch -nx \
 		-ex 'set pagination off' -ex 'set confirm off' \
@@ -385,7 +485,7 @@ run_gdb() {
 		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
 		-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass' \
 		-ex 'handle SIGABRT stop print' \
-		-ex "run$q <stdin >stdout.txt 2>oracle.txt" \
+		-ex "run$q <stdin >stdout.txt 2>oracle.txt" "${again[@]}" \
 		-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' \
 		-ex 'gcore core' "$exe" >gdb.log 2>&1 ) &
 	pid=$!

@@ -18,8 +18,10 @@
 # Not part of `make test`: gocore does not yet read stripped binaries or Go
 # releases other than 1.18/1.19, so today most entries fail.
 #
-# Environment: GOCORE (default build/gocore), GOCORE_NPM_DIR (cache/npm),
-# GOCORE_NPM_LIST, GOCORE_E2E_JOBS (parallel crash runs, default nproc),
+# Environment: GOCORE (default build/gocore), GOCORE_NPM_LIST (default
+# tests/npm-corpus.list; GOCORE_NPM_LIST=tests/npm-holdout.list runs the
+# held-out corpus), GOCORE_NPM_DIR (default cache/npm for npm-corpus.list,
+# else cache/BASENAME-OF-THE-LIST, e.g. cache/npm-holdout), GOCORE_E2E_JOBS (parallel crash runs, default nproc),
 # GOCORE_CORE_METHOD, GOCORE_E2E_MIN_LISTED/_HEADER/_PARKED/_RUNNING,
 # GOCORE_E2E_COMPARE_FLAGS (default --relay-stacks), GOCORE_E2E_TIMEOUT
 # (seconds per gocore run, default 300).
@@ -29,10 +31,13 @@ set -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 GOCORE=${GOCORE:-build/gocore}
-NPM_DIR=${GOCORE_NPM_DIR:-cache/npm}
-export GOCORE_NPM_DIR="$NPM_DIR"
 LIST=${GOCORE_NPM_LIST:-tests/npm-corpus.list}
 export GOCORE_NPM_LIST="$LIST"
+# cache/npm for npm-corpus.list, cache/npm-holdout for npm-holdout.list, ...
+listbase=$(basename "$LIST" .list)
+[ "$listbase" = npm-corpus ] && listbase=npm
+NPM_DIR=${GOCORE_NPM_DIR:-cache/$listbase}
+export GOCORE_NPM_DIR="$NPM_DIR"
 JOBS=${GOCORE_E2E_JOBS:-$(nproc 2>/dev/null || echo 2)}
 TMO=${GOCORE_E2E_TIMEOUT:-300}
 THRESHOLDS=(--min-listed "${GOCORE_E2E_MIN_LISTED:-100}" --min-header "${GOCORE_E2E_MIN_HEADER:-100}"
