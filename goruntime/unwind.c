@@ -209,6 +209,10 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		if (!f.pcsp)
 			break;
 		uint8_t flag = f.flag;
+		/* gentraceback: after following systemstack's switch back to
+		 * the goroutine's stack, its SP write no longer matters. */
+		if (iter == 0 && keepfn)
+			flag &= (uint8_t)~FUNCFLAG_SPWRITE;
 		if (f.funcid == w.fid_cgocallback && w.fid_cgocallback >= 0)
 			flag &= (uint8_t)~FUNCFLAG_SPWRITE;
 		if (pc == pc0 && sp == sp0 && pc0 == g->syscallpc && sp0 == g->syscallsp)

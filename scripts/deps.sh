@@ -3,8 +3,8 @@
 #   deps.sh build   — what building gocore needs
 #   deps.sh test    — also what the tests and the demo need
 set -eu
-want="gcc make libelf-dev libdwarf-dev zlib1g-dev"
-[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb binutils"
+want="gcc make libelf-dev libdwarf-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
+[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
