@@ -40,6 +40,7 @@ struct gr_process {
 	bool have_types;             /* type descriptors were read too */
 	bool globals_from_code;      /* allgs etc. found without symbols */
 	struct gr_globals glob;
+	uint64_t moduledata;         /* address of runtime.firstmoduledata */
 	size_t layout_disagreements; /* between DWARF and type descriptors */
 	uint64_t sigtramp;
 	uint64_t fatal[2];
@@ -739,6 +740,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	struct moduledata md;
 	if ((err = find_moduledata(p, tabaddr, &md)))
 		goto fail;
+	p->moduledata = md.addr;
 	if ((err = learn_layouts(p, md.addr)))
 		goto fail;
 	if ((err = resolve_offsets(p)) || (err = read_moduledata(p, &md)))
@@ -865,3 +867,6 @@ int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)
 {
 	return p->funcids[which];
 }
+
+uint64_t gr_process_moduledata(const struct gr_process *p) { return p->moduledata; }
+const struct gr_layouts *gr_process_layouts(const struct gr_process *p) { return p->layouts; }

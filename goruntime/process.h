@@ -130,4 +130,10 @@ struct gr_m_offsets {
 };
 const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p);
 
+/* Address of runtime.firstmoduledata (symbol, or found by its pclntab
+ * pointer), 0 when it cannot be found. */
+uint64_t gr_process_moduledata(const struct gr_process *p);
+/* The runtime layouts gr_process_open learned (owned by p). */
+const struct gr_layouts *gr_process_layouts(const struct gr_process *p);
+
 #endif
