@@ -1,0 +1,212 @@
+#include "frames.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "unwind.h"
+
+/* traceback.go printFuncName (1.21+) and traceback.c print_func_name. */
+size_t gr_func_display_name(const char *name, char *buf, size_t n)
+{
+	const char *head = name, *tail = "";
+	size_t head_len = strlen(name);
+	const char *mid = "";
+	if (strcmp(name, "runtime.gopanic") == 0) {
+		head = "panic";
+		head_len = 5;
+	} else {
+		const char *open = strchr(name, '[');
+		const char *close = strrchr(name, ']');
+		if (open && close && close > open) {
+			head_len = (size_t)(open - name);
+			mid = "[...]";
+			tail = close + 1;
+		}
+	}
+	size_t mid_len = strlen(mid), tail_len = strlen(tail);
+	size_t total = head_len + mid_len + tail_len;
+	if (n == 0)
+		return total;
+	size_t pos = 0;
+	const char *parts[3] = {head, mid, tail};
+	size_t lens[3] = {head_len, mid_len, tail_len};
+	for (int i = 0; i < 3 && pos + 1 < n; i++) {
+		size_t k = lens[i] < n - 1 - pos ? lens[i] : n - 1 - pos;
+		memcpy(buf + pos, parts[i], k);
+		pos += k;
+	}
+	buf[pos] = '\0';
+	return total;
+}
+
+/* Whether the display name differs from the symbol name (needs storage). */
+static const char *display_static(const char *name)
+{
+	if (strcmp(name, "runtime.gopanic") == 0)
+		return "panic";
+	const char *open = strchr(name, '[');
+	const char *close = strrchr(name, ']');
+	if (open && close && close > open)
+		return NULL;
+	return name;
+}
+
+struct collect {
+	const struct gr_process *p;
+	size_t max;
+	struct gr_lframe *v;   /* func == NULL: the name is at names + name_off[i] */
+	size_t *name_off;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+	bool truncated, nomem;
+};
+
+static bool push(struct collect *c, const char *sym, const char *file, int32_t line,
+		 const struct gr_frame *fr, bool inlined)
+{
+	if (c->n == c->max) {
+		c->truncated = true;
+		return false;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct gr_lframe *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->nomem = true;
+			return false;
+		}
+		c->v = v;
+		size_t *off = realloc(c->name_off, cap * sizeof(*off));
+		if (!off) {
+			c->nomem = true;
+			return false;
+		}
+		c->name_off = off;
+		c->cap = cap;
+	}
+	const char *disp = display_static(sym);
+	size_t off = 0;
+	if (!disp) {
+		size_t len = gr_func_display_name(sym, NULL, 0);
+		if (c->names_cap - c->names_len < len + 1) {
+			size_t cap = c->names_cap ? c->names_cap : 256;
+			while (cap - c->names_len < len + 1)
+				cap *= 2;
+			char *s = realloc(c->names, cap);
+			if (!s) {
+				c->nomem = true;
+				return false;
+			}
+			c->names = s;
+			c->names_cap = cap;
+		}
+		off = c->names_len;
+		gr_func_display_name(sym, c->names + off, len + 1);
+		c->names_len += len + 1;
+	}
+	c->v[c->n] = (struct gr_lframe){
+		.func = disp, .sym = sym, .file = file ? file : "?", .line = line,
+		.pc = fr->pc, .sp = fr->sp, .inlined = inlined,
+	};
+	c->name_off[c->n] = off;
+	c->n++;
+	return true;
+}
+
+/* As traceback.c print_frame: the inlined callees at tracepc, then the
+ * physical frame with the outermost call site's file and line. */
+static bool collect_frame(void *vctx, const struct gr_frame *fr)
+{
+	struct collect *c = vctx;
+	const struct gopclntab *t = gr_process_pclntab(c->p);
+	struct gopclntab_inline_frame inl[64];
+	size_t n = gopclntab_inline_frames(t, &fr->fn, fr->tracepc, inl, 64);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!push(c, inl[i].name, inl[i].file, inl[i].line, fr, true))
+			return false;
+	const char *file = "?";
+	int32_t line = 0;
+	if (n > 0) {
+		file = inl[n - 1].file;
+		line = inl[n - 1].line;
+	} else {
+		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
+	}
+	return push(c, fr->fn.name, file, line, fr, false);
+}
+
+struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr_goroutine *g,
+				     size_t max, struct gr_lframe **frames_ret, size_t *n_ret,
+				     unsigned *unwind_flags_ret)
+{
+	*frames_ret = NULL;
+	*n_ret = 0;
+	if (unwind_flags_ret)
+		*unwind_flags_ret = 0;
+	struct collect c = {.p = p, .max = max};
+	unsigned flags = 0;
+	if (max > 0)
+		flags = gr_unwind(p, g, SIZE_MAX, collect_frame, &c, NULL);
+	if (c.nomem) {
+		free(c.v);
+		free(c.name_off);
+		free(c.names);
+		return &gc_error_nomem;
+	}
+	if (c.truncated)
+		flags |= GR_FRAMES_TRUNCATED;
+	struct gr_lframe *out = NULL;
+	if (c.n) {
+		/* One block: the frames, then the abbreviated names. */
+		out = malloc(c.n * sizeof(*out) + c.names_len);
+		if (!out) {
+			free(c.v);
+			free(c.name_off);
+			free(c.names);
+			return &gc_error_nomem;
+		}
+		char *names = (char *)(out + c.n);
+		if (c.names_len)
+			memcpy(names, c.names, c.names_len);
+		for (size_t i = 0; i < c.n; i++) {
+			out[i] = c.v[i];
+			if (!out[i].func)
+				out[i].func = names + c.name_off[i];
+		}
+	}
+	free(c.v);
+	free(c.name_off);
+	free(c.names);
+	*frames_ret = out;
+	*n_ret = c.n;
+	if (unwind_flags_ret)
+		*unwind_flags_ret = flags;
+	return NULL;
+}
+
+/* traceback.c print_created_by (traceback.go printcreatedby1). */
+bool gr_goroutine_created_by(const struct gr_process *p, const struct gr_goroutine *g,
+			     const char **func, const char **file, int32_t *line,
+			     uint64_t *goid)
+{
+	if (g->goid == 1)
+		return false;
+	const struct gopclntab *t = gr_process_pclntab(p);
+	struct gopclntab_func f;
+	if (!gopclntab_find_func(t, g->gopc, &f))
+		return false;
+	uint64_t tracepc = g->gopc > f.entry ? g->gopc - 1 : g->gopc;
+	const char *fl = "?";
+	int32_t ln = 0;
+	gopclntab_file_line(t, &f, tracepc, &fl, &ln);
+	if (func)
+		*func = f.name;
+	if (file)
+		*file = fl ? fl : "?";
+	if (line)
+		*line = ln;
+	if (goid)
+		*goid = gr_process_go_minor(p) >= 21 ? g->parent_goid : 0;
+	return true;
+}

@@ -1,0 +1,71 @@
+/* A goroutine's logical frames as data, for the triage outputs (summary,
+ * JSON, pprof): the same frames, names and lines that the traceback printer
+ * (traceback.c) prints, but all of them (no 100-frame or 50+50 elision) and
+ * without arguments.
+ *
+ * Logical frames are gr_unwind's physical frames expanded through the inline
+ * tree (gopclntab_inline_frames), innermost first: a physical frame's inlined
+ * callees come before it and share its pc and sp.
+ */
+#ifndef GOCORE_GORUNTIME_FRAMES_H
+#define GOCORE_GORUNTIME_FRAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "process.h"
+
+struct gr_lframe {
+	/* The function as the dump prints it (without "(args)"): "[...]"
+	 * abbreviation of generic instantiations applied, runtime.gopanic as
+	 * "panic" (gr_func_display_name). */
+	const char *func;
+	/* The function's symbol name in the pc-line table ("runtime.gopanic",
+	 * "main.f[...]"); for pprof's system_name and for matching. */
+	const char *sym;
+	const char *file;     /* "?" when unknown */
+	int32_t line;         /* 0 when unknown */
+	/* The physical frame's pc (a return address except for a frame where
+	 * execution stopped) and sp; inlined frames carry their physical
+	 * frame's values. */
+	uint64_t pc, sp;
+	bool inlined;         /* printed as "func(...)" with no "+0x" */
+};
+
+/* Set in *unwind_flags_ret (next to the GR_UNWIND_* flags of unwind.h) when
+ * the goroutine has more logical frames than max. */
+enum { GR_FRAMES_TRUNCATED = 0x100 };
+
+/* Collects g's logical frames, innermost first, at most max of them.  On
+ * success *frames_ret is one malloc'd block (free() it; NULL when there are
+ * no frames), *n_ret its length, and *unwind_flags_ret (may be NULL) the
+ * GR_UNWIND_* flags of the walk plus GR_FRAMES_TRUNCATED: a goroutine
+ * running on another thread (GR_UNWIND_NO_THREAD) has no frames, a fault
+ * leaves the frames read before it; neither is an error.  The strings
+ * point into that block or into the process's pc-line table, so they live
+ * until both are freed.  Returns NULL, or &gc_error_nomem. */
+struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr_goroutine *g,
+				     size_t max, struct gr_lframe **frames_ret, size_t *n_ret,
+				     unsigned *unwind_flags_ret);
+
+/* The "created by" of g as the dump prints it: false for goroutine 1 and
+ * when g.gopc is in no known function.  *func gets the creator's symbol name
+ * (pass it through gr_func_display_name for the printed form), *file and
+ * *line the line of the go statement (gopc-1), *goid the parent goroutine's
+ * id (Go 1.21+ "in goroutine N"; 0 when the release does not record it).
+ * The strings point into the process's pc-line table.  Any out-parameter
+ * may be NULL. */
+bool gr_goroutine_created_by(const struct gr_process *p, const struct gr_goroutine *g,
+			     const char **func, const char **file, int32_t *line,
+			     uint64_t *goid);
+
+/* The printed form of a function's symbol name (traceback.go printFuncName
+ * and the gopanic special case): "panic" for runtime.gopanic; a generic
+ * instantiation shortened to "[...]" from the first '[' to the last ']'.
+ * Writes it NUL-terminated into buf (truncated to n-1 bytes; nothing when
+ * n is 0) and returns its full length, as snprintf does. */
+size_t gr_func_display_name(const char *name, char *buf, size_t n);
+
+#endif

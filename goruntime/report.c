@@ -1,0 +1,508 @@
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traceback.h"
+#include "unwind.h"
+
+/* ---- filters ---- */
+
+bool gr_goroutine_wait_minutes(const struct gr_process *p, const struct gr_goroutine *g,
+			       int64_t *ret)
+{
+	*ret = 0;
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	int64_t now = gr_process_now(p);
+	/* traceback.go goroutineheader. */
+	if ((st != GR_GWAITING && st != GR_GSYSCALL) || g->waitsince == 0 || now == 0)
+		return false;
+	if (now > g->waitsince)
+		*ret = (now - g->waitsince) / 60000000000LL;
+	return true;
+}
+
+static bool frames_match(const regex_t *re, const struct gr_lframe *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (regexec(re, f[i].func, 0, NULL, 0) == 0 ||
+		    regexec(re, f[i].sym, 0, NULL, 0) == 0 ||
+		    regexec(re, f[i].file, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+/* The conditions that need no frames. */
+static bool match_cheap(const struct gr_process *p, const struct gr_goroutine *g,
+			const struct gr_filter *filter)
+{
+	if (filter->state && strcmp(gr_goroutine_state(p, g), filter->state) != 0)
+		return false;
+	if (filter->min_wait_minutes >= 0) {
+		int64_t m;
+		if (!gr_goroutine_wait_minutes(p, g, &m) || m < filter->min_wait_minutes)
+			return false;
+	}
+	return true;
+}
+
+bool gr_filter_match(const struct gr_process *p, const struct gr_goroutine *g,
+		     const struct gr_filter *filter)
+{
+	if (!filter)
+		return true;
+	if (!match_cheap(p, g, filter))
+		return false;
+	if (!filter->have_match)
+		return true;
+	struct gr_lframe *f;
+	size_t n;
+	if (gr_goroutine_frames(p, g, SIZE_MAX, &f, &n, NULL))
+		return false;
+	bool ok = frames_match(filter->match, f, n);
+	free(f);
+	return ok;
+}
+
+struct gc_error *gr_filter_select(const struct gr_process *p, const struct gr_filter *filter,
+				  const struct gr_goroutine ***ret, size_t *n_ret)
+{
+	*ret = NULL;
+	*n_ret = 0;
+	size_t total = gr_process_ngoroutines(p), n = 0;
+	if (!total)
+		return NULL;
+	const struct gr_goroutine **v = malloc(total * sizeof(*v));
+	if (!v)
+		return &gc_error_nomem;
+	for (size_t i = 0; i < total; i++) {
+		const struct gr_goroutine *g = gr_process_goroutine(p, i);
+		if (g && gr_filter_match(p, g, filter))
+			v[n++] = g;
+	}
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	*ret = v;
+	*n_ret = n;
+	return NULL;
+}
+
+/* ---- grouping ---- */
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static uint64_t stack_hash(const char *state, const struct gr_lframe *f, size_t n)
+{
+	uint64_t h = hash_str(0xcbf29ce484222325ull, state);
+	for (size_t i = 0; i < n; i++) {
+		h = hash_str(h, f[i].func);
+		h = hash_str(h, f[i].file);
+		h = (h ^ (uint32_t)f[i].line) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static bool same_stack(const struct gr_group *gr, const char *state, const struct gr_lframe *f,
+		       size_t n)
+{
+	if (gr->nframes != n || strcmp(gr->state, state) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (gr->frames[i].line != f[i].line || strcmp(gr->frames[i].func, f[i].func) ||
+		    strcmp(gr->frames[i].file, f[i].file))
+			return false;
+	return true;
+}
+
+struct group_build {
+	struct gr_groups *gs;
+	size_t cap;
+	size_t *goid_cap;
+	uint64_t *hashes;
+	uint32_t *slots;       /* open addressing: group index + 1, 0 empty */
+	size_t nslots;
+};
+
+static bool grow_slots(struct group_build *b)
+{
+	size_t nslots = b->nslots ? 2 * b->nslots : 256;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < b->gs->n; i++) {
+		size_t s = b->hashes[i] & (nslots - 1);
+		while (slots[s])
+			s = (s + 1) & (nslots - 1);
+		slots[s] = (uint32_t)(i + 1);
+	}
+	free(b->slots);
+	b->slots = slots;
+	b->nslots = nslots;
+	return true;
+}
+
+/* Adds g (frames f, taken over) to its group. */
+static struct gc_error *add_member(struct group_build *b, const struct gr_process *p,
+				   const struct gr_goroutine *g, struct gr_lframe *f, size_t n,
+				   unsigned flags)
+{
+	const char *state = gr_goroutine_state(p, g);
+	uint64_t h = stack_hash(state, f, n);
+	if ((b->gs->n + 1) * 2 > b->nslots && !grow_slots(b)) {
+		free(f);
+		return &gc_error_nomem;
+	}
+	size_t s = h & (b->nslots - 1);
+	struct gr_group *gr = NULL;
+	size_t gi;
+	for (; b->slots[s]; s = (s + 1) & (b->nslots - 1)) {
+		gi = b->slots[s] - 1;
+		if (b->hashes[gi] == h && same_stack(&b->gs->v[gi], state, f, n)) {
+			gr = &b->gs->v[gi];
+			break;
+		}
+	}
+	if (!gr) {
+		if (b->gs->n == b->cap) {
+			size_t cap = b->cap ? 2 * b->cap : 32;
+			struct gr_group *v = realloc(b->gs->v, cap * sizeof(*v));
+			if (v)
+				b->gs->v = v;
+			uint64_t *hs = v ? realloc(b->hashes, cap * sizeof(*hs)) : NULL;
+			if (hs)
+				b->hashes = hs;
+			size_t *gc = hs ? realloc(b->goid_cap, cap * sizeof(*gc)) : NULL;
+			if (!gc) {
+				free(f);
+				return &gc_error_nomem;
+			}
+			b->goid_cap = gc;
+			b->cap = cap;
+		}
+		gi = b->gs->n++;
+		gr = &b->gs->v[gi];
+		*gr = (struct gr_group){.state = state, .frames = f, .nframes = n};
+		b->hashes[gi] = h;
+		b->goid_cap[gi] = 0;
+		b->slots[s] = (uint32_t)(gi + 1);
+		f = NULL;
+	}
+	free(f);
+	if (gr->count == b->goid_cap[gi]) {
+		size_t cap = gr->count ? 2 * gr->count : 4;
+		uint64_t *v = realloc(gr->goids, cap * sizeof(*v));
+		if (!v)
+			return &gc_error_nomem;
+		gr->goids = v;
+		b->goid_cap[gi] = cap;
+	}
+	gr->goids[gr->count++] = g->goid;
+	gr->unwind_flags |= flags;
+	int64_t m;
+	if (gr_goroutine_wait_minutes(p, g, &m)) {
+		if (!gr->nwait_known || m < gr->wait_min)
+			gr->wait_min = m;
+		if (!gr->nwait_known || m > gr->wait_max)
+			gr->wait_max = m;
+		gr->nwait_known++;
+	}
+	b->gs->ngoroutines++;
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct gr_group *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return cmp_u64(&x->goids[0], &y->goids[0]);
+}
+
+void gr_groups_destroy(struct gr_groups *groups)
+{
+	if (!groups)
+		return;
+	for (size_t i = 0; i < groups->n; i++) {
+		free(groups->v[i].goids);
+		free(groups->v[i].frames);
+	}
+	free(groups->v);
+	free(groups);
+}
+
+struct gc_error *gr_groups_build(const struct gr_process *p,
+				 const struct gr_goroutine *const *gs, size_t n,
+				 const struct gr_filter *filter, struct gr_groups **ret)
+{
+	*ret = NULL;
+	struct gr_groups *groups = calloc(1, sizeof(*groups));
+	if (!groups)
+		return &gc_error_nomem;
+	gopclntab_pc_range(gr_process_pclntab(p), &groups->text_lo, &groups->text_hi);
+	struct group_build b = {.gs = groups};
+	struct gc_error *err = NULL;
+	if (!gs)
+		n = gr_process_ngoroutines(p);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct gr_goroutine *g = gs ? gs[i] : gr_process_goroutine(p, i);
+		if (!g || (filter && !match_cheap(p, g, filter)))
+			continue;
+		struct gr_lframe *f;
+		size_t nf;
+		unsigned flags;
+		if ((err = gr_goroutine_frames(p, g, SIZE_MAX, &f, &nf, &flags)))
+			break;
+		if (filter && filter->have_match && !frames_match(filter->match, f, nf)) {
+			free(f);
+			continue;
+		}
+		err = add_member(&b, p, g, f, nf, flags);
+	}
+	free(b.hashes);
+	free(b.slots);
+	free(b.goid_cap);
+	if (err) {
+		gr_groups_destroy(groups);
+		return err;
+	}
+	for (size_t i = 0; i < groups->n; i++)
+		qsort(groups->v[i].goids, groups->v[i].count, sizeof(uint64_t), cmp_u64);
+	if (groups->n)
+		qsort(groups->v, groups->n, sizeof(*groups->v), cmp_group);
+	*ret = groups;
+	return NULL;
+}
+
+/* ---- text ---- */
+
+enum { GOIDS_ALL = 20, GOIDS_HEAD = 10, GOIDS_TAIL = 3 };
+
+static const char *partial_text(unsigned flags)
+{
+	if (flags & GR_UNWIND_NO_THREAD)
+		return "goroutine running on other thread; stack unavailable";
+	if (flags & GR_UNWIND_FAULT)
+		return "stack partial: memory not in core";
+	if (flags & GR_UNWIND_BAD_PC)
+		return "stack partial: a pc lies outside every Go function";
+	if (flags & GR_UNWIND_LIMIT)
+		return "stack partial: the walk did not end within the stack's bounds";
+	if (flags & GR_FRAMES_TRUNCATED)
+		return "stack partial: frame limit reached";
+	return NULL;
+}
+
+bool gr_groups_print_text(const struct gr_groups *groups, FILE *out)
+{
+	for (size_t i = 0; i < groups->n; i++) {
+		const struct gr_group *gr = &groups->v[i];
+		if (i)
+			fputc('\n', out);
+		fprintf(out, "%zu goroutine%s [%s", gr->count, gr->count == 1 ? "" : "s",
+			gr->state);
+		if (gr->nwait_known && gr->wait_max >= 1) {
+			if (gr->wait_min == gr->wait_max)
+				fprintf(out, ", %" PRId64 " minutes", gr->wait_max);
+			else
+				fprintf(out, ", %" PRId64 "-%" PRId64 " minutes", gr->wait_min,
+					gr->wait_max);
+		}
+		fputs("]:", out);
+		for (size_t k = 0; k < gr->count; k++) {
+			if (gr->count > GOIDS_ALL && k == GOIDS_HEAD) {
+				fputs(" ...", out);
+				k = gr->count - GOIDS_TAIL;
+			}
+			fprintf(out, " %" PRIu64, gr->goids[k]);
+		}
+		fputc('\n', out);
+		for (size_t k = 0; k < gr->nframes; k++) {
+			const struct gr_lframe *f = &gr->frames[k];
+			fprintf(out, "\t%s(%s)\n\t\t%s:%" PRId32 "\n", f->func,
+				f->inlined ? "..." : "", f->file, f->line);
+		}
+		const char *why = partial_text(gr->unwind_flags);
+		if (why)
+			fprintf(out, "\t%s\n", why);
+	}
+	return !ferror(out);
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n;
+	uint32_t min, cp;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, min = 0x80, cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3, min = 0x800, cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, min = 0x10000, cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void gr_json_string(FILE *out, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	fputc('"', out);
+	while (*u) {
+		unsigned char c = *u;
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+			u++;
+			continue;
+		}
+		if (c < 0x20) {
+			switch (c) {
+			case '\n': fputs("\\n", out); break;
+			case '\t': fputs("\\t", out); break;
+			case '\r': fputs("\\r", out); break;
+			case '\b': fputs("\\b", out); break;
+			case '\f': fputs("\\f", out); break;
+			default: fprintf(out, "\\u%04x", c); break;
+			}
+			u++;
+			continue;
+		}
+		size_t n = utf8_len(u);
+		if (!n) {
+			fputs("\\ufffd", out);
+			u++;
+			continue;
+		}
+		fwrite(u, 1, n, out);
+		u += n;
+	}
+	fputc('"', out);
+}
+
+bool gr_groups_write_json(const struct gr_groups *groups, FILE *out)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < groups->n; i++) {
+		const struct gr_group *gr = &groups->v[i];
+		fprintf(out, "%s{\"count\":%zu,\"state\":", i ? ",\n" : "\n", gr->count);
+		gr_json_string(out, gr->state);
+		fputs(",\"goids\":[", out);
+		for (size_t k = 0; k < gr->count; k++)
+			fprintf(out, "%s%" PRIu64, k ? "," : "", gr->goids[k]);
+		fprintf(out, "],\"wait_minutes_min\":%" PRId64 ",\"wait_minutes_max\":%" PRId64
+			",\"partial\":%s,\"frames\":[",
+			gr->wait_min, gr->wait_max, gr->unwind_flags ? "true" : "false");
+		for (size_t k = 0; k < gr->nframes; k++) {
+			const struct gr_lframe *f = &gr->frames[k];
+			fputs(k ? ",{\"func\":" : "{\"func\":", out);
+			gr_json_string(out, f->func);
+			fputs(",\"file\":", out);
+			gr_json_string(out, f->file);
+			fprintf(out, ",\"line\":%" PRId32 "}", f->line);
+		}
+		fputs("]}", out);
+	}
+	fputs(groups->n ? "\n]\n" : "]\n", out);
+	return !ferror(out);
+}
+
+static void write_goroutine_json(const struct gr_process *p, const struct gr_goroutine *g,
+				 const struct gr_lframe *f, size_t n, FILE *out)
+{
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	fprintf(out, "{\"id\":%" PRIu64 ",\"state\":", g->goid);
+	gr_json_string(out, gr_goroutine_state(p, g));
+	const char *reason = "";
+	bool waiting = st == GR_GWAITING || (gr_process_go_minor(p) >= 26 && st == GR_GLEAKED);
+	if (waiting && g->waitreason)
+		reason = gr_process_waitreason(p, g->waitreason);
+	fputs(",\"wait_reason\":", out);
+	gr_json_string(out, reason);
+	int64_t minutes;
+	gr_goroutine_wait_minutes(p, g, &minutes);
+	fprintf(out, ",\"wait_minutes\":%" PRId64 ",\"locked_to_thread\":%s,\"created_by\":",
+		minutes, g->lockedm ? "true" : "false");
+	const char *cfunc, *cfile;
+	int32_t cline;
+	uint64_t cgoid;
+	if (gr_goroutine_created_by(p, g, &cfunc, &cfile, &cline, &cgoid)) {
+		char buf[512];
+		size_t len = gr_func_display_name(cfunc, buf, sizeof(buf));
+		char *name = buf;
+		if (len >= sizeof(buf) && (name = malloc(len + 1)))
+			gr_func_display_name(cfunc, name, len + 1);
+		fputs("{\"func\":", out);
+		gr_json_string(out, name ? name : buf);
+		if (name && name != buf)
+			free(name);
+		fputs(",\"file\":", out);
+		gr_json_string(out, cfile);
+		fprintf(out, ",\"line\":%" PRId32 ",\"goid\":", cline);
+		if (cgoid)
+			fprintf(out, "%" PRIu64 "}", cgoid);
+		else
+			fputs("null}", out);
+	} else {
+		fputs("null", out);
+	}
+	fputs(",\"labels\":{},\"frames\":[", out);
+	for (size_t k = 0; k < n; k++) {
+		fputs(k ? ",{\"func\":" : "{\"func\":", out);
+		gr_json_string(out, f[k].func);
+		fputs(",\"file\":", out);
+		gr_json_string(out, f[k].file);
+		fprintf(out, ",\"line\":%" PRId32 ",\"pc\":\"0x%" PRIx64 "\",\"sp\":\"0x%" PRIx64
+			"\",\"inlined\":%s}", f[k].line, f[k].pc, f[k].sp,
+			f[k].inlined ? "true" : "false");
+	}
+	fputs("]}", out);
+}
+
+struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
+					  const struct gr_goroutine *const *gs, size_t n,
+					  FILE *out)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		struct gr_lframe *f;
+		size_t nf;
+		struct gc_error *err = gr_goroutine_frames(p, gs[i], SIZE_MAX, &f, &nf, NULL);
+		if (err)
+			return err;
+		fputs(i ? ",\n" : "\n", out);
+		write_goroutine_json(p, gs[i], f, nf, out);
+		free(f);
+	}
+	fputs(n ? "\n]\n" : "]\n", out);
+	if (ferror(out))
+		return gc_error_create(GC_ERR_IO, "writing the goroutines' JSON failed");
+	return NULL;
+}
