@@ -22,11 +22,13 @@
 #include <unistd.h>
 
 #include "../common/bytes.h"
+#include "decompress.h"
 
 struct core_priv {
 	void *map;      /* mmap()ed file, or NULL (memory variant, empty file) */
 	size_t map_len;
 	char *path;     /* owned copy behind core->path */
+	char *warning;  /* owned copy behind core->decompress_warning */
 	size_t threads_cap;
 };
 
@@ -424,6 +426,40 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 	return NULL;
 }
 
+/* When *fd is compressed, replaces it with a decompressed copy and *st with
+ * that copy's stat. */
+static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
+						 struct stat *st)
+{
+	uint8_t head[GC_COMPRESSION_MAGIC_LEN];
+	ssize_t n = pread(*fd, head, sizeof(head), 0);
+	if (n < 0)
+		return gc_error_create(GC_ERR_IO, "%s: read: %s", core->path, strerror(errno));
+	enum gc_compression c = gc_detect_compression(head, (size_t)n);
+	if (c == GC_COMPRESSION_NONE)
+		return NULL;
+	struct core_priv *priv = core->priv;
+	int tmp;
+	uint64_t size;
+	struct gc_error *err = gc_decompress_to_tmpfile(core->path, *fd, c,
+							GC_DECOMPRESS_MAX_SIZE, &tmp, &size,
+							&priv->warning);
+	if (err)
+		return err;
+	core->compression = gc_compression_name(c);
+	core->decompress_warning = priv->warning;
+	close(*fd);
+	*fd = tmp;
+	if (fstat(tmp, st) < 0)
+		return gc_error_create(GC_ERR_IO, "%s: fstat of the decompressed copy: %s",
+				       core->path, strerror(errno));
+	if ((uint64_t)st->st_size != size || size > SIZE_MAX)
+		return gc_error_create(GC_ERR_IO, "%s: decompressed copy is %lld bytes, "
+				       "expected %llu", core->path, (long long)st->st_size,
+				       (unsigned long long)size);
+	return NULL;
+}
+
 struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 {
 	struct gc_core *core;
@@ -448,6 +484,11 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 		close(fd);
 		goto fail;
 	}
+	err = decompress_if_compressed(core, &fd, &st);
+	if (err) {
+		close(fd);
+		goto fail;
+	}
 	if (st.st_size > 0) {
 		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
@@ -462,6 +503,13 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 	}
 	close(fd);
 	err = parse(core);
+	if (err && core->decompress_warning && err != &gc_error_nomem) {
+		/* The damage to the compressed data is the likely cause. */
+		struct gc_error *why = gc_error_create(err->code, "%s (%s)", err->message,
+						       core->decompress_warning);
+		gc_error_destroy(err);
+		err = why;
+	}
 	if (err)
 		goto fail;
 	*ret = core;
@@ -481,6 +529,7 @@ void gc_core_close(struct gc_core *core)
 		if (priv->map)
 			munmap(priv->map, priv->map_len);
 		free(priv->path);
+		free(priv->warning);
 		free(priv);
 	}
 	free(core->threads);

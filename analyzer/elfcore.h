@@ -65,14 +65,26 @@ struct gc_core {
 	char psargs[81];       /* pr_psargs */
 	uint64_t truncated_bytes; /* bytes of PT_LOAD/PT_NOTE data past end of file */
 	uint64_t expected_size;   /* size the file should have */
+	/* "zstd", "lz4", "xz" or "gzip" when the file was compressed: data then
+	 * maps a decompressed copy (decompress.h) and size, truncated_bytes and
+	 * expected_size are those of the decompressed core.  NULL for a plain
+	 * core. */
+	const char *compression;
+	/* When the compressed data was truncated or corrupt: a message naming
+	 * path and how many bytes were recovered (the core is then usually
+	 * truncated too); else NULL.  Owned by the core. */
+	const char *decompress_warning;
 	/* private */
 	void *priv;
 };
 
 /* Opens and parses the core at path.  On success *ret owns the mapping.
- * GC_ERR_IO when the file cannot be opened; GC_ERR_FORMAT when it is not an
- * x86-64 ELF core, with a message naming path.  A truncated core is not an
- * error: see truncated_bytes. */
+ * A file compressed with zstd, lz4, xz or gzip (told by its magic) is first
+ * decompressed into an unlinked temporary file, which is mapped instead:
+ * see compression and decompress_warning, and gc_decompress_to_tmpfile() for
+ * its errors.  GC_ERR_IO when the file cannot be opened; GC_ERR_FORMAT when
+ * it is not an x86-64 ELF core, with a message naming path.  A truncated
+ * core is not an error: see truncated_bytes. */
 struct gc_error *gc_core_open(const char *path, struct gc_core **ret);
 
 /* Like gc_core_open over bytes already in memory (tests, fuzzing); the bytes

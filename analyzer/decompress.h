@@ -1,0 +1,79 @@
+/* Compressed cores: systemd-coredump's .zst (its default), .lz4 and .xz, and
+ * gzip.
+ *
+ * The format is recognised by its magic bytes, never by the file name.  The
+ * core is decompressed once, streaming, into an unlinked temporary file that
+ * the caller mmap()s like a plain core: memory stays bounded (fixed 1.25 MiB
+ * of buffers plus the decoder's window, see gc_decompress_to_tmpfile) however
+ * large the core, and the file is written sparsely (all-zero 4 KiB blocks
+ * are left as holes), so the mostly-zero cores of Go programs, whose heap
+ * arenas are reserved but barely touched, cost little disk.
+ *
+ * A compressed file that is truncated or corrupt is not an error: what
+ * decompressed before the damage is kept, the core loader then sees a
+ * truncated core (which it handles), and a warning says what happened.
+ */
+#ifndef GOCORE_ANALYZER_DECOMPRESS_H
+#define GOCORE_ANALYZER_DECOMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+
+enum gc_compression {
+	GC_COMPRESSION_NONE,
+	GC_COMPRESSION_ZSTD, /* zstd frame, 28 b5 2f fd (RFC 8878) */
+	GC_COMPRESSION_LZ4,  /* LZ4 frame format, 04 22 4d 18 (not the legacy format of lz4 -l) */
+	GC_COMPRESSION_XZ,   /* xz stream, fd 37 7a 58 5a 00 */
+	GC_COMPRESSION_GZIP, /* gzip member with deflate, 1f 8b 08 (RFC 1952) */
+};
+
+/* How many leading bytes gc_detect_compression() needs to tell them all. */
+#define GC_COMPRESSION_MAGIC_LEN 6
+
+/* The default bound on the decompressed size (1 TiB).  It stops a
+ * decompression bomb long before it fills the address space; the disk is
+ * bounded anyway by the free space of the temporary directory (the write
+ * fails with ENOSPC), and zero blocks cost none.  A real core this large
+ * would come from a process with a terabyte of dumped memory. */
+#define GC_DECOMPRESS_MAX_SIZE ((uint64_t)1 << 40)
+
+/* The compression whose magic starts the n bytes at head, or
+ * GC_COMPRESSION_NONE (also when n is too short to tell). */
+enum gc_compression gc_detect_compression(const uint8_t *head, size_t n);
+
+/* "zstd", "lz4", "xz", "gzip" (static strings), or NULL for
+ * GC_COMPRESSION_NONE and unknown values. */
+const char *gc_compression_name(enum gc_compression c);
+
+/* Decompresses fd_in, read from its current offset to end of file, as format
+ * c into a new unlinked temporary file.  The file is created with
+ * O_TMPFILE (or mkostemp and unlink where the file system lacks O_TMPFILE)
+ * in $TMPDIR when it is set, else in /var/tmp, else in /tmp: /var/tmp first
+ * because /tmp is often a tmpfs, which would hold the core in memory
+ * (coredumpctl decompresses into /var/tmp for the same reason).
+ *
+ * Concatenated zstd and LZ4 frames, xz streams and gzip members decompress
+ * to the concatenation of their contents.
+ *
+ * On success returns NULL, sets *fd_ret to the temporary file (read-write,
+ * O_CLOEXEC; the caller closes it), *size_ret to its size, and *warning_ret
+ * to NULL, or, when the compressed data was truncated or corrupt, to a
+ * malloc'd message naming name and the number of bytes recovered (the
+ * caller frees it); the file then holds what decompressed before the damage.
+ *
+ * Errors (nothing is returned through the out-parameters):
+ * GC_ERR_IO when reading fd_in fails or no temporary file can be created or
+ * written (ENOSPC says to point TMPDIR at a directory with more room);
+ * GC_ERR_LIMIT when the output would pass max_size bytes, or the data needs
+ * a decoder window larger than the one allowed (128 MiB for zstd, the
+ * library default, and for xz): these bound the decoder's memory;
+ * GC_ERR_UNSUPPORTED for GC_COMPRESSION_NONE or an unknown c;
+ * &gc_error_nomem.  name is used in messages only. */
+struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
+					  enum gc_compression c, uint64_t max_size,
+					  int *fd_ret, uint64_t *size_ret,
+					  char **warning_ret);
+
+#endif
