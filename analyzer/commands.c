@@ -1,0 +1,412 @@
+/* The gocore commands.  See commands.h and README.md. */
+#include "commands.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../goruntime/buildinfo.h"
+#include "../goruntime/panic.h"
+#include "../goruntime/pprof.h"
+#include "../goruntime/traceback.h"
+
+/* ---- goroutines, stack ---- */
+
+static int print_goroutines(struct session *s, const struct gr_goroutine *const *gs, size_t n,
+			    const struct cmd_options *o)
+{
+	if (o->json) {
+		struct gc_error *err = gr_write_goroutines_json(s->proc, gs, n, stdout);
+		if (err)
+			return session_fail(err);
+		fputc('\n', stdout);
+		return EXIT_OK;
+	}
+	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc('\n', stdout);
+		if (gr_print_goroutine(s->proc, gs[i], &popts, stdout, stderr))
+			s->gaps = true;
+	}
+	return EXIT_OK;
+}
+
+int cmd_goroutines(struct session *s, const struct cmd_options *o)
+{
+	const struct gr_goroutine **gs;
+	size_t n;
+	struct gc_error *err = gr_filter_select(s->proc, &o->filter, &gs, &n);
+	if (err)
+		return session_fail(err);
+	int rc = print_goroutines(s, gs, n, o);
+	free(gs);
+	return rc;
+}
+
+int cmd_stack(struct session *s, uint64_t goid, const struct cmd_options *o)
+{
+	const struct gr_goroutine *g = gr_process_find_goroutine(s->proc, goid);
+	if (!g) {
+		fprintf(stderr, "gocore: %s: no goroutine %" PRIu64 " (the process has %zu "
+			"goroutines; `gocore goroutines` lists them)\n", s->core->path, goid,
+			gr_process_ngoroutines(s->proc));
+		return EXIT_INPUT;
+	}
+	return print_goroutines(s, &g, 1, o);
+}
+
+/* ---- summary, pprof ---- */
+
+static void note_group_gaps(struct session *s, const struct gr_groups *groups)
+{
+	for (size_t i = 0; i < groups->n; i++)
+		if (groups->v[i].unwind_flags)
+			s->gaps = true;
+}
+
+int cmd_summary(struct session *s, const struct cmd_options *o)
+{
+	struct gr_groups *groups;
+	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
+	if (err)
+		return session_fail(err);
+	note_group_gaps(s, groups);
+	bool ok = o->json ? gr_groups_write_json(groups, stdout) : gr_groups_print_text(groups, stdout);
+	if (ok && o->json)
+		fputc('\n', stdout);
+	gr_groups_destroy(groups);
+	return ok ? EXIT_OK : EXIT_INPUT;
+}
+
+int cmd_pprof(struct session *s, const struct cmd_options *o)
+{
+	FILE *f = fopen(o->output, "wb");
+	if (!f) {
+		fprintf(stderr, "gocore: %s: %s\n", o->output, strerror(errno));
+		return EXIT_INPUT;
+	}
+	struct gr_groups *groups;
+	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
+	if (!err) {
+		note_group_gaps(s, groups);
+		struct gr_pprof_mapping map = {s->exe->path, s->exe->go_build_id};
+		err = gr_write_pprof(groups, &map, f);
+		gr_groups_destroy(groups);
+	}
+	if (fclose(f) != 0 && !err)
+		err = gc_error_create(GC_ERR_IO, "%s: %s", o->output, strerror(errno));
+	if (err) {
+		unlink(o->output);
+		return session_fail(err);
+	}
+	return EXIT_OK;
+}
+
+/* ---- overview ---- */
+
+static void json_kv_str(FILE *out, const char *key, const char *value, bool comma)
+{
+	fprintf(out, "%s\"%s\":", comma ? "," : "", key);
+	if (value)
+		gr_json_string(out, value);
+	else
+		fputs("null", out);
+}
+
+struct state_count {
+	const char *state;
+	size_t n;
+};
+
+static int cmp_state_count(const void *a, const void *b)
+{
+	const struct state_count *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->state, y->state);
+}
+
+/* Goroutines per header state, most frequent first. */
+static struct state_count *count_states(const struct gr_process *p, size_t *n_ret)
+{
+	size_t n = gr_process_ngoroutines(p), k = 0;
+	struct state_count *v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *st = gr_goroutine_state(p, gr_process_goroutine(p, i));
+		size_t j = 0;
+		while (j < k && strcmp(v[j].state, st) != 0)
+			j++;
+		if (j == k)
+			v[k++] = (struct state_count){st, 0};
+		v[j].n++;
+	}
+	qsort(v, k, sizeof(*v), cmp_state_count);
+	*n_ret = k;
+	return v;
+}
+
+static const char *source_name(enum gr_layout_source src)
+{
+	switch (src) {
+	case GR_SOURCE_DWARF: return "DWARF";
+	case GR_SOURCE_TYPES: return "type descriptors";
+	case GR_SOURCE_FACTS: return "facts";
+	default: return "none";
+	}
+}
+
+/* The signal that started the crash: the fault the runtime turned into a
+ * panic (g.sig of the crashing goroutine), else the core's own signal. */
+static int fatal_signal(const struct session *s, const struct gr_goroutine *g)
+{
+	const struct gr_layouts *l = gr_process_layouts(s->proc);
+	uint64_t off;
+	uint32_t sig;
+	if (g && gr_layouts_offset(l, "runtime.g", "sig", &off) &&
+	    gc_addrspace_u32(s->as, g->addr + off, &sig) && sig > 0 && sig < 65)
+		return (int)sig;
+	return s->core->siginfo.present ? s->core->siginfo.signo : 0;
+}
+
+static int64_t gomaxprocs(const struct session *s)
+{
+	uint64_t addr;
+	uint32_t v;
+	if (gc_exe_symbol(s->exe, "runtime.gomaxprocs", &addr, NULL) &&
+	    gc_addrspace_u32(s->as, addr + s->bias, &v))
+		return (int32_t)v;
+	return -1;
+}
+
+int cmd_overview(struct session *s, const struct cmd_options *o)
+{
+	const struct gc_exe *exe = s->exe;
+	const struct gr_process *p = s->proc;
+	struct gr_buildinfo bi = {0};
+	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
+	bool have_bi = !err;
+	gc_error_destroy(err);
+	char gnu_id[2 * sizeof(exe->build_id) + 1] = "";
+	for (size_t i = 0; i < exe->build_id_len; i++)
+		sprintf(gnu_id + 2 * i, "%02x", exe->build_id[i]);
+	enum gr_layout_source src;
+	bool checked;
+	size_t bad;
+	gr_process_layout_report(p, &src, &checked, &bad);
+	size_t nstates = 0;
+	struct state_count *states = count_states(p, &nstates);
+	if (!states)
+		return session_fail(&gc_error_nomem);
+	const struct gr_goroutine *crashed = gr_crashing_goroutine(p);
+	char *panic = NULL, *sigline = NULL;
+	err = gr_panic_message(p, crashed, &panic);
+	if (err) {
+		fprintf(stderr, "gocore: warning: panic message: %s\n", err->message);
+		gc_error_destroy(err);
+	}
+	if (crashed && (err = gr_signal_line(p, crashed, &sigline))) {
+		gc_error_destroy(err);
+		sigline = NULL;
+	}
+	if (panic) {
+		size_t l = strlen(panic);
+		while (l && panic[l - 1] == '\n')
+			panic[--l] = '\0';
+	}
+	int sig = fatal_signal(s, crashed);
+	const char *signame = sig ? gr_signal_name(sig) : NULL;
+	const struct gc_siginfo *si = &s->core->siginfo;
+	int32_t lwp = s->core->nthreads ? s->core->threads[0].pid : 0;
+	int64_t procs = gomaxprocs(s);
+
+	if (o->json) {
+		FILE *out = stdout;
+		fputc('{', out);
+		json_kv_str(out, "exe", exe->path, false);
+		json_kv_str(out, "go_build_id", exe->go_build_id, true);
+		json_kv_str(out, "build_id", *gnu_id ? gnu_id : NULL, true);
+		json_kv_str(out, "go_version", gr_process_go_version(p), true);
+		json_kv_str(out, "module", have_bi ? bi.module : NULL, true);
+		json_kv_str(out, "main_package", have_bi ? bi.path : NULL, true);
+		json_kv_str(out, "goarch", "amd64", true);
+		if (procs >= 0)
+			fprintf(out, ",\"gomaxprocs\":%" PRId64, procs);
+		else
+			fputs(",\"gomaxprocs\":null", out);
+		fprintf(out, ",\"threads\":%zu,\"goroutines\":%zu,\"states\":{", s->core->nthreads,
+			gr_process_ngoroutines(p));
+		for (size_t i = 0; i < nstates; i++) {
+			if (i)
+				fputc(',', out);
+			gr_json_string(out, states[i].state);
+			fprintf(out, ":%zu", states[i].n);
+		}
+		fputc('}', out);
+		json_kv_str(out, "signal", signame, true);
+		json_kv_str(out, "signal_line", sigline, true);
+		json_kv_str(out, "core_signal", si->present ? gr_signal_name(si->signo) : NULL, true);
+		if (si->present)
+			fprintf(out, ",\"core_signal_code\":%" PRId32 ",\"core_signal_addr\":\"0x%" PRIx64 "\"",
+				si->code, si->addr);
+		fprintf(out, ",\"crashing_thread\":%" PRId32, lwp);
+		if (crashed)
+			fprintf(out, ",\"crashing_goroutine\":%" PRIu64, crashed->goid);
+		else
+			fputs(",\"crashing_goroutine\":null", out);
+		json_kv_str(out, "panic", panic ? panic : "", true);
+		json_kv_str(out, "layouts", source_name(src), true);
+		fprintf(out, ",\"layouts_cross_checked\":%s,\"layout_disagreements\":%zu",
+			checked ? "true" : "false", bad);
+		json_kv_str(out, "globals", gr_process_globals_source(p), true);
+		fprintf(out, ",\"stripped\":%s}\n", exe->has_symtab ? "false" : "true");
+	} else {
+		printf("executable:   %s\n", exe->path);
+		if (exe->go_build_id)
+			printf("Go build ID:  %s\n", exe->go_build_id);
+		if (*gnu_id)
+			printf("GNU build ID: %s\n", gnu_id);
+		printf("Go version:   %s\n", gr_process_go_version(p));
+		printf("module:       %s\n", have_bi && *bi.module ? bi.module
+					 : have_bi             ? "(none)"
+							       : "(no build information)");
+		if (have_bi && *bi.path)
+			printf("main package: %s\n", bi.path);
+		printf("GOARCH:       amd64\n");
+		if (procs >= 0)
+			printf("GOMAXPROCS:   %" PRId64 "\n", procs);
+		else
+			printf("GOMAXPROCS:   unknown (no symbols)\n");
+		printf("symbols:      %s%s\n", exe->has_symtab ? "yes" : "stripped",
+		       exe->nsections ? "" : ", no section headers");
+		printf("layouts:      %s", src == GR_SOURCE_DWARF   ? "DWARF"
+					   : src == GR_SOURCE_TYPES ? "the runtime's type descriptors (no DWARF)"
+								    : source_name(src));
+		if (checked)
+			printf(", cross-checked with the type descriptors: %s",
+			       bad ? "DISAGREE (see warnings)" : "agree");
+		printf("\nglobals:      found by %s\n", gr_process_globals_source(p));
+		printf("threads:      %zu\n", s->core->nthreads);
+		printf("goroutines:   %zu", gr_process_ngoroutines(p));
+		for (size_t i = 0; i < nstates; i++)
+			printf("%s%zu %s", i ? ", " : " (", states[i].n, states[i].state);
+		printf("%s\n", nstates ? ")" : "");
+		if (sigline && *sigline)
+			printf("signal:       %s\n", sigline);
+		else if (signame)
+			printf("signal:       %s%s%s\n", signame,
+			       gr_signal_description(sig) && *gr_signal_description(sig) ? ": " : "",
+			       gr_signal_description(sig) ? gr_signal_description(sig) : "");
+		if (si->present && si->signo != sig)
+			printf("core signal:  %s (the runtime's crash after printing its dump)\n",
+			       gr_signal_name(si->signo) ? gr_signal_name(si->signo) : "?");
+		if (crashed)
+			printf("crashed:      goroutine %" PRIu64 " on thread LWP %" PRId32 "\n",
+			       crashed->goid, lwp);
+		else
+			printf("crashed:      thread LWP %" PRId32 " (no goroutine: a system stack)\n", lwp);
+		if (panic && *panic) {
+			/* Indent continuation lines under the label. */
+			fputs("message:      ", stdout);
+			for (const char *c = panic; *c; c++) {
+				putchar(*c);
+				if (*c == '\n' && c[1])
+					fputs("              ", stdout);
+			}
+			putchar('\n');
+		}
+	}
+	free(panic);
+	free(sigline);
+	free(states);
+	if (have_bi)
+		gr_buildinfo_deinit(&bi);
+	return EXIT_OK;
+}
+
+/* ---- threads ---- */
+
+int cmd_threads(struct session *s, const struct cmd_options *o)
+{
+	const struct gr_process *p = s->proc;
+	const struct gc_core *core = s->core;
+	const struct gopclntab *t = gr_process_pclntab(p);
+	size_t nm = gr_process_nthreads(p), ng = gr_process_ngoroutines(p);
+	/* Each core thread's M and that M's current goroutine. */
+	const struct gr_thread **ms = calloc(core->nthreads ? core->nthreads : 1, sizeof(*ms));
+	uint64_t *goid = calloc(core->nthreads ? core->nthreads : 1, sizeof(*goid));
+	if (!ms || !goid) {
+		free(ms);
+		free(goid);
+		return session_fail(&gc_error_nomem);
+	}
+	for (size_t i = 0; i < nm; i++) {
+		const struct gr_thread *th = gr_process_thread(p, i);
+		for (size_t k = 0; k < core->nthreads; k++)
+			if (th->core == &core->threads[k])
+				ms[k] = th;
+	}
+	for (size_t j = 0; j < ng; j++) {
+		const struct gr_goroutine *g = gr_process_goroutine(p, j);
+		for (size_t k = 0; k < core->nthreads; k++)
+			if (ms[k] && ms[k]->curg == g->addr)
+				goid[k] = g->goid;
+	}
+	if (o->json)
+		fputc('[', stdout);
+	else
+		printf("%-8s %-4s %-9s %-18s %s\n", "LWP", "M", "GOROUTINE", "PC", "LOCATION");
+	for (size_t k = 0; k < core->nthreads; k++) {
+		const struct gc_thread *th = &core->threads[k];
+		uint64_t pc = th->regs.rip;
+		struct gopclntab_func f;
+		const char *file = NULL;
+		int32_t line = 0;
+		bool inf = gopclntab_find_func(t, pc, &f);
+		if (inf)
+			gopclntab_file_line(t, &f, pc, &file, &line);
+		/* The kernel writes the thread that took the fatal signal first. */
+		const char *sig = k == 0 && core->siginfo.present ? gr_signal_name(core->siginfo.signo)
+								  : NULL;
+		if (o->json) {
+			fprintf(stdout, "%s{\"lwp\":%" PRId32, k ? "," : "", th->pid);
+			if (ms[k])
+				fprintf(stdout, ",\"m\":%" PRId64, ms[k]->m_id);
+			else
+				fputs(",\"m\":null", stdout);
+			if (goid[k])
+				fprintf(stdout, ",\"goroutine\":%" PRIu64, goid[k]);
+			else
+				fputs(",\"goroutine\":null", stdout);
+			fprintf(stdout, ",\"pc\":\"0x%" PRIx64 "\"", pc);
+			json_kv_str(stdout, "func", inf ? f.name : NULL, true);
+			json_kv_str(stdout, "file", inf ? file : NULL, true);
+			fprintf(stdout, ",\"line\":%" PRId32, line);
+			json_kv_str(stdout, "signal", sig, true);
+			fputc('}', stdout);
+			continue;
+		}
+		char m[24] = "-", g[24] = "-", where[512];
+		if (ms[k])
+			snprintf(m, sizeof(m), "%" PRId64, ms[k]->m_id);
+		if (goid[k])
+			snprintf(g, sizeof(g), "%" PRIu64, goid[k]);
+		if (inf)
+			snprintf(where, sizeof(where), "%s+0x%" PRIx64 " %s:%" PRId32, f.name,
+				 pc - f.entry, file ? file : "?", line);
+		else
+			snprintf(where, sizeof(where), "? (not Go code)");
+		printf("%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->pid, m, g, pc, where,
+		       sig ? "  <- " : "", sig ? sig : "", sig ? " (killed the process)" : "");
+	}
+	if (o->json)
+		fputs("]\n", stdout);
+	free(ms);
+	free(goid);
+	return EXIT_OK;
+}

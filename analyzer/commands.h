@@ -1,0 +1,27 @@
+/* The gocore commands, one function each, over an open session.  Each
+ * returns an exit code (session.h) and writes to stdout (or the -o file);
+ * gaps are recorded in the session for exit code 3. */
+#ifndef GOCORE_ANALYZER_COMMANDS_H
+#define GOCORE_ANALYZER_COMMANDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../goruntime/report.h"
+#include "session.h"
+
+struct cmd_options {
+	bool json;
+	bool frame_addrs;          /* -v */
+	struct gr_filter filter;   /* --state, --match, --min-wait */
+	const char *output;        /* pprof -o FILE */
+};
+
+int cmd_goroutines(struct session *s, const struct cmd_options *o);
+int cmd_stack(struct session *s, uint64_t goid, const struct cmd_options *o);
+int cmd_overview(struct session *s, const struct cmd_options *o);
+int cmd_summary(struct session *s, const struct cmd_options *o);
+int cmd_pprof(struct session *s, const struct cmd_options *o);
+int cmd_threads(struct session *s, const struct cmd_options *o);
+
+#endif

@@ -1,0 +1,37 @@
+/* A gocore session: a core, its executable, the address space over both and
+ * the Go process read from them.  Opening one checks that the executable
+ * belongs to the core, and says on stderr what it had to work around. */
+#ifndef GOCORE_ANALYZER_SESSION_H
+#define GOCORE_ANALYZER_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../goruntime/process.h"
+#include "addrspace.h"
+#include "elfcore.h"
+#include "elfexe.h"
+
+/* Exit codes (README.md). */
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3 };
+
+struct session {
+	struct gc_core *core;
+	struct gc_exe *exe;
+	struct gc_addrspace *as;
+	struct gr_process *proc;
+	uint64_t bias;  /* PIE load bias */
+	bool gaps;      /* something could not be read: exit 3 */
+};
+
+/* Opens core_path and its executable (exe_path, or the path the core
+ * records when NULL).  Returns EXIT_OK, or EXIT_INPUT after printing why on
+ * stderr; force goes on when the executable does not match.  The session
+ * must be closed with session_close() either way. */
+int session_open(struct session *s, const char *core_path, const char *exe_path, bool force);
+void session_close(struct session *s);
+
+/* Prints "gocore: <message>" for err, frees it, and returns EXIT_INPUT. */
+int session_fail(struct gc_error *err);
+
+#endif
