@@ -12,6 +12,7 @@
 #include "../goruntime/panic.h"
 #include "../goruntime/pprof.h"
 #include "../goruntime/traceback.h"
+#include "../goruntime/unwind.h"
 
 /* ---- goroutines, stack ---- */
 
@@ -162,7 +163,10 @@ static const char *source_name(enum gr_layout_source src)
 }
 
 /* The signal that started the crash: the fault the runtime turned into a
- * panic (g.sig of the crashing goroutine), else the core's own signal. */
+ * panic (g.sig of the crashing goroutine); else the signal the dumping
+ * thread was handling when it died (a SIGQUIT dump: the runtime prints,
+ * then raises SIGABRT from inside the SIGQUIT handler); else the core's own
+ * signal. */
 static int fatal_signal(const struct session *s, const struct gr_goroutine *g)
 {
 	const struct gr_layouts *l = gr_process_layouts(s->proc);
@@ -171,6 +175,9 @@ static int fatal_signal(const struct session *s, const struct gr_goroutine *g)
 	if (g && gr_layouts_offset(l, "runtime.g", "sig", &off) &&
 	    gc_addrspace_u32(s->as, g->addr + off, &sig) && sig > 0 && sig < 65)
 		return (int)sig;
+	int handled = s->core->nthreads ? gr_thread_handled_signal(s->proc, &s->core->threads[0]) : 0;
+	if (handled)
+		return handled;
 	return s->core->siginfo.present ? s->core->siginfo.signo : 0;
 }
 
@@ -249,7 +256,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		}
 		fputc('}', out);
 		json_kv_str(out, "signal", signame, true);
-		json_kv_str(out, "signal_line", sigline, true);
+		json_kv_str(out, "signal_line", sigline ? sigline : "", true);
 		json_kv_str(out, "core_signal", si->present ? gr_signal_name(si->signo) : NULL, true);
 		if (si->present)
 			fprintf(out, ",\"core_signal_code\":%" PRId32 ",\"core_signal_addr\":\"0x%" PRIx64 "\"",

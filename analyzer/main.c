@@ -182,6 +182,8 @@ int main(int argc, char **argv)
 	if (filtered && !commands[cmd].filters)
 		return usage_error("--state, --match and --min-wait apply to goroutines, summary "
 				   "and pprof", help_text);
+	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK)
+		return usage_error("-v applies to goroutines and stack", help_text);
 	if ((cmd == CMD_PPROF) != (o.output != NULL))
 		return usage_error(cmd == CMD_PPROF ? "pprof needs -o FILE"
 						    : "-o applies to pprof only",

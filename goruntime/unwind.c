@@ -8,6 +8,10 @@
 enum {
 	UC_MCONTEXT = 40,
 	UC_REG_RBP = 10, UC_REG_RSP = 15, UC_REG_RIP = 16,
+	/* The kernel's struct ucontext (uc_flags, uc_link, uc_stack, the
+	 * 256-byte sigcontext, an 8-byte sigset): rt_sigframe's siginfo
+	 * follows it. */
+	UC_SIZE = 304,
 };
 
 /* FUNCFLAG bits (runtime/symtab.go). */
@@ -126,6 +130,47 @@ static bool scan_fatal(void *vctx, const struct gr_frame *fr)
 	if (gr_process_is_fatal(s->p, fr->fn.entry))
 		s->skip = s->n;
 	return s->n < 16;
+}
+
+int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th)
+{
+	const struct gopclntab *t = gr_process_pclntab(p);
+	const struct gc_addrspace *as = gr_process_memory(p);
+	uint64_t sigtramp = gr_process_sigtramp(p);
+	uint64_t pc = th->regs.rip, sp = th->regs.rsp;
+	int outermost = 0;
+	/* Signal frames nest (the runtime's SIGABRT is raised inside the
+	 * handler of the signal that started the crash): follow each one's
+	 * ucontext and keep the outermost. */
+	for (int steps = 0; sigtramp && steps < 512; steps++) {
+		struct gopclntab_func f;
+		int32_t delta;
+		if (!gopclntab_find_func(t, pc, &f) || !gopclntab_pcsp(t, &f, pc, &delta) ||
+		    delta < 0)
+			break;
+		uint64_t fp = sp + (uint64_t)delta + 8;
+		if (f.entry == sigtramp) {
+			uint32_t signo;
+			uint64_t rip, rsp;
+			if (!gc_addrspace_u32(as, fp + UC_SIZE, &signo) || signo == 0 || signo > 64)
+				break;
+			outermost = (int)signo;
+			if (!gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
+			    !gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RSP, &rsp))
+				break;
+			pc = rip;
+			sp = rsp;
+			continue;
+		}
+		if (f.flag & FUNCFLAG_TOPFRAME)
+			break;
+		uint64_t lr;
+		if (!gc_addrspace_u64(as, fp - 8, &lr))
+			break;
+		pc = lr;
+		sp = fp;
+	}
+	return outermost;
 }
 
 unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,

@@ -35,4 +35,11 @@ typedef bool gr_frame_fn(void *ctx, const struct gr_frame *frame);
 unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
 		   size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret);
 
+/* The signal a thread was handling: walks th's frames from its registers
+ * through every runtime.sigtramp frame (continuing from the ucontext the
+ * kernel saved) and reads si_signo from the kernel's rt_sigframe (after the
+ * ucontext).  Returns the outermost signal, the one that started it all, or
+ * 0 when the thread was not in the Go signal handler. */
+int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th);
+
 #endif
