@@ -21,7 +21,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps install test unit e2e demo clean holdout
+.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress
 all: $(BUILD)/gocore
 
 deps:
@@ -79,11 +79,23 @@ unit: $(UNIT_BINS) $(FIXTURES)
 e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@scripts/deps.sh test
 	tests/e2e.sh
+	tests/commands.sh
 	tests/e2e-variants.sh
 	tests/npm-e2e.sh
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
-test: unit e2e
+test: unit e2e fuzz-regress
+
+# libFuzzer targets (clang, ASan+UBSan) built in build-fuzz/; see fuzz/README.md.
+# `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds; make test
+# replays the seeds and every saved regression input.
+FUZZ_SECONDS ?= 10
+fuzz:
+	@scripts/deps.sh fuzz
+	FUZZ_JOBS=2 fuzz/run.sh $(FUZZ_SECONDS)
+fuzz-regress:
+	@scripts/deps.sh fuzz
+	fuzz/run.sh --regress
 
 demo: $(BUILD)/gocore
 	@scripts/deps.sh test

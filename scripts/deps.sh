@@ -2,9 +2,13 @@
 # Checks (and as root installs) the Debian packages gocore needs.
 #   deps.sh build   — what building gocore needs
 #   deps.sh test    — also what the tests and the demo need
+#   deps.sh fuzz    — what the fuzz targets need (clang, libFuzzer)
 set -eu
 want="gcc make libelf-dev libdwarf-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
-[ "${1:-build}" = test ] && want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip"
+case ${1:-build} in
+test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip panicparse clang libclang-rt-14-dev" ;;
+fuzz) want="$want clang libclang-rt-14-dev golang-go python3 binutils" ;;
+esac
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
