@@ -21,7 +21,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress
+.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan
 all: $(BUILD)/gocore
 
 deps:
@@ -56,6 +56,25 @@ holdout: $(BUILD)/gocore
 	@scripts/deps.sh test
 	GOCORE_NPM_LIST=tests/npm-holdout.list tests/npm-e2e.sh
 
+# Allocation-failure injection: the test wraps the allocator to fail each
+# allocation in turn (libbacktrace's technique).
+ALLOCFAIL_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,--wrap=free,--wrap=strdup,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf,--wrap=open_memstream
+$(BUILD)/analyzer/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
+
+# Truncated, corrupted, mismatched and non-core inputs (tests/badinput.sh).
+badinput: $(BUILD)/gocore
+	GOCORE=$(BUILD)/gocore tests/badinput.sh
+
+# valgrind memcheck over the end-to-end cores and some bad inputs.
+valgrind: $(BUILD)/gocore
+	GOCORE=$(BUILD)/gocore tests/valgrind.sh
+
+# The end-to-end and bad-input suites again with ASan+UBSan.
+asan:
+	$(MAKE) SANITIZE=1 BUILD=build-asan build-asan/gocore
+	GOCORE=build-asan/gocore tests/e2e.sh
+	GOCORE=build-asan/gocore tests/badinput.sh
+
 install: $(BUILD)/gocore
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
@@ -84,7 +103,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/npm-e2e.sh
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
-test: unit e2e fuzz-regress
+test: unit e2e fuzz-regress asan
 
 # libFuzzer targets (clang, ASan+UBSan) built in build-fuzz/; see fuzz/README.md.
 # `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds; make test

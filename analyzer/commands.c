@@ -62,11 +62,22 @@ int cmd_stack(struct session *s, uint64_t goid, const struct cmd_options *o)
 
 /* ---- summary, pprof ---- */
 
+/* A group whose stacks could not be walked whole is a gap: say so. */
 static void note_group_gaps(struct session *s, const struct gr_groups *groups)
 {
-	for (size_t i = 0; i < groups->n; i++)
-		if (groups->v[i].unwind_flags)
-			s->gaps = true;
+	for (size_t i = 0; i < groups->n; i++) {
+		const struct gr_group *g = &groups->v[i];
+		if (!g->unwind_flags)
+			continue;
+		s->gaps = true;
+		fprintf(stderr, "gocore: %zu goroutine%s (goroutine %" PRIu64 "%s): %s\n", g->count,
+			g->count == 1 ? "" : "s", g->goids[0], g->count > 1 ? " and others" : "",
+			g->unwind_flags & GR_UNWIND_NO_THREAD ? "running on a thread gocore could not "
+								 "find; stack unavailable"
+			: g->unwind_flags & GR_UNWIND_FAULT ? "stack memory not in core; traceback is partial"
+							    : "traceback is partial (a pc outside every Go "
+							      "function, or the walk bound)");
+	}
 }
 
 int cmd_summary(struct session *s, const struct cmd_options *o)
@@ -208,8 +219,11 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	gr_process_layout_report(p, &src, &checked, &bad);
 	size_t nstates = 0;
 	struct state_count *states = count_states(p, &nstates);
-	if (!states)
+	if (!states) {
+		if (have_bi)
+			gr_buildinfo_deinit(&bi);
 		return session_fail(&gc_error_nomem);
+	}
 	const struct gr_goroutine *crashed = gr_crashing_goroutine(p);
 	char *panic = NULL, *sigline = NULL;
 	err = gr_panic_message(p, crashed, &panic);

@@ -387,6 +387,11 @@ static struct gc_error *parse(struct gc_core *core)
 				return err;
 		}
 	}
+	/* Overlapping program headers (a corrupted core) would count the same
+	 * missing bytes twice: never claim more than the file lacks. */
+	uint64_t lacking = core->expected_size > size ? core->expected_size - size : 0;
+	if (core->truncated_bytes > lacking)
+		core->truncated_bytes = lacking;
 	return NULL;
 }
 

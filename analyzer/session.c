@@ -69,12 +69,17 @@ static struct gc_error *check_match(const struct session *s, const struct gc_map
 	/* Only the core's own bytes count: look in tier 0 by reading through a
 	 * core-only address space. */
 	struct gc_addrspace *core_as;
-	if (gc_addrspace_create(&core_as))
-		return NULL;
-	if (!gc_core_add_segments(s->core, core_as, 0))
+	struct gc_error *err = gc_addrspace_create(&core_as);
+	if (err)
+		return err;
+	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
+		/* The full address space reports the same problem later. */
+		gc_error_destroy(err);
+	} else {
 		in_core = gc_addrspace_span(core_as, map->start, 4096, &n);
+	}
 	size_t cmp = n < s->exe->size ? n : s->exe->size;
-	struct gc_error *err = NULL;
+	err = NULL;
 	if (in_core && cmp >= 64) {
 		*unverified = false;
 		/* The Go build ID decides when both pages carry one: `strip`
@@ -115,7 +120,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		exe_path = map->path;
 	}
 	if ((err = gc_exe_open(exe_path, &s->exe)))
-		return session_fail(gc_error_prefix(err, "executable"));
+		return session_fail(gc_error_prefix(err, "executable for %s", core_path));
 	bool unverified;
 	if ((err = check_match(s, map, &unverified))) {
 		if (!force)

@@ -159,7 +159,8 @@ static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **dat
 			return NULL;
 		}
 	}
-	return gc_error_create(GC_ERR_NOT_FOUND, "%s: no Go pclntab (not a Go program?)", exe->path);
+	return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s is not a Go program (no Go pclntab)",
+			       p->cfg.core->path, exe->path);
 }
 
 struct moduledata {
@@ -544,6 +545,12 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	if (p->unreadable)
 		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
 		     p->cfg.core->path, p->unreadable, len);
+	if (p->ngs == 0 && !p->unreadable) {
+		/* A Go process past its first instructions has goroutine 1; none
+		 * means allgs is not what the executable says (wrong build?). */
+		warn(p, "%s: runtime.allgs holds no live goroutine", p->cfg.core->path);
+		p->unreadable = 1;
+	}
 	qsort(p->gs, p->ngs, sizeof(*p->gs), cmp_goid);
 	return NULL;
 }
@@ -718,6 +725,11 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	p->cfg = *config;
 	struct gc_error *err;
 
+	const uint8_t *tab = NULL;
+	size_t tabsize = 0;
+	uint64_t tabaddr = 0;
+	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
+		goto fail;
 	find_version(p);
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
@@ -732,11 +744,6 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 
-	const uint8_t *tab = NULL;
-	size_t tabsize = 0;
-	uint64_t tabaddr = 0;
-	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
-		goto fail;
 	struct moduledata md;
 	if ((err = find_moduledata(p, tabaddr, &md)))
 		goto fail;
