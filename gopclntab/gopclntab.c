@@ -24,6 +24,7 @@
 #define INLTREE_MAX_INDEX (1 << 20)
 /* Direct-mapped cache of pc -> functab index, for the many lookups of the
  * same return addresses a dump of many goroutines makes. */
+#define PCV_CACHE_BITS 16
 #define FIND_CACHE_BITS 12
 
 struct gopclntab {
@@ -51,6 +52,11 @@ struct gopclntab {
 	/* find_func cache: each slot is (pc - min_pc) << 32 | (index + 1), 0
 	 * when empty; one word, so concurrent lookups need no lock. */
 	_Atomic uint64_t *find_cache;
+	/* pc-value cache, as the runtime's pcvalueCache but shared by all
+	 * lookups: two words a slot, key = off << 32 | (pc - min_pc) and
+	 * check << 32 | value, where check is a hash of the key, so a slot
+	 * torn by concurrent writers reads as a miss. */
+	_Atomic uint64_t (*pcv_cache)[2];
 	/* _func field offsets for this format. */
 	uint32_t fn_nameoff, fn_args, fn_deferreturn, fn_pcsp, fn_pcfile, fn_pcln,
 		fn_npcdata, fn_cuoffset, fn_startline, fn_funcid, fn_size;
@@ -353,10 +359,13 @@ struct gc_error *gopclntab_create(const struct gopclntab_config *config,
 	}
 	t->min_pc = lo;
 	t->max_pc = hi;
-	/* The cache packs a pc offset and an index into 32 bits each. */
+	/* The caches pack a pc offset and an index into 32 bits each. */
 	if (hi - lo <= UINT32_MAX && t->nfunc < UINT32_MAX) {
 		t->find_cache = calloc((size_t)1 << FIND_CACHE_BITS, sizeof(*t->find_cache));
-		if (!t->find_cache) {
+		t->pcv_cache = calloc((size_t)1 << PCV_CACHE_BITS, sizeof(*t->pcv_cache));
+		if (!t->find_cache || !t->pcv_cache) {
+			free(t->find_cache);
+			free(t->pcv_cache);
 			free(t);
 			return &gc_error_nomem;
 		}
@@ -370,6 +379,7 @@ void gopclntab_destroy(struct gopclntab *t)
 	if (!t)
 		return;
 	free(t->find_cache);
+	free(t->pcv_cache);
 	free(t);
 }
 
@@ -549,12 +559,41 @@ static inline bool read_varint32(const uint8_t *p, uint64_t end, uint64_t *pos, 
 	return true;
 }
 
+static bool pcvalue_decode(const struct gopclntab *t, const struct gopclntab_func *f,
+			   uint32_t off, uint64_t targetpc, int32_t *ret);
+
+/* A million goroutines share a few thousand PCs: decoding each table once
+ * per (table, pc) took a third of a full dump's time. */
 bool gopclntab_pcvalue(const struct gopclntab *t, const struct gopclntab_func *f,
 		       uint32_t off, uint64_t targetpc, int32_t *ret)
 {
+	if (off == 0 || targetpc < f->entry || targetpc >= f->end)
+		return false;
+	if (!t->pcv_cache || targetpc < t->min_pc || targetpc - t->min_pc > UINT32_MAX)
+		return pcvalue_decode(t, f, off, targetpc, ret);
+	uint64_t key = (uint64_t)off << 32 | (targetpc - t->min_pc);
+	uint64_t h = key * 0x9e3779b97f4a7c15ull;
+	uint32_t check = (uint32_t)(h >> 32) | 1;
+	_Atomic uint64_t *slot = t->pcv_cache[h >> (64 - PCV_CACHE_BITS)];
+	uint64_t k = atomic_load_explicit(&slot[0], memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&slot[1], memory_order_relaxed);
+	if (k == key && (uint32_t)(v >> 32) == check) {
+		*ret = (int32_t)(uint32_t)v;
+		return true;
+	}
+	if (!pcvalue_decode(t, f, off, targetpc, ret))
+		return false;
+	atomic_store_explicit(&slot[0], key, memory_order_relaxed);
+	atomic_store_explicit(&slot[1], (uint64_t)check << 32 | (uint32_t)*ret,
+			      memory_order_relaxed);
+	return true;
+}
+
+static bool pcvalue_decode(const struct gopclntab *t, const struct gopclntab_func *f,
+			   uint32_t off, uint64_t targetpc, int32_t *ret)
+{
 	uint64_t pos;
-	if (off == 0 || targetpc < f->entry || targetpc >= f->end ||
-	    !gc_add_u64(t->off.pctab, off, &pos))
+	if (!gc_add_u64(t->off.pctab, off, &pos))
 		return false;
 	/* Decode within [pos, end); end <= size, so reads stay in the table. */
 	uint64_t end = t->pctab_end <= t->size ? t->pctab_end : t->size;

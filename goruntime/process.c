@@ -29,7 +29,8 @@ struct gr_process {
 	struct g_offsets go;
 	struct gr_m_offsets mo;
 	uint64_t m_alllink;
-	struct gr_goroutine *gs;
+	struct gr_goroutine *gs;     /* in allgs order */
+	uint32_t *order;             /* indices into gs, by goid */
 	size_t ngs;
 	size_t unreadable;
 	struct gr_thread *threads;
@@ -497,10 +498,43 @@ static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_gorout
 	return true;
 }
 
-static int cmp_goid(const void *a, const void *b)
+/* Goroutines stay in allgs order; p->order lists them by goid.  Sorting
+ * 4-byte indices (keyed by goid copies) instead of the structs keeps a
+ * million goroutines' sort cheap. */
+struct goid_key {
+	uint64_t goid;
+	uint32_t idx;
+};
+
+static int cmp_goid_key(const void *a, const void *b)
 {
-	const struct gr_goroutine *x = a, *y = b;
+	const struct goid_key *x = a, *y = b;
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+static struct gc_error *sort_by_goid(struct gr_process *p)
+{
+	p->order = malloc((p->ngs ? p->ngs : 1) * sizeof(*p->order));
+	if (!p->order)
+		return &gc_error_nomem;
+	bool sorted = true;
+	for (size_t i = 0; i < p->ngs; i++) {
+		p->order[i] = (uint32_t)i;
+		if (i && p->gs[i].goid < p->gs[i - 1].goid)
+			sorted = false;
+	}
+	if (sorted)
+		return NULL;
+	struct goid_key *keys = malloc(p->ngs * sizeof(*keys));
+	if (!keys)
+		return &gc_error_nomem;
+	for (size_t i = 0; i < p->ngs; i++)
+		keys[i] = (struct goid_key){p->gs[i].goid, (uint32_t)i};
+	qsort(keys, p->ngs, sizeof(*keys), cmp_goid_key);
+	for (size_t i = 0; i < p->ngs; i++)
+		p->order[i] = keys[i].idx;
+	free(keys);
+	return NULL;
 }
 
 static struct gc_error *read_allgs(struct gr_process *p)
@@ -520,7 +554,7 @@ static struct gc_error *read_allgs(struct gr_process *p)
 		len = allglen;
 	/* Every g takes at least sizeof(g) bytes of memory: a length that cannot
 	 * fit in the core's memory is corrupt. */
-	if (len > cap || len > (1ull << 40) / (p->go.size ? p->go.size : 1))
+	if (len > cap || len > UINT32_MAX || len > (1ull << 40) / (p->go.size ? p->go.size : 1))
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: runtime.allgs has an impossible length %" PRIu64
 				       " (cap %" PRIu64 ")", p->cfg.core->path, len, cap);
@@ -551,8 +585,7 @@ static struct gc_error *read_allgs(struct gr_process *p)
 		warn(p, "%s: runtime.allgs holds no live goroutine", p->cfg.core->path);
 		p->unreadable = 1;
 	}
-	qsort(p->gs, p->ngs, sizeof(*p->gs), cmp_goid);
-	return NULL;
+	return sort_by_goid(p);
 }
 
 /* The core holds no clock reading, so "now" on the runtime's nanotime()
@@ -783,6 +816,7 @@ void gr_process_destroy(struct gr_process *p)
 	gopclntab_destroy(p->pcln);
 	gr_layouts_destroy(p->layouts);
 	free(p->gs);
+	free(p->order);
 	free(p->threads);
 	for (size_t i = 0; i < p->nwaitreasons; i++)
 		free(p->waitreasons[i]);
@@ -824,7 +858,7 @@ size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
 
 const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size_t i)
 {
-	return i < p->ngs ? &p->gs[i] : NULL;
+	return i < p->ngs ? &p->gs[p->order[i]] : NULL;
 }
 
 const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid)
@@ -832,12 +866,12 @@ const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p,
 	size_t lo = 0, hi = p->ngs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (p->gs[mid].goid < goid)
+		if (p->gs[p->order[mid]].goid < goid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < p->ngs && p->gs[lo].goid == goid ? &p->gs[lo] : NULL;
+	return lo < p->ngs && p->gs[p->order[lo]].goid == goid ? &p->gs[p->order[lo]] : NULL;
 }
 
 bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret)

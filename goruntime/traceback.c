@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../common/obuf.h"
 #include "unwind.h"
 
 /* traceback.go: gStatusStrings. */
@@ -36,40 +37,58 @@ const char *gr_goroutine_state(const struct gr_process *p, const struct gr_gorou
 	return s;
 }
 
-void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
+static void header(const struct gr_process *p, const struct gr_goroutine *g, struct obuf *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	int minor = gr_process_go_minor(p);
-	fprintf(out, "goroutine %" PRIu64, g->goid);
+	ob_str(out, "goroutine ");
+	ob_udec(out, g->goid);
 	if (minor >= 22) {
 		/* goroutineheader (1.22+): always at crash level. */
-		fprintf(out, " gp=0x%" PRIx64, g->addr);
+		ob_str(out, " gp=");
+		ob_hex(out, g->addr);
 		int64_t id;
-		if (g->m && gr_process_m_id(p, g->m, &id))
-			fprintf(out, " m=%" PRId64 " mp=0x%" PRIx64, id, g->m);
-		else
-			fputs(" m=nil", out);
+		if (g->m && gr_process_m_id(p, g->m, &id)) {
+			ob_str(out, " m=");
+			ob_dec(out, id);
+			ob_str(out, " mp=");
+			ob_hex(out, g->m);
+		} else {
+			ob_str(out, " m=nil");
+		}
 	}
-	fprintf(out, " [%s", gr_goroutine_state(p, g));
+	ob_str(out, " [");
+	ob_str(out, gr_goroutine_state(p, g));
 	if (minor >= 26 && st == GR_GLEAKED)
-		fputs(" (leaked)", out);
+		ob_str(out, " (leaked)");
 	if (g->status & GR_GSCAN)
-		fputs(" (scan)", out);
+		ob_str(out, " (scan)");
 	int64_t now = gr_process_now(p);
 	if ((st == GR_GWAITING || st == GR_GSYSCALL) && g->waitsince != 0 && now > g->waitsince) {
 		int64_t minutes = (now - g->waitsince) / 60000000000LL;
-		if (minutes >= 1)
-			fprintf(out, ", %" PRId64 " minutes", minutes);
+		if (minutes >= 1) {
+			ob_str(out, ", ");
+			ob_dec(out, minutes);
+			ob_str(out, " minutes");
+		}
 	}
 	if (g->lockedm)
-		fputs(", locked to thread", out);
-	fputs("]:\n", out);
+		ob_str(out, ", locked to thread");
+	ob_str(out, "]:\n");
+}
+
+void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
+{
+	struct obuf ob = {0};
+	header(p, g, &ob);
+	ob_flush(&ob, out);
+	ob_free(&ob);
 }
 
 /* printArgs (traceback.go): the argument words described by
  * FUNCDATA_ArgInfo, "?" after values FUNCDATA_ArgLiveInfo calls stale. */
 static void print_args(const struct gr_process *p, const struct gr_frame *fr, uint64_t pc,
-		       FILE *out)
+		       struct obuf *out)
 {
 	enum { END_SEQ = 0xff, START_AGG = 0xfe, END_AGG = 0xfd, DOTDOTDOT = 0xfc,
 	       OFFSET_TOO_LARGE = 0xfb };
@@ -101,38 +120,36 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 			break;
 		if (o == START_AGG) {
 			if (!start)
-				fputs(", ", out);
-			fputc('{', out);
+				ob_str(out, ", ");
+			ob_char(out, '{');
 			start = true;
 			continue;
 		}
 		if (o == END_AGG) {
-			fputc('}', out);
+			ob_char(out, '}');
 		} else if (o == DOTDOTDOT) {
 			if (!start)
-				fputs(", ", out);
-			fputs("...", out);
+				ob_str(out, ", ");
+			ob_str(out, "...");
 		} else if (o == OFFSET_TOO_LARGE) {
 			if (!start)
-				fputs(", ", out);
-			fputc('_', out);
+				ob_str(out, ", ");
+			ob_char(out, '_');
 		} else {
 			if (!start)
-				fputs(", ", out);
+				ob_str(out, ", ");
 			if (pi >= avail)
 				break;
 			uint8_t sz = info[pi++];
 			uint64_t x = 0;
-			uint8_t bytes[8];
-			if (gc_addrspace_read(as, fr->fp + o, bytes, 8) == GC_READ_OK) {
-				memcpy(&x, bytes, 8);
+			if (gr_frame_read_u64(p, fr, fr->fp + o, &x)) {
 				if (sz < 8 && sz > 0)
 					x = x << (64 - sz * 8) >> (64 - sz * 8);
 				else if (sz == 0)
 					x = 0;
-				fprintf(out, "0x%" PRIx64, x);
+				ob_hex(out, x);
 			} else {
-				fputs("0x?", out);
+				ob_str(out, "0x?");
 			}
 			bool live = true;
 			if (have_live && live_idx > 0 && o >= start_offset) {
@@ -141,7 +158,7 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 					live = bits & (1u << (slot % 8));
 			}
 			if (!live)
-				fputc('?', out);
+				ob_char(out, '?');
 			if (o >= start_offset)
 				slot++;
 		}
@@ -153,19 +170,21 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
  * first '[' to the last ']'.  Go 1.18-1.20 linkers already wrote names that
  * way, so doing it for every release is harmless.  Also runtime.gopanic is
  * printed as "panic". */
-static void print_func_name(const char *name, FILE *out)
+static void print_func_name(const char *name, struct obuf *out)
 {
 	if (strcmp(name, "runtime.gopanic") == 0) {
-		fputs("panic", out);
+		ob_str(out, "panic");
 		return;
 	}
 	const char *open = strchr(name, '[');
-	const char *close = strrchr(name, ']');
+	const char *close = open ? strrchr(name, ']') : NULL;
 	if (!open || !close || close <= open) {
-		fputs(name, out);
+		ob_str(out, name);
 		return;
 	}
-	fprintf(out, "%.*s[...]%s", (int)(open - name), name, close + 1);
+	ob_mem(out, name, (size_t)(open - name));
+	ob_str(out, "[...]");
+	ob_str(out, close + 1);
 }
 
 /* Frame limits: up to 1.20 the first 100 physical frames, with the elision
@@ -176,7 +195,7 @@ enum { MAX_FRAMES_OLD = 100, INNER_FRAMES = 50, OUTER_FRAMES = 50 };
 struct print_ctx {
 	const struct gr_process *p;
 	const struct gr_print_options *opts;
-	FILE *out;
+	struct obuf *out;
 	int minor;
 	size_t nprint;     /* lines printed (logical frames) */
 	size_t index;      /* logical frames seen */
@@ -197,7 +216,9 @@ static bool frame_shown(struct print_ctx *c)
 	if (idx < INNER_FRAMES || idx >= c->total - OUTER_FRAMES)
 		return true;
 	if (!c->elided) {
-		fprintf(c->out, "...%zu frames elided...\n", c->total - INNER_FRAMES - OUTER_FRAMES);
+		ob_str(c->out, "...");
+		ob_udec(c->out, c->total - INNER_FRAMES - OUTER_FRAMES);
+		ob_str(c->out, " frames elided...\n");
 		c->elided = true;
 	}
 	return false;
@@ -213,7 +234,11 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 		if (!frame_shown(c))
 			continue;
 		print_func_name(inl[i].name, c->out);
-		fprintf(c->out, "(...)\n\t%s:%" PRId32 "\n", inl[i].file, inl[i].line);
+		ob_str(c->out, "(...)\n\t");
+		ob_str(c->out, inl[i].file);
+		ob_char(c->out, ':');
+		ob_dec(c->out, inl[i].line);
+		ob_char(c->out, '\n');
 		c->nprint++;
 	}
 	if (!frame_shown(c))
@@ -233,20 +258,31 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
 	}
 	print_func_name(fr->fn.name, c->out);
-	fputc('(', c->out);
+	ob_char(c->out, '(');
 	print_args(c->p, fr, pc, c->out);
-	fprintf(c->out, ")\n\t%s:%" PRId32, file, line);
-	if (fr->pc > fr->fn.entry)
-		fprintf(c->out, " +0x%" PRIx64, fr->pc - fr->fn.entry);
-	if (c->opts && c->opts->frame_addrs)
-		fprintf(c->out, " fp=0x%" PRIx64 " sp=0x%" PRIx64 " pc=0x%" PRIx64, fr->fp, fr->sp,
-			fr->pc);
-	fputc('\n', c->out);
+	ob_str(c->out, ")\n\t");
+	ob_str(c->out, file);
+	ob_char(c->out, ':');
+	ob_dec(c->out, line);
+	if (fr->pc > fr->fn.entry) {
+		ob_str(c->out, " +");
+		ob_hex(c->out, fr->pc - fr->fn.entry);
+	}
+	if (c->opts && c->opts->frame_addrs) {
+		ob_str(c->out, " fp=");
+		ob_hex(c->out, fr->fp);
+		ob_str(c->out, " sp=");
+		ob_hex(c->out, fr->sp);
+		ob_str(c->out, " pc=");
+		ob_hex(c->out, fr->pc);
+	}
+	ob_char(c->out, '\n');
 	c->nprint++;
 	return true;
 }
 
-static void print_created_by(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)
+static void print_created_by(const struct gr_process *p, const struct gr_goroutine *g,
+			     struct obuf *out)
 {
 	if (g->goid == 1)
 		return;
@@ -258,20 +294,31 @@ static void print_created_by(const struct gr_process *p, const struct gr_gorouti
 	const char *file = "?";
 	int32_t line = 0;
 	gopclntab_file_line(t, &f, tracepc, &file, &line);
-	fputs("created by ", out);
+	ob_str(out, "created by ");
 	print_func_name(f.name, out);
-	if (gr_process_go_minor(p) >= 21 && g->parent_goid)
-		fprintf(out, " in goroutine %" PRIu64, g->parent_goid);
-	fprintf(out, "\n\t%s:%" PRId32, file, line);
-	if (g->gopc > f.entry)
-		fprintf(out, " +0x%" PRIx64, g->gopc - f.entry);
-	fputc('\n', out);
+	if (gr_process_go_minor(p) >= 21 && g->parent_goid) {
+		ob_str(out, " in goroutine ");
+		ob_udec(out, g->parent_goid);
+	}
+	ob_str(out, "\n\t");
+	ob_str(out, file);
+	ob_char(out, ':');
+	ob_dec(out, line);
+	if (g->gopc > f.entry) {
+		ob_str(out, " +");
+		ob_hex(out, g->gopc - f.entry);
+	}
+	ob_char(out, '\n');
 }
 
 unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
-			    const struct gr_print_options *opts, FILE *out, FILE *warn)
+			    const struct gr_print_options *opts, FILE *file, FILE *warn)
 {
-	gr_print_header(p, g, out);
+	/* One buffer for the whole run (gocore is single-threaded), written
+	 * out once per goroutine. */
+	static struct obuf buf;
+	struct obuf *out = &buf;
+	header(p, g, out);
 	struct print_ctx c = {.p = p, .opts = opts, .out = out, .minor = gr_process_go_minor(p)};
 	size_t nframes = 0;
 	unsigned flags;
@@ -288,14 +335,14 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 	}
 	unsigned gaps = 0;
 	if (flags & GR_UNWIND_NO_THREAD) {
-		fputs("\tgoroutine running on other thread; stack unavailable\n", out);
+		ob_str(out, "\tgoroutine running on other thread; stack unavailable\n");
 	} else if (c.minor < 21 && c.nprint == MAX_FRAMES_OLD) {
-		fputs("...additional frames elided...\n", out);
+		ob_str(out, "...additional frames elided...\n");
 	}
 	if (flags & GR_UNWIND_FAULT) {
 		gaps |= GR_GAP_STACK;
 		if (nframes == 0)
-			fputs("\tstack unavailable: memory not in core\n", out);
+			ob_str(out, "\tstack unavailable: memory not in core\n");
 		if (warn)
 			fprintf(warn, "gocore: goroutine %" PRIu64 ": stack memory not in core%s\n",
 				g->goid, nframes ? "; traceback is partial" : "");
@@ -310,5 +357,9 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 						 : "a pc on its stack lies outside every Go function");
 	}
 	print_created_by(p, g, out);
+	if (out->failed && warn)
+		fprintf(warn, "gocore: goroutine %" PRIu64 ": out of memory formatting it\n", g->goid);
+	out->failed = false;
+	ob_flush(out, file);
 	return gaps;
 }

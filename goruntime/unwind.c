@@ -19,6 +19,7 @@ enum { FUNCFLAG_TOPFRAME = 1, FUNCFLAG_SPWRITE = 2 };
 
 struct walk {
 	const struct gr_process *p;
+	const uint8_t *stack;        /* the goroutine's stack, when contiguous */
 	const struct gr_goroutine *g;
 	const struct gopclntab *t;
 	const struct gc_addrspace *as;
@@ -26,6 +27,27 @@ struct walk {
 	int fid_asyncpreempt, fid_debugcall, minor;
 	uint64_t sigtramp_entry;
 };
+
+/* A word on the goroutine's stack straight from the mapped core, else via
+ * the address space. */
+static bool stack_u64(const struct walk *w, uint64_t addr, uint64_t *ret)
+{
+	if (w->stack && addr >= w->g->stack_lo && addr <= w->g->stack_hi - 8) {
+		memcpy(ret, w->stack + (addr - w->g->stack_lo), 8);
+		return true;
+	}
+	return gc_addrspace_u64(w->as, addr, ret);
+}
+
+bool gr_frame_read_u64(const struct gr_process *p, const struct gr_frame *fr, uint64_t addr,
+		       uint64_t *ret)
+{
+	if (fr->stack && addr >= fr->stack_lo && addr <= fr->stack_hi - 8) {
+		memcpy(ret, fr->stack + (addr - fr->stack_lo), 8);
+		return true;
+	}
+	return gc_addrspace_u64(gr_process_memory(p), addr, ret);
+}
 
 static bool on_stack(const struct gr_goroutine *g, uint64_t sp)
 {
@@ -200,6 +222,10 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		.minor = gr_process_go_minor(p),
 	};
 	w.sigtramp_entry = gr_process_sigtramp(p);
+	/* Go stacks are at most 1 GiB (maxstacksize); larger bounds are junk. */
+	if (g->stack_hi > g->stack_lo && g->stack_hi - g->stack_lo <= (1u << 30) &&
+	    g->stack_hi - g->stack_lo >= 8)
+		w.stack = gc_addrspace_ptr(w.as, g->stack_lo, g->stack_hi - g->stack_lo);
 	size_t n = 0;
 	unsigned flags = 0;
 	if (nframes_ret)
@@ -272,7 +298,7 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		bool have_caller = false;
 		struct gopclntab_func caller;
 		if (!(flag & (FUNCFLAG_TOPFRAME | FUNCFLAG_SPWRITE))) {
-			if (!gc_addrspace_u64(w.as, fp - 8, &lr)) {
+			if (!stack_u64(&w, fp - 8, &lr)) {
 				flags |= GR_UNWIND_FAULT;
 			} else {
 				have_caller = gopclntab_find_func(w.t, lr, &caller);
@@ -282,6 +308,7 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		}
 		struct gr_frame fr = {
 			.pc = pc, .sp = sp, .fp = fp, .fn = f, .trap = trap, .tracepc = pc,
+			.stack = w.stack, .stack_lo = g->stack_lo, .stack_hi = g->stack_hi,
 		};
 		/* traceback.go: back up into the CALL instruction unless the PC
 		 * came from a trap, is a function entry, or the callee was an

@@ -16,7 +16,16 @@ struct gr_frame {
 	uint64_t tracepc;     /* pc used for file/line/inline lookups */
 	struct gopclntab_func fn;
 	bool trap;            /* pc is where execution stopped, not a return address */
+	/* The goroutine's stack [stack_lo, stack_hi) when the core holds it in
+	 * one piece (NULL otherwise), for fast reads of arguments. */
+	const uint8_t *stack;
+	uint64_t stack_lo, stack_hi;
 };
+
+/* Reads the word at addr: from fr's stack bytes when it lies there, else
+ * through the address space.  False when unreadable. */
+bool gr_frame_read_u64(const struct gr_process *p, const struct gr_frame *fr, uint64_t addr,
+		       uint64_t *ret);
 
 /* Why a walk ended early or had gaps. */
 enum {
