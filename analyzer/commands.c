@@ -38,7 +38,6 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o)
 {
-	gc_core_prefault(s->core);
 	const struct gr_goroutine **gs;
 	size_t n;
 	struct gc_error *err = gr_filter_select(s->proc, &o->filter, &gs, &n);
@@ -83,7 +82,6 @@ static void note_group_gaps(struct session *s, const struct gr_groups *groups)
 
 int cmd_summary(struct session *s, const struct cmd_options *o)
 {
-	gc_core_prefault(s->core);
 	struct gr_groups *groups;
 	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
 	if (err)
@@ -103,7 +101,6 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 		fprintf(stderr, "gocore: %s: %s\n", o->output, strerror(errno));
 		return EXIT_INPUT;
 	}
-	gc_core_prefault(s->core);
 	struct gr_groups *groups;
 	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
 	if (!err) {

@@ -525,17 +525,6 @@ fail:
 	return err;
 }
 
-void gc_core_prefault(const struct gc_core *core)
-{
-#ifdef MADV_POPULATE_READ
-	const struct core_priv *priv = core->priv;
-	if (priv && priv->map)
-		(void)madvise(priv->map, priv->map_len, MADV_POPULATE_READ);
-#else
-	(void)core;
-#endif
-}
-
 void gc_core_close(struct gc_core *core)
 {
 	if (!core)

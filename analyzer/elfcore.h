@@ -96,11 +96,6 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
  * segment bytes in an address space) die with it. */
 void gc_core_close(struct gc_core *core);
 
-/* Asks the kernel to map the whole core into the page tables now, in large
- * steps, instead of one fault per page later: worth it before visiting
- * every goroutine of a big core, wasted for one.  A hint: failures (an old
- * kernel, memory-backed cores) are ignored. */
-void gc_core_prefault(const struct gc_core *core);
 
 /* Adds the core's PT_LOAD segments to as in the given tier: each as
  * [vaddr, vaddr+memsz) with its first avail bytes backed (p_filesz == 0

@@ -224,60 +224,186 @@ static bool frame_shown(struct print_ctx *c)
 	return false;
 }
 
-static bool print_frame(void *vctx, const struct gr_frame *fr)
+/* What a physical frame prints apart from its arguments and addresses,
+ * rendered once per (pc, tracepc): a million goroutines share a few
+ * thousand PCs.  text holds the inlined frames' lines (inl_end[i] ends the
+ * i-th), then "name(", then ")\n\tfile:line +0x..." without the newline. */
+struct rendered {
+	uint64_t pc, tracepc;
+	uint64_t argpc;       /* pc for argument liveness */
+	char *text;
+	uint32_t *inl_end;
+	uint32_t ninl, name_end, len;
+};
+
+static struct {
+	const struct gr_process *owner;
+	struct rendered *v;   /* open addressing; pc == 0 marks a free slot */
+	size_t cap, n;
+} cache;
+
+static void cache_clear(void)
 {
-	struct print_ctx *c = vctx;
+	for (size_t i = 0; i < cache.cap; i++) {
+		free(cache.v[i].text);
+		free(cache.v[i].inl_end);
+	}
+	free(cache.v);
+	cache.v = NULL;
+	cache.cap = cache.n = 0;
+}
+
+static size_t cache_slot(uint64_t pc, uint64_t tracepc, size_t cap)
+{
+	uint64_t h = (pc ^ (tracepc << 1)) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static bool cache_grow(void)
+{
+	size_t ncap = cache.cap ? cache.cap * 2 : 4096;
+	struct rendered *nv = calloc(ncap, sizeof(*nv));
+	if (!nv)
+		return false;
+	for (size_t i = 0; i < cache.cap; i++) {
+		if (!cache.v[i].pc)
+			continue;
+		size_t j = cache_slot(cache.v[i].pc, cache.v[i].tracepc, ncap);
+		while (nv[j].pc)
+			j = (j + 1) & (ncap - 1);
+		nv[j] = cache.v[i];
+	}
+	free(cache.v);
+	cache.v = nv;
+	cache.cap = ncap;
+	return true;
+}
+
+/* Renders fr's fixed parts into r (which the caller frees on its own when
+ * it is not put in the cache).  False when out of memory. */
+static bool render(const struct print_ctx *c, const struct gr_frame *fr, struct rendered *r)
+{
 	const struct gopclntab *t = gr_process_pclntab(c->p);
 	struct gopclntab_inline_frame inl[64];
 	size_t n = gopclntab_inline_frames(t, &fr->fn, fr->tracepc, inl, 64);
+	struct obuf ob = {0};
+	*r = (struct rendered){.pc = fr->pc, .tracepc = fr->tracepc, .argpc = fr->tracepc};
+	r->inl_end = malloc((n ? n : 1) * sizeof(*r->inl_end));
+	if (!r->inl_end)
+		return false;
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (!frame_shown(c))
-			continue;
-		print_func_name(inl[i].name, c->out);
-		ob_str(c->out, "(...)\n\t");
-		ob_str(c->out, inl[i].file);
-		ob_char(c->out, ':');
-		ob_dec(c->out, inl[i].line);
-		ob_char(c->out, '\n');
-		c->nprint++;
+		print_func_name(inl[i].name, &ob);
+		ob_str(&ob, "(...)\n\t");
+		ob_str(&ob, inl[i].file);
+		ob_char(&ob, ':');
+		ob_dec(&ob, inl[i].line);
+		ob_char(&ob, '\n');
+		r->inl_end[r->ninl++] = (uint32_t)ob.len;
 	}
-	if (!frame_shown(c))
-		return true;
 	/* Argument liveness is looked up at the outermost inlined call site
 	 * up to 1.20 (the runtime's tracepc after its inline walk), at symPC
 	 * from 1.21. */
 	const char *file = "?";
 	int32_t line = 0;
-	uint64_t pc = fr->tracepc;
 	if (n > 0) {
 		file = inl[n - 1].file;
 		line = inl[n - 1].line;
 		if (c->minor < 21)
-			pc = inl[n - 1].pc;
+			r->argpc = inl[n - 1].pc;
 	} else {
 		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
 	}
-	print_func_name(fr->fn.name, c->out);
-	ob_char(c->out, '(');
-	print_args(c->p, fr, pc, c->out);
-	ob_str(c->out, ")\n\t");
-	ob_str(c->out, file);
-	ob_char(c->out, ':');
-	ob_dec(c->out, line);
+	print_func_name(fr->fn.name, &ob);
+	ob_char(&ob, '(');
+	r->name_end = (uint32_t)ob.len;
+	ob_str(&ob, ")\n\t");
+	ob_str(&ob, file);
+	ob_char(&ob, ':');
+	ob_dec(&ob, line);
 	if (fr->pc > fr->fn.entry) {
-		ob_str(c->out, " +");
-		ob_hex(c->out, fr->pc - fr->fn.entry);
+		ob_str(&ob, " +");
+		ob_hex(&ob, fr->pc - fr->fn.entry);
 	}
-	if (c->opts && c->opts->frame_addrs) {
-		ob_str(c->out, " fp=");
-		ob_hex(c->out, fr->fp);
-		ob_str(c->out, " sp=");
-		ob_hex(c->out, fr->sp);
-		ob_str(c->out, " pc=");
-		ob_hex(c->out, fr->pc);
+	if (ob.failed || ob.len > UINT32_MAX) {
+		ob_free(&ob);
+		free(r->inl_end);
+		return false;
 	}
-	ob_char(c->out, '\n');
-	c->nprint++;
+	r->len = (uint32_t)ob.len;
+	r->text = ob.p;
+	return true;
+}
+
+/* The rendering of fr: from the cache, else rendered into *tmp (then
+ * *owned is set and the caller frees it).  NULL when out of memory. */
+static const struct rendered *rendering(const struct print_ctx *c, const struct gr_frame *fr,
+					struct rendered *tmp, bool *owned)
+{
+	*owned = false;
+	if (cache.owner != c->p) {
+		cache_clear();
+		cache.owner = c->p;
+	}
+	if (fr->pc && cache.cap) {
+		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
+		while (cache.v[i].pc) {
+			if (cache.v[i].pc == fr->pc && cache.v[i].tracepc == fr->tracepc)
+				return &cache.v[i];
+			i = (i + 1) & (cache.cap - 1);
+		}
+	}
+	if (!render(c, fr, tmp))
+		return NULL;
+	/* Keep at most a million renderings (a few hundred MB at worst). */
+	if (fr->pc && cache.n < (1u << 20) &&
+	    ((cache.n + 1) * 2 <= cache.cap || cache_grow())) {
+		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
+		while (cache.v[i].pc)
+			i = (i + 1) & (cache.cap - 1);
+		cache.v[i] = *tmp;
+		cache.n++;
+		return &cache.v[i];
+	}
+	*owned = true;
+	return tmp;
+}
+
+static bool print_frame(void *vctx, const struct gr_frame *fr)
+{
+	struct print_ctx *c = vctx;
+	struct rendered tmp;
+	bool owned;
+	const struct rendered *r = rendering(c, fr, &tmp, &owned);
+	if (!r) {
+		c->out->failed = true;
+		return false;
+	}
+	for (uint32_t i = 0, start = 0; i < r->ninl; start = r->inl_end[i++]) {
+		if (!frame_shown(c))
+			continue;
+		ob_mem(c->out, r->text + start, r->inl_end[i] - start);
+		c->nprint++;
+	}
+	if (frame_shown(c)) {
+		uint32_t inl_len = r->ninl ? r->inl_end[r->ninl - 1] : 0;
+		ob_mem(c->out, r->text + inl_len, r->name_end - inl_len);
+		print_args(c->p, fr, r->argpc, c->out);
+		ob_mem(c->out, r->text + r->name_end, r->len - r->name_end);
+		if (c->opts && c->opts->frame_addrs) {
+			ob_str(c->out, " fp=");
+			ob_hex(c->out, fr->fp);
+			ob_str(c->out, " sp=");
+			ob_hex(c->out, fr->sp);
+			ob_str(c->out, " pc=");
+			ob_hex(c->out, fr->pc);
+		}
+		ob_char(c->out, '\n');
+		c->nprint++;
+	}
+	if (owned) {
+		free(tmp.text);
+		free(tmp.inl_end);
+	}
 	return true;
 }
 
