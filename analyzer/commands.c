@@ -52,9 +52,8 @@ int cmd_stack(struct session *s, uint64_t goid, const struct cmd_options *o)
 {
 	const struct gr_goroutine *g = gr_process_find_goroutine(s->proc, goid);
 	if (!g) {
-		fprintf(stderr, "gocore: %s: no goroutine %" PRIu64 " (the process has %zu "
-			"goroutines; `gocore goroutines` lists them)\n", s->core->path, goid,
-			gr_process_ngoroutines(s->proc));
+		fprintf(stderr, "gocore: %s: no goroutine %" PRIu64 " (`gocore goroutines` lists "
+			"them)\n", s->core->path, goid);
 		return EXIT_INPUT;
 	}
 	return print_goroutines(s, &g, 1, o);

@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 		o.filter.have_match = true;
 	}
 	struct session s;
-	int rc = session_open(&s, args[1], nargs == 3 ? args[2] : NULL, force);
+	int rc = session_open(&s, args[1], nargs == 3 ? args[2] : NULL, force,
+			      cmd == CMD_STACK ? goid : 0);
 	if (rc == EXIT_OK) {
 		switch (cmd) {
 		case CMD_GOROUTINES: rc = cmd_goroutines(&s, &o); break;

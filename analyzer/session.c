@@ -104,7 +104,7 @@ static struct gc_error *check_match(const struct session *s, const struct gc_map
 }
 
 int session_open(struct session *s, const char *core_path, const char *exe_path,
-			bool force)
+		 bool force, uint64_t only_goid)
 {
 	memset(s, 0, sizeof(*s));
 	struct gc_error *err = gc_core_open(core_path, &s->core);
@@ -146,6 +146,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		return session_fail(err);
 	struct gr_open_config cfg = {
 		.core = s->core, .exe = s->exe, .as = s->as, .bias = bias, .warnings = stderr,
+		.only_goid = only_goid,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);

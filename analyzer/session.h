@@ -26,9 +26,11 @@ struct session {
 
 /* Opens core_path and its executable (exe_path, or the path the core
  * records when NULL).  Returns EXIT_OK, or EXIT_INPUT after printing why on
- * stderr; force goes on when the executable does not match.  The session
- * must be closed with session_close() either way. */
-int session_open(struct session *s, const char *core_path, const char *exe_path, bool force);
+ * stderr; force goes on when the executable does not match; only_goid,
+ * when nonzero, reads just that goroutine (see gr_open_config).  The
+ * session must be closed with session_close() either way. */
+int session_open(struct session *s, const char *core_path, const char *exe_path, bool force,
+		 uint64_t only_goid);
 void session_close(struct session *s);
 
 /* Prints "gocore: <message>" for err, frees it, and returns EXIT_INPUT. */

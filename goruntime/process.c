@@ -561,11 +561,17 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	p->gs = calloc(len ? len : 1, sizeof(*p->gs));
 	if (!p->gs)
 		return &gc_error_nomem;
+	uint64_t want = p->cfg.only_goid;
 	for (uint64_t i = 0; i < len; i++) {
-		uint64_t gaddr;
+		uint64_t gaddr, goid;
 		struct gr_goroutine g;
-		if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr ||
-		    !decode_g(p, gaddr, &g)) {
+		if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr) {
+			p->unreadable++;
+			continue;
+		}
+		if (want && (!gc_addrspace_u64(as, gaddr + p->go.goid, &goid) || goid != want))
+			continue;
+		if (!decode_g(p, gaddr, &g)) {
 			p->unreadable++;
 			continue;
 		}
@@ -579,7 +585,7 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	if (p->unreadable)
 		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
 		     p->cfg.core->path, p->unreadable, len);
-	if (p->ngs == 0 && !p->unreadable) {
+	if (p->ngs == 0 && !p->unreadable && !want) {
 		/* A Go process past its first instructions has goroutine 1; none
 		 * means allgs is not what the executable says (wrong build?). */
 		warn(p, "%s: runtime.allgs holds no live goroutine", p->cfg.core->path);

@@ -62,6 +62,9 @@ struct gr_open_config {
 	struct gc_addrspace *as;   /* core tier 0, exe tier 1 */
 	uint64_t bias;             /* PIE load bias */
 	FILE *warnings;            /* where to say what could not be read; may be NULL */
+	/* Nonzero: read only this goroutine (for `stack`): the others' goids
+	 * are read to find it, nothing more. */
+	uint64_t only_goid;
 };
 
 /* Opens the process; the config's objects must outlive it.  Errors:

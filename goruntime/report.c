@@ -99,24 +99,65 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return (h ^ 0xff) * 0x100000001b3ull;
 }
 
-static uint64_t stack_hash(const char *state, const struct gr_lframe *f, size_t n)
+/* Content hashes of strings that live as long as the process (names and
+ * files in the pclntab), cached by address: a million goroutines share a
+ * few thousand of them.  Frames' own copies (generic names shortened to
+ * "[...]") are hashed each time, since their addresses get reused. */
+struct str_hash_cache {
+	const char **key;
+	uint64_t *val;
+	size_t cap, n;
+};
+
+static uint64_t str_hash(struct str_hash_cache *hc, const char *s)
+{
+	if (hc->cap && hc->n * 2 < hc->cap) {
+		size_t i = (size_t)(((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 20) & (hc->cap - 1);
+		while (hc->key[i]) {
+			if (hc->key[i] == s)
+				return hc->val[i];
+			i = (i + 1) & (hc->cap - 1);
+		}
+		uint64_t h = hash_str(0xcbf29ce484222325ull, s);
+		hc->key[i] = s;
+		hc->val[i] = h;
+		hc->n++;
+		return h;
+	}
+	return hash_str(0xcbf29ce484222325ull, s);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ull;
+}
+
+static uint64_t stack_hash(struct str_hash_cache *hc, const char *state,
+			   const struct gr_lframe *f, size_t n)
 {
 	uint64_t h = hash_str(0xcbf29ce484222325ull, state);
 	for (size_t i = 0; i < n; i++) {
-		h = hash_str(h, f[i].func);
-		h = hash_str(h, f[i].file);
-		h = (h ^ (uint32_t)f[i].line) * 0x100000001b3ull;
+		bool stable = f[i].func == f[i].sym || !f[i].sym;
+		h = mix(h, stable ? str_hash(hc, f[i].func)
+				  : hash_str(0xcbf29ce484222325ull, f[i].func));
+		h = mix(h, str_hash(hc, f[i].file));
+		h = mix(h, (uint32_t)f[i].line);
 	}
 	return h;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || strcmp(a, b) == 0;
 }
 
 static bool same_stack(const struct gr_group *gr, const char *state, const struct gr_lframe *f,
 		       size_t n)
 {
-	if (gr->nframes != n || strcmp(gr->state, state) != 0)
+	if (gr->nframes != n || !same_str(gr->state, state))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (gr->frames[i].line != f[i].line || strcmp(gr->frames[i].func, f[i].func) ||
+		if (gr->frames[i].line != f[i].line || !same_str(gr->frames[i].func, f[i].func) ||
 		    strcmp(gr->frames[i].file, f[i].file))
 			return false;
 	return true;
@@ -129,6 +170,7 @@ struct group_build {
 	uint64_t *hashes;
 	uint32_t *slots;       /* open addressing: group index + 1, 0 empty */
 	size_t nslots;
+	struct str_hash_cache hc;
 };
 
 static bool grow_slots(struct group_build *b)
@@ -155,7 +197,7 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 				   unsigned flags)
 {
 	const char *state = gr_goroutine_state(p, g);
-	uint64_t h = stack_hash(state, f, n);
+	uint64_t h = stack_hash(&b->hc, state, f, n);
 	if ((b->gs->n + 1) * 2 > b->nslots && !grow_slots(b)) {
 		free(f);
 		return &gc_error_nomem;
@@ -254,6 +296,11 @@ struct gc_error *gr_groups_build(const struct gr_process *p,
 		return &gc_error_nomem;
 	gopclntab_pc_range(gr_process_pclntab(p), &groups->text_lo, &groups->text_hi);
 	struct group_build b = {.gs = groups};
+	/* Without the cache (no memory for it) strings are hashed each time. */
+	b.hc.key = calloc(1u << 16, sizeof(*b.hc.key));
+	b.hc.val = calloc(1u << 16, sizeof(*b.hc.val));
+	if (b.hc.key && b.hc.val)
+		b.hc.cap = 1u << 16;
 	struct gc_error *err = NULL;
 	if (!gs)
 		n = gr_process_ngoroutines(p);
@@ -274,6 +321,8 @@ struct gc_error *gr_groups_build(const struct gr_process *p,
 	}
 	free(b.hashes);
 	free(b.slots);
+	free(b.hc.key);
+	free(b.hc.val);
 	free(b.goid_cap);
 	if (err) {
 		gr_groups_destroy(groups);
