@@ -13,6 +13,7 @@
 #include "../goruntime/pprof.h"
 #include "../goruntime/traceback.h"
 #include "../goruntime/unwind.h"
+#include "progress.h"
 
 /* ---- goroutines, stack ---- */
 
@@ -27,12 +28,16 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 		return EXIT_OK;
 	}
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
+	struct progress pr;
+	progress_start(&pr, "printed");
 	for (size_t i = 0; i < n; i++) {
+		progress_update(&pr, i, n);
 		if (i)
 			fputc('\n', stdout);
 		if (gr_print_goroutine(s->proc, gs[i], &popts, stdout, stderr))
 			s->gaps = true;
 	}
+	progress_end(&pr);
 	return EXIT_OK;
 }
 
@@ -82,7 +87,11 @@ static void note_group_gaps(struct session *s, const struct gr_groups *groups)
 int cmd_summary(struct session *s, const struct cmd_options *o)
 {
 	struct gr_groups *groups;
-	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
+	struct progress pr;
+	progress_start(&pr, "grouped");
+	struct gc_error *err = gr_groups_build_progress(s->proc, NULL, 0, &o->filter,
+							progress_callback, &pr, &groups);
+	progress_end(&pr);
 	if (err)
 		return session_fail(err);
 	note_group_gaps(s, groups);
@@ -101,7 +110,11 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 		return EXIT_INPUT;
 	}
 	struct gr_groups *groups;
-	struct gc_error *err = gr_groups_build(s->proc, NULL, 0, &o->filter, &groups);
+	struct progress pr;
+	progress_start(&pr, "grouped");
+	struct gc_error *err = gr_groups_build_progress(s->proc, NULL, 0, &o->filter,
+							progress_callback, &pr, &groups);
+	progress_end(&pr);
 	if (!err) {
 		note_group_gaps(s, groups);
 		struct gr_pprof_mapping map = {s->exe->path, s->exe->go_build_id};

@@ -290,6 +290,15 @@ struct gc_error *gr_groups_build(const struct gr_process *p,
 				 const struct gr_goroutine *const *gs, size_t n,
 				 const struct gr_filter *filter, struct gr_groups **ret)
 {
+	return gr_groups_build_progress(p, gs, n, filter, NULL, NULL, ret);
+}
+
+struct gc_error *gr_groups_build_progress(const struct gr_process *p,
+					  const struct gr_goroutine *const *gs, size_t n,
+					  const struct gr_filter *filter,
+					  gr_progress_fn *progress, void *progress_ctx,
+					  struct gr_groups **ret)
+{
 	*ret = NULL;
 	struct gr_groups *groups = calloc(1, sizeof(*groups));
 	if (!groups)
@@ -305,6 +314,8 @@ struct gc_error *gr_groups_build(const struct gr_process *p,
 	if (!gs)
 		n = gr_process_ngoroutines(p);
 	for (size_t i = 0; i < n && !err; i++) {
+		if (progress)
+			progress(progress_ctx, i, n);
 		const struct gr_goroutine *g = gs ? gs[i] : gr_process_goroutine(p, i);
 		if (!g || (filter && !match_cheap(p, g, filter)))
 			continue;

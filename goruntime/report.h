@@ -97,6 +97,14 @@ struct gr_groups {
 struct gc_error *gr_groups_build(const struct gr_process *p,
 				 const struct gr_goroutine *const *gs, size_t n,
 				 const struct gr_filter *filter, struct gr_groups **ret);
+/* The same, calling progress(ctx, done, total) as goroutines are walked
+ * (progress may be NULL). */
+typedef void gr_progress_fn(void *ctx, size_t done, size_t total);
+struct gc_error *gr_groups_build_progress(const struct gr_process *p,
+					  const struct gr_goroutine *const *gs, size_t n,
+					  const struct gr_filter *filter,
+					  gr_progress_fn *progress, void *progress_ctx,
+					  struct gr_groups **ret);
 void gr_groups_destroy(struct gr_groups *groups);
 
 /* Prints the groups as text, a blank line between groups:
