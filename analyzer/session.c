@@ -23,7 +23,7 @@ int session_fail(struct gc_error *err)
 
 /* The load bias of a PIE: where the first PT_LOAD landed minus its link
  * address (both page-aligned). */
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
+uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
 {
 	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
 		return 0;
@@ -139,7 +139,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 			core_path, s->core->truncated_bytes, s->core->expected_size);
 		s->gaps = true;
 	}
-	uint64_t bias = s->bias = load_bias(s->exe, map);
+	uint64_t bias = s->bias = session_load_bias(s->exe, map);
 	if ((err = gc_addrspace_create(&s->as)) ||
 	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
 	    (err = gc_exe_add_segments(s->exe, s->as, 1, bias)))

@@ -33,6 +33,11 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		 uint64_t only_goid);
 void session_close(struct session *s);
 
+/* The load bias of a PIE: where its first PT_LOAD landed (map, the
+ * executable's NT_FILE mapping) minus its link address, both page-aligned;
+ * 0 for ET_EXEC or when map is NULL. */
+uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
+
 /* Prints "gocore: <message>" for err, frees it, and returns EXIT_INPUT. */
 int session_fail(struct gc_error *err);
 

@@ -32,6 +32,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../../analyzer/elfcore.h"
+#include "../../analyzer/elfexe.h"
+
+/* From analyzer/session.h, which this test cannot include: its own
+ * struct session and session_open() name a smaller fixture. */
+uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -321,18 +328,6 @@ static bool as_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* analyzer/main.c: where the first PT_LOAD of a PIE landed. */
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
-{
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 static void cache_path(const struct session *s, const char *file, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", s->dir, file);
@@ -392,7 +387,7 @@ static void session_open(const struct entry *e, struct session *s)
 	check(gc_core_open(core, &s->core), s, "gc_core_open");
 	check(gc_exe_open(exe, &s->exe), s, "gc_exe_open");
 	check(gc_addrspace_create(&s->as), s, "gc_addrspace_create");
-	s->bias = load_bias(s->exe, gc_core_exe_mapping(s->core));
+	s->bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
 	check(gc_core_add_segments(s->core, s->as, 0), s, "core segments");
 	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), s, "exe segments");
 	for (size_t i = 0; i < s->exe->nsegments && s->ndata < 16; i++) {

@@ -17,6 +17,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../../analyzer/elfcore.h"
+#include "../../analyzer/elfexe.h"
+
+/* From analyzer/session.h, which this test cannot include: its own
+ * struct session and session_open() name a smaller fixture. */
+uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -90,18 +97,6 @@ static bool as_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* analyzer/main.c: where the first PT_LOAD of a PIE landed. */
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
-{
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 /* Opens exe with core (NULL: the executable's file-backed bytes only). */
 static void session_open(const char *core, const char *exe, struct session *s)
 {
@@ -111,7 +106,7 @@ static void session_open(const char *core, const char *exe, struct session *s)
 	check(gc_exe_open(exe, &s->exe), exe);
 	check(gc_addrspace_create(&s->as), "address space");
 	if (s->core) {
-		s->bias = load_bias(s->exe, gc_core_exe_mapping(s->core));
+		s->bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
 		check(gc_core_add_segments(s->core, s->as, 0), "core segments");
 	}
 	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), "exe segments");

@@ -24,6 +24,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../../analyzer/elfcore.h"
+#include "../../analyzer/elfexe.h"
+
+/* From analyzer/session.h, which this test cannot include: its own
+ * struct session names a smaller fixture. */
+uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -44,18 +51,6 @@ static void check(struct gc_error *err, const char *what)
 		fail_msg("%s: %s", what, err->message);
 }
 
-/* analyzer/main.c: where the first PT_LOAD of a PIE landed. */
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
-{
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 struct session {
 	struct gc_core *core;
 	struct gc_exe *exe;
@@ -68,7 +63,7 @@ static void open_session(struct session *s, const char *core, const char *exe)
 	memset(s, 0, sizeof(*s));
 	check(gc_core_open(core, &s->core), "core");
 	check(gc_exe_open(exe, &s->exe), "executable");
-	uint64_t bias = load_bias(s->exe, gc_core_exe_mapping(s->core));
+	uint64_t bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
 	check(gc_addrspace_create(&s->as), "address space");
 	check(gc_core_add_segments(s->core, s->as, 0), "core segments");
 	check(gc_exe_add_segments(s->exe, s->as, 1, bias), "exe segments");

@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "../../analyzer/session.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -257,18 +259,6 @@ static const struct oblock *oracle_block(uint64_t goid)
 	return NULL;
 }
 
-/* analyzer/main.c: where the first PT_LOAD of a PIE landed. */
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
-{
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 static void check(struct gc_error *err, const char *what)
 {
 	if (err)
@@ -303,7 +293,7 @@ static int setup(void **state)
 	check(gc_exe_open(fx.exe_path, &fx.exe), "executable");
 	assert_int_equal(fx.core->truncated_bytes, 0);
 	const struct gc_mapping *map = gc_core_exe_mapping(fx.core);
-	uint64_t bias = load_bias(fx.exe, map);
+	uint64_t bias = session_load_bias(fx.exe, map);
 	check(gc_addrspace_create(&fx.as), "address space");
 	check(gc_core_add_segments(fx.core, fx.as, 0), "core segments");
 	check(gc_exe_add_segments(fx.exe, fx.as, 1, bias), "exe segments");
