@@ -275,7 +275,12 @@ static struct gc_error *run_zstd(struct run *r)
 			err = warn_corrupt(r, "the decoder made no progress");
 			break;
 		}
-		hint = ret;
+		/* Only a call that did something says where the frame is: the
+		 * drain call after a frame ended exactly at the end of the
+		 * output buffer has no input and returns the next frame
+		 * header's size, which is not truncation. */
+		if (progress)
+			hint = ret;
 		drain = out.pos == out.size;
 	}
 	if (!err && !r->warning && hint != 0)
@@ -316,7 +321,10 @@ static struct gc_error *run_lz4(struct run *r)
 			err = warn_corrupt(r, "the decoder made no progress");
 			break;
 		}
-		hint = ret;
+		/* As for zstd: the drain call with no input after a frame ends
+		 * returns the next frame header's size (7). */
+		if (srcsz || dstsz)
+			hint = ret;
 		drain = dstsz == avail;
 	}
 	if (!err && !r->warning && hint != 0)

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 CLANG=${CLANG:-clang}
 B=${BUILD_FUZZ:-build-fuzz}
-TARGETS=${FUZZ_TARGETS:-core exe pclntab types walk}
+TARGETS=${FUZZ_TARGETS:-core exe pclntab types walk decompress}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter \
  -I/usr/include/libdwarf -DGOCORE_VERSION=\"fuzz\" -DGOCORE_FUZZ=1"
@@ -67,6 +67,9 @@ opts() {
 	case $1 in
 	walk) echo "-max_len=4194304 -timeout=30 -rss_limit_mb=4096" ;;
 	pclntab) echo "-max_len=1048576 -timeout=20" ;;
+	# Compressed cores: seeds up to 256 KiB; each run decompresses up to
+	# 64 MiB (the target's bound) into /dev/shm.
+	decompress) echo "-max_len=262144 -timeout=20 -rss_limit_mb=4096" ;;
 	*) echo "-max_len=262144 -timeout=20" ;;
 	esac
 }

@@ -14,12 +14,17 @@
 #   walk:    cores of the chans program compacted by mincore.py (~0.5 MiB;
 #            gocore prints the same dump from them, checked here) and
 #            walk.exe, the stripped executable fuzz_walk reads them with
+#   decompress: the core seeds (64 KiB slices) and the small whole cores of
+#            walk, compressed by the zstd, lz4, xz and gzip CLIs (those
+#            installed; a few option sets, concatenated frames or members,
+#            truncated copies); kept when at most 256 KiB (fuzz_decompress's
+#            -max_len)
 set -eu
 cd "$(dirname "$0")/.."
 S=cache/fuzz/seeds
 PY=${PYTHON:-python3}
 rm -rf "$S"
-mkdir -p "$S/core" "$S/exe" "$S/pclntab" "$S/types" "$S/walk"
+mkdir -p "$S/core" "$S/exe" "$S/pclntab" "$S/types" "$S/walk" "$S/decompress"
 
 found=0
 for dir in cache/e2e*/*/; do
@@ -75,6 +80,65 @@ if [ -f "$W/core" ] && [ -f "$W/exe.stripped" ]; then
 else
 	echo "fuzz/seeds.sh: no $W/{core,exe.stripped}: fuzz_walk has no seeds (run: tests/e2e.sh chans)" >&2
 fi
-for d in core exe pclntab types walk; do
+# fuzz_decompress: compressed cores.  zc FORMAT OPTIONS... < in > out.
+zc() {
+	f=$1; shift
+	case $f in
+	zstd) zstd -q -c "$@" ;;
+	lz4) lz4 -q -c "$@" ;;
+	xz) xz -q -c "$@" ;;
+	gzip) gzip -q -c "$@" ;;
+	esac
+}
+Z=$S/decompress
+fmts=""
+for f in zstd lz4 xz gzip; do
+	command -v "$f" >/dev/null 2>&1 && fmts="$fmts $f"
+done
+[ -n "$fmts" ] || echo "fuzz/seeds.sh: no zstd/lz4/xz/gzip CLI: fuzz_decompress has no seeds" >&2
+# Each format's option sets: the default, then one with other header fields
+# (checksums, content size, block sizes, levels).
+alt_opts() {
+	case $1 in
+	zstd) echo "-19 --no-check" ;;
+	lz4) echo "-9 -BD -B4 --content-size --no-frame-crc" ;;
+	xz) echo "-1 --check=sha256" ;;
+	gzip) echo "-1 -n" ;;
+	esac
+}
+seen=" "
+for src in "$S"/core/* "$S"/walk/*; do
+	[ -f "$src" ] || continue
+	case $src in
+	"$S"/core/*)
+		# One 64 KiB slice per kind of core (e2e, e2e-gdb, e2e-pie...).
+		v=$(basename "$src"); v=${v%%.*}
+		case $seen in *" $v "*) continue ;; esac
+		seen="$seen$v " ;;
+	esac
+	b=$(basename "$(dirname "$src")").$(basename "$src")
+	for f in $fmts; do
+		zc "$f" <"$src" >"$Z/$b.$f"
+		# shellcheck disable=SC2046
+		zc "$f" $(alt_opts "$f") <"$src" >"$Z/$b.alt.$f"
+	done
+done
+# Two frames/streams/members back to back, and truncated copies (the
+# readers keep what decompressed before the damage).
+for f in $fmts; do
+	one=$(ls "$Z"/core.*."$f" 2>/dev/null | head -1)
+	[ -n "$one" ] || continue
+	cat "$one" "$one" >"$Z/concat.$f"
+	n=$(wc -c <"$one")
+	head -c $((n / 2)) "$one" >"$Z/trunc.$f"
+	head -c $((n - 3)) "$one" >"$Z/trunc-tail.$f"
+	cat "$one" >"$Z/garbage.$f"; printf 'not compressed' >>"$Z/garbage.$f"
+done
+for g in "$Z"/*; do
+	[ -f "$g" ] || continue
+	[ "$(wc -c <"$g")" -le 262144 ] || rm -f "$g"
+done
+
+for d in core exe pclntab types walk decompress; do
 	printf '%-8s %3d files, %s\n' "$d" "$(ls "$S/$d" | wc -l)" "$(du -sh "$S/$d" | cut -f1)"
 done

@@ -676,6 +676,47 @@ static void test_memory(void **state)
 	free(big);
 }
 
+/* Output that ends exactly at the decompressor's 1 MiB buffer boundary is
+ * complete: no "ends early" warning (a zstd/lz4 bug once found by reading
+ * decompress.c's loop).  Exact multiples of the buffer, and one byte less. */
+static void test_buffer_boundary(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {1u << 20, 2u << 20, (1u << 20) - 1};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		char *raw = path_in("boundary-%zu", sizes[k]);
+		FILE *f = fopen(raw, "wb");
+		assert_non_null(f);
+		for (size_t i = 0; i < sizes[k]; i++)
+			fputc((int)((i * 2654435761u) >> 13) & 0xff, f);
+		assert_int_equal(fclose(f), 0);
+		for (size_t j = 0; j < NFORMATS; j++) {
+			require_tool(&formats[j]);
+			char *comp = path_in("boundary-%zu.%s", sizes[k], formats[j].ext);
+			compress_file(formats[j].cmd, raw, comp);
+			int in = open(comp, O_RDONLY);
+			assert_true(in >= 0);
+			int out = -1;
+			uint64_t size = 0;
+			char *warning = NULL;
+			struct gc_error *err = gc_decompress_to_tmpfile(comp, in, formats[j].c,
+									GC_DECOMPRESS_MAX_SIZE, &out,
+									&size, &warning);
+			if (err)
+				fail_msg("%s: %s", comp, err->message);
+			if (warning)
+				fail_msg("%s (%zu bytes): unexpected warning: %s", formats[j].name,
+					 sizes[k], warning);
+			assert_int_equal(size, sizes[k]);
+			close(out);
+			close(in);
+			free(comp);
+		}
+		unlink(raw);
+		free(raw);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--open") == 0) {
@@ -698,6 +739,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_buffer_boundary),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	free(g_self);
