@@ -21,7 +21,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan
+.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -74,6 +74,11 @@ asan:
 	$(MAKE) SANITIZE=1 BUILD=build-asan build-asan/gocore
 	GOCORE=build-asan/gocore tests/e2e.sh
 	GOCORE=build-asan/gocore tests/badinput.sh
+
+# 10k, 100k and 1M goroutines: gocore's times and memory, and Delve's on
+# the 100k core when it is installed (bench/run.sh; cores cached in cache/bench).
+bench:
+	bench/run.sh
 
 install: $(BUILD)/gocore
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# bench/run.sh [N...] — `make bench`: how fast gocore reads big cores.
+#
+# For each N (default: 10000 100000 1000000) it builds testdata/bench, runs
+# it to park N goroutines and dump core, and keeps cache/bench/N/{exe,core}
+# (made once: the core is reused while a fresh build of the program is
+# byte-identical to the cached exe). Then it times, BENCH_RUNS times each
+# (default 3; the median is reported):
+#
+#   gocore goroutines core exe  >/dev/null   the full text dump
+#   gocore summary core exe     >/dev/null
+#   gocore stack GOID core exe  >/dev/null   GOID: the middle goroutine
+#
+# with the largest RssAnon seen (bench/measure.py polls /proc/PID/status
+# every 10 ms), and goroutines/s of the full dump. An untimed run first
+# counts the goroutines (it must exit 0 and list at least N) and warms the
+# page cache.
+#
+# On the 100000 core it also times Delve, `dlv core exe core` with
+# `goroutines -t` (installing Debian's delve package when run as root and
+# dlv is missing), and prints how many times faster gocore is.
+#
+# Targets (checked when the 1000000 core is benchmarked): goroutines <= 3 s,
+# summary <= 2 s, stack <= 0.2 s, max RssAnon <= 256 MB; on 100000:
+# dlv / gocore goroutines >= 50. Last: a markdown table for the README.
+#
+# Environment: BENCH_RUNS (3), BENCH_REGEN=1 (make the cores again),
+# BENCH_DLV=0 (skip Delve), BENCH_DLV_TIMEOUT (900 s), BENCH_CORE_METHOD
+# (auto|file|gdb: the kernel's core file, or gcore), GOCORE (build/gocore).
+# Exit status: 0 when every checked target passes, 1 otherwise.
+set -u
+set -o pipefail
+
+prog=bench/run.sh
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+die() { echo "$prog: $*" >&2; exit 1; }
+note() { echo "$prog: $*" >&2; }
+
+NS=("$@")
+[ ${#NS[@]} -gt 0 ] || NS=(10000 100000 1000000)
+for n in "${NS[@]}"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number (got '$n')"; done
+RUNS=${BENCH_RUNS:-3}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
+DLV_N=100000
+DLV_TIMEOUT=${BENCH_DLV_TIMEOUT:-900}
+METHOD=${BENCH_CORE_METHOD:-auto}
+case $METHOD in auto|file|gdb) ;; *) die "BENCH_CORE_METHOD must be auto, file or gdb" ;; esac
+CACHE=$ROOT/cache/bench
+MEASURE=$ROOT/bench/measure.py
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/gocore-bench.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$TMP"' EXIT
+
+command -v go >/dev/null || die "the go toolchain is not installed (Debian: golang-go)"
+command -v python3 >/dev/null || die "python3 is not installed"
+
+# ---- gocore --------------------------------------------------------------
+if [ -z "${GOCORE:-}" ]; then
+	make --no-print-directory || die "make failed"
+	GOCORE=$ROOT/build/gocore
+fi
+[ -x "$GOCORE" ] || die "no gocore at $GOCORE"
+
+# ---- cores ---------------------------------------------------------------
+# core_file DIR PID: the core the kernel wrote for PID (core_pattern a file
+# name), moved to DIR/core.
+core_file() {
+	local dir=$1 pid=$2 pat out="" c i n f
+	pat=$(cat /proc/sys/kernel/core_pattern)
+	if [[ $pat != *%p* ]] && [ "$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null)" = 1 ]; then
+		pat="$pat.%p"
+	fi
+	n=${#pat}
+	for ((i = 0; i < n; i++)); do
+		c=${pat:i:1}
+		if [ "$c" != % ] || [ $((i + 1)) -ge "$n" ]; then out+=$c; continue; fi
+		i=$((i + 1))
+		case ${pat:i:1} in
+		%) out+=% ;;
+		p) out+=$pid ;;
+		u) out+=$(id -u) ;;
+		g) out+=$(id -g) ;;
+		s) out+=6 ;;
+		e | f) out+=exe ;;
+		*) out+='*' ;;
+		esac
+	done
+	case $out in /*) ;; *) out="$dir/run/$out" ;; esac
+	for f in $out; do
+		[ -f "$f" ] || continue
+		mv -f "$f" "$dir/core" && return 0
+	done
+	return 1
+}
+
+# make_core N DIR: run DIR/exe N and leave DIR/core.
+make_core() {
+	local n=$1 dir=$2 pid rc pat method=$METHOD i
+	pat=$(cat /proc/sys/kernel/core_pattern)
+	if [ "$method" = auto ]; then
+		case $pat in '|'*) method=gdb ;; *) method=file ;; esac
+	fi
+	rm -rf "$dir/core" "$dir/run"
+	mkdir -p "$dir/run"
+	note "N=$n: parking $n goroutines and dumping core ($method) ..."
+	local t0=$SECONDS
+	if [ "$method" = file ]; then
+		[ "${pat:0:1}" != '|' ] || die "core_pattern pipes cores away ($pat): use BENCH_CORE_METHOD=gdb"
+		# (the braces keep bash's "Aborted (core dumped)" report off stderr)
+		{
+			(
+				cd "$dir/run" && ulimit -c unlimited &&
+					exec timeout -s KILL 900 ../exe "$n" kill >stdout.txt 2>stderr.txt
+			)
+			rc=$?
+		} 2>/dev/null
+		# timeout re-raises the program's SIGABRT: 134.
+		[ "$rc" -eq 134 ] || { cat "$dir/run/stderr.txt" >&2; die "N=$n: the program exited with $rc, not SIGABRT"; }
+		# The kernel names the core after the program's pid, which we do
+		# not know (timeout forked it): take what matches the pattern.
+		core_file "$dir" '*' || die "N=$n: no core found for core_pattern '$pat' (ulimit -c?)"
+	else
+		command -v gdb >/dev/null || die "gdb is needed to take the core with gcore (Debian: gdb)"
+		(cd "$dir/run" && exec ../exe "$n" wait >stdout.txt 2>stderr.txt) &
+		pid=$!
+		for ((i = 0; i < 9000; i++)); do
+			grep -q '^READY ' "$dir/run/stdout.txt" 2>/dev/null && break
+			kill -0 "$pid" 2>/dev/null || die "N=$n: the program exited early"
+			sleep 0.1
+		done
+		grep -q '^READY ' "$dir/run/stdout.txt" || { kill -KILL "$pid"; die "N=$n: not ready after 900 s"; }
+		gdb -p "$pid" -batch -ex "gcore $dir/core" >"$dir/run/gdb.txt" 2>&1
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		[ -s "$dir/core" ] || { cat "$dir/run/gdb.txt" >&2; die "N=$n: gcore wrote no core"; }
+	fi
+	note "N=$n: $(grep -h PARKED "$dir/run/stdout.txt"); core $(du -h --apparent-size "$dir/core" | cut -f1) in $((SECONDS - t0)) s"
+}
+
+# prepare N: cache/bench/N/{exe,core}, reused while the exe is unchanged.
+prepare() {
+	local n=$1 dir=$CACHE/$1
+	mkdir -p "$dir" || die "cannot create $dir"
+	# -buildvcs=false: the repository's commit and dirty state would
+	# otherwise be stamped into the exe and change it (and the core) at
+	# every commit.
+	(cd testdata && GOFLAGS=-mod=mod go build -buildvcs=false -o "$TMP/exe" ./bench) ||
+		die "go build testdata/bench failed"
+	if [ -x "$dir/exe" ] && cmp -s "$TMP/exe" "$dir/exe" && [ -f "$dir/core.ok" ] && [ -s "$dir/core" ] &&
+		[ "${BENCH_REGEN:-0}" != 1 ]; then
+		note "N=$n: cached core ($dir)"
+		return 0
+	fi
+	rm -f "$dir/core.ok" "$dir/core"
+	mv -f "$TMP/exe" "$dir/exe" || die "cannot write $dir/exe"
+	# Room for the core: about 3.9 KB per goroutine, plus slack.
+	local need=$((n * 4 + 200000)) avail
+	avail=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+	[ "$avail" -gt "$need" ] || die "N=$n: needs about $((need / 1024)) MB free in $dir, has $((avail / 1024)) MB"
+	make_core "$n" "$dir"
+	touch "$dir/core.ok"
+}
+
+# ---- timing ----------------------------------------------------------------
+# bench_cmd LABEL ARGS...: run gocore ARGS RUNS times, stdout to /dev/null;
+# sets WALL (median seconds), RSS (max RssAnon KB), CMDRC (worst exit).
+bench_cmd() {
+	local label=$1 i walls=() w a r rc
+	shift
+	RSS=0
+	CMDRC=0
+	for ((i = 0; i < RUNS; i++)); do
+		python3 "$MEASURE" "$TMP/m" "$GOCORE" "$@" >/dev/null 2>"$TMP/err"
+		read -r w a r rc <"$TMP/m"
+		walls+=("$w")
+		[ "$a" -gt "$RSS" ] && RSS=$a
+		if [ "$rc" -ne 0 ]; then
+			CMDRC=$rc
+			note "gocore $* exited $rc: $(head -3 "$TMP/err")"
+		fi
+	done
+	WALL=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	printf '  %-11s median %7.3f s  (runs: %s)  max RssAnon %6.1f MB%s\n' "$label" "$WALL" "${walls[*]}" \
+		"$(mb "$RSS")" "$([ "$CMDRC" -ne 0 ] && echo "  EXIT $CMDRC")"
+}
+
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# le A B: A <= B (floats)
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+FAILS=0
+CHECKS=()
+check() { # check NAME VALUE LIMIT UNIT
+	local verdict=PASS
+	le "$2" "$3" || { verdict=FAIL; FAILS=$((FAILS + 1)); }
+	CHECKS+=("$(printf '%-4s %-44s %s %s (target <= %s %s)' "$verdict" "$1" "$2" "$4" "$3" "$4")")
+}
+
+ROWS=()
+DLV_LINE=""
+declare -A GR_WALL
+
+echo "== machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM; $("$GOCORE" --version 2>&1 | head -1)"
+for n in "${NS[@]}"; do
+	prepare "$n"
+	dir=$CACHE/$n
+	core=$dir/core
+	exe=$dir/exe
+	coresz=$(du -h --apparent-size "$core" | cut -f1)
+
+	# Untimed: count the goroutines, pick the middle one, warm the cache.
+	"$GOCORE" goroutines "$core" "$exe" 2>"$TMP/err" | awk '/^goroutine [0-9]+ / { ids[++n] = $2 } END { print n + 0, ids[int((n + 1) / 2)] }' >"$TMP/count"
+	rc=${PIPESTATUS[0]}
+	read -r count goid <"$TMP/count"
+	[ "$rc" -eq 0 ] || die "N=$n: gocore goroutines exited $rc: $(head -3 "$TMP/err")"
+	[ "$count" -ge "$n" ] || die "N=$n: gocore listed $count goroutines, fewer than $n"
+
+	echo "== N=$n: $count goroutines, core $coresz, stack goroutine $goid"
+	bench_cmd goroutines goroutines "$core" "$exe"
+	g_wall=$WALL g_rss=$RSS
+	GR_WALL[$n]=$WALL
+	bench_cmd summary summary "$core" "$exe"
+	s_wall=$WALL s_rss=$RSS
+	bench_cmd stack stack "$goid" "$core" "$exe"
+	k_wall=$WALL k_rss=$RSS
+	maxrss=$g_rss
+	[ "$s_rss" -gt "$maxrss" ] && maxrss=$s_rss
+	[ "$k_rss" -gt "$maxrss" ] && maxrss=$k_rss
+	rate=$(awk -v c="$count" -v w="$g_wall" 'BEGIN { printf "%.0f", c / w }')
+	echo "  goroutines/s (full dump): $rate"
+	ROWS+=("$(printf '| %s | %s | %s | %.2f s | %.2f s | %.3f s | %s MB | %s |' \
+		"$n" "$count" "$coresz" "$g_wall" "$s_wall" "$k_wall" "$(mb "$maxrss")" \
+		"$rate")")
+
+	if [ "$n" = 1000000 ]; then
+		check "1M: goroutines > /dev/null wall (s)" "$g_wall" 3 s
+		check "1M: summary wall (s)" "$s_wall" 2 s
+		check "1M: stack $goid wall (s)" "$k_wall" 0.2 s
+		check "1M: max RssAnon (MB)" "$(mb "$maxrss")" 256 MB
+	fi
+
+	# ---- Delve on the 100k core ----
+	if [ "$n" = "$DLV_N" ] && [ "${BENCH_DLV:-1}" != 0 ]; then
+		if ! command -v dlv >/dev/null; then
+			if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+				note "installing Debian's delve package"
+				DEBIAN_FRONTEND=noninteractive apt-get install -y delve >"$TMP/apt.txt" 2>&1 ||
+					{ tail -5 "$TMP/apt.txt" >&2; note "apt-get install delve failed"; }
+			fi
+		fi
+		if ! command -v dlv >/dev/null; then
+			DLV_LINE="Delve: not installed (as root: apt-get install -y delve), not compared"
+			echo "== $DLV_LINE"
+		else
+			dver=$(dlv version 2>/dev/null | sed -n 's/^Version: //p')
+			printf 'goroutines -t\nexit\n' >"$TMP/dlv-init"
+			echo "== Delve $dver on N=$n: dlv core exe core, goroutines -t (timeout ${DLV_TIMEOUT} s)"
+			# First to a file, to check it listed them all; then the timed
+			# run to /dev/null, as gocore's.
+			dlv_run() { # dlv_run OUT
+				python3 "$MEASURE" --timeout "$DLV_TIMEOUT" "$TMP/m" dlv core "$exe" "$core" \
+					--init "$TMP/dlv-init" --allow-non-terminal-interactive=true </dev/null >"$1" 2>"$TMP/dlv-err"
+				read -r DW DA _ DRC <"$TMP/m"
+			}
+			dlv_run "$TMP/dlv-out"
+			dcount=$(sed -n 's/^\[\([0-9][0-9]*\) goroutines\]$/\1/p' "$TMP/dlv-out" | tail -1)
+			dlisted=$(grep -cE '^[ *] Goroutine [0-9]+ ' "$TMP/dlv-out")
+			printf '  dlv (to a file) %.2f s, exit %s, listed %s goroutines (says [%s goroutines])\n' \
+				"$DW" "$DRC" "$dlisted" "${dcount:-?}"
+			if [ "$DRC" -ne 0 ] || [ "${dcount:-0}" -lt "$n" ]; then
+				head -5 "$TMP/dlv-err" >&2
+				DLV_LINE="Delve $dver: failed on the ${n} core (exit $DRC, ${dcount:-no} goroutines listed)"
+				FAILS=$((FAILS + 1))
+				CHECKS+=("FAIL 100k: dlv goroutines -t did not complete (exit $DRC)")
+			else
+				dlv_run /dev/null
+				printf '  dlv (to /dev/null) %.2f s, max RssAnon %s MB, exit %s\n' "$DW" "$(mb "$DA")" "$DRC"
+				ratio=$(awk -v d="$DW" -v g="${GR_WALL[$n]}" 'BEGIN { printf "%.1f", d / g }')
+				echo "  gocore goroutines ${GR_WALL[$n]} s vs dlv $DW s: gocore is ${ratio}x faster"
+				DLV_LINE=$(printf 'Delve %s, `dlv core` + `goroutines -t`, %s goroutines: %.2f s, %s MB RssAnon; gocore `goroutines` %.2f s: **%s× faster**' \
+					"$dver" "$dcount" "$DW" "$(mb "$DA")" "${GR_WALL[$n]}" "$ratio")
+				if le 50 "$ratio"; then
+					CHECKS+=("$(printf 'PASS %-44s %s (target >= 50)' '100k: dlv / gocore goroutines' "$ratio")")
+				else
+					CHECKS+=("$(printf 'FAIL %-44s %s (target >= 50)' '100k: dlv / gocore goroutines' "$ratio")")
+					FAILS=$((FAILS + 1))
+				fi
+			fi
+		fi
+	fi
+done
+
+echo
+echo "== targets"
+if [ ${#CHECKS[@]} -eq 0 ]; then
+	echo "(none checked: the targets are for N=1000000 and the Delve comparison for N=100000)"
+else
+	printf '%s\n' "${CHECKS[@]}"
+fi
+echo
+echo "== summary (median of $RUNS runs, stdout to /dev/null; $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1))"
+echo
+echo "| N | goroutines | core | \`goroutines\` | \`summary\` | \`stack\` | max RssAnon | goroutines/s |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+[ -z "$DLV_LINE" ] || { echo; echo "$DLV_LINE"; }
+[ "$FAILS" -eq 0 ]
