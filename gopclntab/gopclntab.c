@@ -57,6 +57,11 @@ struct gopclntab {
 	 * check << 32 | value, where check is a hash of the key, so a slot
 	 * torn by concurrent writers reads as a miss. */
 	_Atomic uint64_t (*pcv_cache)[2];
+	/* Decoded _func records by functab index, filled as find_func meets
+	 * them (funcs_ok[i] set, with release order, once funcs[i] is
+	 * written). */
+	struct gopclntab_func *funcs;
+	_Atomic uint8_t *funcs_ok;
 	/* _func field offsets for this format. */
 	uint32_t fn_nameoff, fn_args, fn_deferreturn, fn_pcsp, fn_pcfile, fn_pcln,
 		fn_npcdata, fn_cuoffset, fn_startline, fn_funcid, fn_size;
@@ -363,9 +368,14 @@ struct gc_error *gopclntab_create(const struct gopclntab_config *config,
 	if (hi - lo <= UINT32_MAX && t->nfunc < UINT32_MAX) {
 		t->find_cache = calloc((size_t)1 << FIND_CACHE_BITS, sizeof(*t->find_cache));
 		t->pcv_cache = calloc((size_t)1 << PCV_CACHE_BITS, sizeof(*t->pcv_cache));
-		if (!t->find_cache || !t->pcv_cache) {
+		/* nfunc is bounded by the table's size (8 bytes an entry). */
+		t->funcs = calloc(t->nfunc ? t->nfunc : 1, sizeof(*t->funcs));
+		t->funcs_ok = calloc(t->nfunc ? t->nfunc : 1, sizeof(*t->funcs_ok));
+		if (!t->find_cache || !t->pcv_cache || !t->funcs || !t->funcs_ok) {
 			free(t->find_cache);
 			free(t->pcv_cache);
+			free(t->funcs);
+			free((void *)t->funcs_ok);
 			free(t);
 			return &gc_error_nomem;
 		}
@@ -380,6 +390,8 @@ void gopclntab_destroy(struct gopclntab *t)
 		return;
 	free(t->find_cache);
 	free(t->pcv_cache);
+	free(t->funcs);
+	free((void *)t->funcs_ok);
 	free(t);
 }
 
@@ -499,6 +511,12 @@ bool gopclntab_find_func(const struct gopclntab *t, uint64_t pc, struct gopclnta
 		if (v && v >> 32 == pcoff) {
 			lo = (uint32_t)v - 1;
 			hi = lo + 1;
+			/* Checked when it was cached: pc lies in function lo. */
+			if (t->funcs && lo < t->nfunc &&
+			    atomic_load_explicit(&t->funcs_ok[lo], memory_order_acquire)) {
+				*ret = t->funcs[lo];
+				return true;
+			}
 		}
 	}
 	/* Largest i with entry(i) <= pc.  Invariant: entry(lo) <= pc, and
@@ -517,6 +535,11 @@ bool gopclntab_find_func(const struct gopclntab *t, uint64_t pc, struct gopclnta
 	if (!ftab_entry(t, lo, &entry) || !ftab_entry(t, lo + 1, &end) || pc < entry ||
 	    pc >= end || !decode_func(t, lo, entry, end, ret))
 		return false;
+	if (t->funcs && lo < t->nfunc &&
+	    !atomic_load_explicit(&t->funcs_ok[lo], memory_order_acquire)) {
+		t->funcs[lo] = *ret;
+		atomic_store_explicit(&t->funcs_ok[lo], 1, memory_order_release);
+	}
 	if (slot)
 		atomic_store_explicit(slot, pcoff << 32 | (lo + 1), memory_order_relaxed);
 	return true;
