@@ -106,6 +106,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/commands.sh
 	tests/e2e-variants.sh
 	tests/npm-e2e.sh
+	tests/commands.sh --dir cache/npm
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
 test: unit e2e fuzz-regress asan
