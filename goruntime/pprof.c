@@ -47,7 +47,8 @@ static void pb_put(struct pb *pb, const void *data, size_t len)
 		pb->b = b;
 		pb->cap = cap;
 	}
-	memcpy(pb->b + pb->n, data, len);
+	if (len) /* an empty message has no bytes, and may have no buffer */
+		memcpy(pb->b + pb->n, data, len);
 	pb->n += len;
 }
 
