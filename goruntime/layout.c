@@ -88,3 +88,58 @@ bool gr_layouts_offset(const struct gr_layouts *l, const char *sname,
 {
 	return gr_layouts_field(l, sname, path, offset_ret, NULL);
 }
+
+struct gc_error *gr_struct_queue_add(struct gr_struct_queue *q, const struct gr_layouts *l,
+				     uint64_t key, const char *name, size_t max,
+				     const char *what)
+{
+	if (gr_layouts_struct(l, name))
+		return NULL;
+	for (size_t i = q->next; i < q->n; i++)
+		if (strcmp(q->v[i].name, name) == 0)
+			return NULL;
+	if (q->n == q->cap) {
+		if (q->cap >= max)
+			return gc_error_create(GC_ERR_LIMIT,
+					       "%s: more than %zu struct types embedded by value",
+					       what, max);
+		size_t cap = q->cap ? 2 * q->cap : 32;
+		struct gr_queued *v = realloc(q->v, cap * sizeof(*v));
+		if (!v)
+			return &gc_error_nomem;
+		q->v = v;
+		q->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return &gc_error_nomem;
+	q->v[q->n++] = (struct gr_queued){key, copy};
+	return NULL;
+}
+
+bool gr_struct_queue_next(struct gr_struct_queue *q, const struct gr_layouts *l,
+			  uint64_t *key_ret, char **name_ret)
+{
+	while (q->next < q->n) {
+		struct gr_queued *e = &q->v[q->next++];
+		char *name = e->name;
+		e->name = NULL;
+		/* The same name may have been read by other means meanwhile. */
+		if (gr_layouts_struct(l, name)) {
+			free(name);
+			continue;
+		}
+		*key_ret = e->key;
+		*name_ret = name;
+		return true;
+	}
+	return false;
+}
+
+void gr_struct_queue_deinit(struct gr_struct_queue *q)
+{
+	for (size_t i = q->next; i < q->n; i++)
+		free(q->v[i].name);
+	free(q->v);
+	*q = (struct gr_struct_queue){0};
+}

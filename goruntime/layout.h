@@ -73,6 +73,30 @@ struct gc_error *gr_layouts_from_dwarf(int fd, const char *name,
 
 #include "../gopclntab/gopclntab.h"
 
+/* For the layout readers: struct types still to be read, by a reader-defined
+ * key (a DWARF offset, a descriptor address).  A name already in the set or
+ * still queued is not queued twice. */
+struct gr_struct_queue {
+	struct gr_queued {
+		uint64_t key;
+		char *name;
+	} *v;
+	size_t n, cap, next;  /* [next, n) are still to be read */
+};
+
+/* Queues (key, name) unless l has name or it is queued.  More than max
+ * entries: GC_ERR_LIMIT "<what>: more than <max> struct types embedded by
+ * value". */
+struct gc_error *gr_struct_queue_add(struct gr_struct_queue *q, const struct gr_layouts *l,
+				     uint64_t key, const char *name, size_t max,
+				     const char *what);
+/* Takes the next queued entry whose name l does not have yet; the caller
+ * owns *name_ret.  False when the queue is empty. */
+bool gr_struct_queue_next(struct gr_struct_queue *q, const struct gr_layouts *l,
+			  uint64_t *key_ret, char **name_ret);
+/* Frees what is still queued. */
+void gr_struct_queue_deinit(struct gr_struct_queue *q);
+
 /* Flags of gr_layouts_from_types. */
 enum {
 	/* Also scan [types, etypes) for wanted named structs that the

@@ -25,10 +25,6 @@
 #define MAX_FIELDS 65536
 #define MAX_TYPE_HOPS 16 /* typedef chain length */
 
-struct pending {
-	Dwarf_Off off;
-	char *name; /* NULL once handed to the set */
-};
 
 struct reader {
 	Dwarf_Debug dbg;
@@ -39,9 +35,8 @@ struct reader {
 	struct gr_layouts *l;
 	size_t structs_cap;
 	/* Struct types embedded by value, to be added under the name the
-	 * member's type has; [next_pending, npending) are still to be read. */
-	struct pending *pending;
-	size_t npending, pending_cap, next_pending;
+	 * member's type has, keyed by their DIE offsets. */
+	struct gr_struct_queue queue;
 };
 
 /* Turns a libdwarf error into GC_ERR_FORMAT and frees it. */
@@ -341,31 +336,8 @@ out:
 static struct gc_error *add_pending(struct reader *r, Dwarf_Off off,
 				    const char *name)
 {
-	if (gr_layouts_struct(r->l, name))
-		return NULL;
-	for (size_t i = r->next_pending; i < r->npending; i++) {
-		if (strcmp(r->pending[i].name, name) == 0)
-			return NULL;
-	}
-	if (r->npending == r->pending_cap) {
-		if (r->pending_cap >= MAX_STRUCTS)
-			return gc_error_create(GC_ERR_LIMIT,
-					       "%s: DWARF: more than %d struct types embedded by value",
-					       r->name, MAX_STRUCTS);
-		size_t cap = r->pending_cap ? 2 * r->pending_cap : 32;
-		struct pending *p = realloc(r->pending, cap * sizeof(*p));
-		if (!p)
-			return &gc_error_nomem;
-		r->pending = p;
-		r->pending_cap = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return &gc_error_nomem;
-	r->pending[r->npending].off = off;
-	r->pending[r->npending].name = copy;
-	r->npending++;
-	return NULL;
+	struct gc_error *err = gr_struct_queue_add(&r->queue, r->l, off, name, MAX_STRUCTS, "DWARF");
+	return err && err->code == GC_ERR_LIMIT ? gc_error_prefix(err, "%s", r->name) : err;
 }
 
 static struct gc_error *add_member(struct reader *r, struct gr_struct *s,
@@ -491,19 +463,11 @@ static struct gc_error *read_struct(struct reader *r, Dwarf_Die die, char *sname
 /* Reads the queued struct types (and those they embed, in turn). */
 static struct gc_error *read_pending(struct reader *r)
 {
-	while (r->next_pending < r->npending) {
-		/* read_struct may move r->pending: take what is needed first */
-		struct pending *p = &r->pending[r->next_pending++];
-		Dwarf_Off off = p->off;
-		char *sname = p->name;
-		p->name = NULL;
-		/* The same name may have been read from the walk meanwhile. */
-		if (gr_layouts_struct(r->l, sname)) {
-			free(sname);
-			continue;
-		}
+	uint64_t off;
+	char *sname;
+	while (gr_struct_queue_next(&r->queue, r->l, &off, &sname)) {
 		Dwarf_Die die;
-		struct gc_error *err = offdie(r, off, &die);
+		struct gc_error *err = offdie(r, (Dwarf_Off)off, &die);
 		if (err) {
 			free(sname);
 			return err;
@@ -664,9 +628,7 @@ struct gc_error *gr_layouts_from_dwarf(int fd, const char *name,
 	r.l->source = GR_SOURCE_DWARF;
 	err = walk(&r);
 out:
-	for (size_t i = 0; i < r.npending; i++)
-		free(r.pending[i].name);
-	free(r.pending);
+	gr_struct_queue_deinit(&r.queue);
 	dwarf_finish(r.dbg, &derr);
 	if (derr)
 		dwarf_dealloc(NULL, derr, DW_DLA_ERROR);

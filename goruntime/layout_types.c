@@ -83,10 +83,6 @@ struct tdesc {
 	unsigned nwords;
 };
 
-struct pending {
-	uint64_t addr;
-	char *name; /* NULL once handed to the set */
-};
 
 struct reader {
 	gopclntab_read_fn *read;
@@ -109,8 +105,7 @@ struct reader {
 	/* the result */
 	struct gr_layouts *l;
 	size_t structs_cap;
-	struct pending *pending;
-	size_t npending, pending_cap, next_pending;
+	struct gr_struct_queue queue; /* structs embedded by value, by address */
 	char name[MAX_NAME + 1];
 };
 
@@ -619,31 +614,7 @@ static struct gc_error *scan(struct reader *r)
 
 static struct gc_error *add_pending(struct reader *r, uint64_t addr, const char *name)
 {
-	if (gr_layouts_struct(r->l, name))
-		return NULL;
-	for (size_t i = r->next_pending; i < r->npending; i++) {
-		if (strcmp(r->pending[i].name, name) == 0)
-			return NULL;
-	}
-	if (r->npending == r->pending_cap) {
-		if (r->pending_cap >= MAX_STRUCTS)
-			return gc_error_create(GC_ERR_LIMIT,
-					       "type descriptors: more than %d struct types embedded by value",
-					       MAX_STRUCTS);
-		size_t cap = r->pending_cap ? 2 * r->pending_cap : 32;
-		struct pending *p = realloc(r->pending, cap * sizeof(*p));
-		if (!p)
-			return &gc_error_nomem;
-		r->pending = p;
-		r->pending_cap = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return &gc_error_nomem;
-	r->pending[r->npending].addr = addr;
-	r->pending[r->npending].name = copy;
-	r->npending++;
-	return NULL;
+	return gr_struct_queue_add(&r->queue, r->l, addr, name, MAX_STRUCTS, "type descriptors");
 }
 
 static struct gc_error *read_field(struct reader *r, struct gr_struct *s,
@@ -735,15 +706,9 @@ static struct gc_error *read_struct(struct reader *r, uint64_t addr, char *sname
 
 static struct gc_error *read_pending(struct reader *r)
 {
-	while (r->next_pending < r->npending) {
-		struct pending *p = &r->pending[r->next_pending++];
-		uint64_t addr = p->addr;
-		char *sname = p->name;
-		p->name = NULL;
-		if (gr_layouts_struct(r->l, sname)) {
-			free(sname);
-			continue;
-		}
+	uint64_t addr;
+	char *sname;
+	while (gr_struct_queue_next(&r->queue, r->l, &addr, &sname)) {
 		struct gc_error *err = read_struct(r, addr, sname);
 		if (err)
 			return err;
@@ -822,9 +787,7 @@ struct gc_error *gr_layouts_from_types(gopclntab_read_fn *read, void *ctx,
 	if (!err)
 		err = build(&r);
 out:
-	for (size_t i = r.next_pending; i < r.npending; i++)
-		free(r.pending[i].name);
-	free(r.pending);
+	gr_struct_queue_deinit(&r.queue);
 	free(r.seen);
 	free(r.stack);
 	free(r.found);
