@@ -21,11 +21,13 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan bench
+.PHONY: all deps testdeps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
 	@scripts/deps.sh build
+testdeps:
+	@scripts/deps.sh test
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h) | deps
 	@mkdir -p $(dir $@)
@@ -38,7 +40,7 @@ $(BUILD)/libgocore.a: $(LIB_OBJS)
 $(BUILD)/gocore: $(BUILD)/obj/analyzer/main.o $(BUILD)/libgocore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h)
+$(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h) | testdeps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
 
@@ -85,17 +87,19 @@ install: $(BUILD)/gocore
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
 
 # Go programs the unit tests read (testdata/<name>/, one Go module), built
-# with the machine's Go toolchain at test time into $(BUILD)/fixtures/<name>.
+# at test time into $(BUILD)/fixtures/<name> with Go 1.19 (Debian's
+# golang-1.19-go, found by tests/toolchain.sh): some unit tests hold
+# offsets and names of that release.
 FIXTURE_NAMES := $(notdir $(patsubst %/,%,$(dir $(wildcard testdata/*/main.go))))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixtures/%)
-$(BUILD)/fixtures/%: testdata/%/main.go testdata/go.mod
-	@scripts/deps.sh test
+$(BUILD)/fixtures/%: testdata/%/main.go testdata/go.mod | testdeps
 	@mkdir -p $(dir $@)
-	cd testdata && GOFLAGS=-mod=mod go build -o ../$@ ./$*
+	go=$$(tests/toolchain.sh 1.19) && cd testdata && GOTOOLCHAIN=local GOFLAGS=-mod=mod $$go build -o ../$@ ./$*
 
+# The unit tests that run `go build` or `go tool` get Go 1.19 first on PATH.
 unit: $(UNIT_BINS) $(FIXTURES)
-	@scripts/deps.sh test
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
+	@set -e; go=$$(tests/toolchain.sh 1.19); export PATH="$$(dirname $$go):$$PATH" GOTOOLCHAIN=local; \
+	for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 
 # The testdata programs as built (and read through a stripped copy of each
 # executable), then built stripped, PIE and section-less; then real stripped

@@ -8,6 +8,7 @@
 #include "../common/bytes.h"
 #include "buildinfo.h"
 #include "globals.h"
+#include "labels.h"
 #include "moduledata.h"
 
 #define NO_OFF UINT64_MAX
@@ -18,6 +19,7 @@ struct g_offsets {
 	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
 	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
 	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
+	uint64_t bubble;
 };
 
 struct gr_process {
@@ -46,6 +48,7 @@ struct gr_process {
 	uint64_t sigtramp;
 	uint64_t fatal[2];
 	int64_t now;
+	bool header_labels;          /* debug.tracebacklabels == 1 (1.26+) */
 };
 
 static void warn(const struct gr_process *p, const char *fmt, ...)
@@ -238,6 +241,8 @@ static struct gc_error *read_moduledata(struct gr_process *p, struct moduledata 
 static const char *const layout_names[] = {
 	"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack",
 	"runtime.moduledata", "runtime._panic", "runtime.schedt",
+	/* read when present: synctest (1.24, 1.25+), the label map (-1.23) */
+	"runtime.synctestGroup", "runtime.synctestBubble", "runtime.hmap",
 };
 
 /* Layout facts the runtime's type descriptors cannot give: runtime.schedt
@@ -419,6 +424,8 @@ static struct gc_error *resolve_offsets(struct gr_process *p)
 		{"lockedm", &o->lockedm, true},        {"gopc", &o->gopc, true},
 		{"startpc", &o->startpc, true},        {"parentGoid", &o->parent_goid, false},
 		{"_panic", &o->panic, false},          {"labels", &o->labels, false},
+		/* synctest: 1.24's group, 1.25+'s bubble */
+		{p->minor >= 25 ? "bubble" : "syncGroup", &o->bubble, false},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		*want[i].dst = off_or(l, "runtime.g", want[i].path);
@@ -494,6 +501,7 @@ static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_gorout
 	g->parent_goid = rd64(b, o->parent_goid);
 	g->panic = rd64(b, o->panic);
 	g->labels = rd64(b, o->labels);
+	g->bubble = rd64(b, o->bubble);
 	free(tmp);
 	return true;
 }
@@ -808,6 +816,12 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	estimate_now(p);
 	read_threads(p);
+	int32_t tl;
+	if (p->minor >= 26 && gr_process_debug_var(p, "tracebacklabels", &tl))
+		p->header_labels = tl == 1;
+	else if (p->minor >= 26)
+		warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
+		     "headers are printed without labels", p->cfg.exe->path);
 	*ret = p;
 	return NULL;
 fail:
@@ -859,6 +873,7 @@ bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
 	return entry && (entry == p->fatal[0] || entry == p->fatal[1]);
 }
 int64_t gr_process_now(const struct gr_process *p) { return p->now; }
+bool gr_process_header_labels(const struct gr_process *p) { return p->header_labels; }
 const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p) { return &p->mo; }
 size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
 

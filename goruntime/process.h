@@ -43,6 +43,7 @@ struct gr_goroutine {
 	uint64_t parent_goid;  /* 0 when the version has no parentGoid */
 	uint64_t panic;        /* g._panic */
 	uint64_t labels;
+	uint64_t bubble;       /* 1.25+ g.bubble, 1.24 g.syncGroup; 0 if none */
 };
 
 /* One OS thread (M) as the runtime knew it, matched to its core thread. */
@@ -120,6 +121,10 @@ uint64_t gr_process_sigtramp(const struct gr_process *p);
 /* Whether entry is runtime.fatalpanic or runtime.fatalthrow: the functions
  * whose caller the runtime's own crash dump starts from. */
 bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry);
+
+/* Whether headers print pprof labels: Go 1.26+ with the runtime's
+ * debug.tracebacklabels set (GODEBUG=tracebacklabels=1; 1.27's default). */
+bool gr_process_header_labels(const struct gr_process *p);
 
 /* Approximate runtime nanotime() at the crash, 0 if unknown. */
 int64_t gr_process_now(const struct gr_process *p);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labels.h"
 #include "traceback.h"
 #include "unwind.h"
 
@@ -494,8 +495,10 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out)
 	return !ferror(out);
 }
 
-static void write_goroutine_json(const struct gr_process *p, const struct gr_goroutine *g,
-				 const struct gr_lframe *f, size_t n, FILE *out)
+/* Only allocation failure is an error (the object is still complete). */
+static struct gc_error *write_goroutine_json(const struct gr_process *p,
+					     const struct gr_goroutine *g,
+					     const struct gr_lframe *f, size_t n, FILE *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	fprintf(out, "{\"id\":%" PRIu64 ",\"state\":", g->goid);
@@ -533,7 +536,18 @@ static void write_goroutine_json(const struct gr_process *p, const struct gr_gor
 	} else {
 		fputs("null", out);
 	}
-	fputs(",\"labels\":{},\"frames\":[", out);
+	fputs(",\"labels\":{", out);
+	struct gr_labels l;
+	struct gc_error *err = gr_goroutine_labels(p, g, &l);
+	for (size_t k = 0; k < l.n; k++) {
+		if (k)
+			fputc(',', out);
+		gr_json_string(out, l.v[k].key);
+		fputc(':', out);
+		gr_json_string(out, l.v[k].value);
+	}
+	gr_labels_free(&l);
+	fputs("},\"frames\":[", out);
 	for (size_t k = 0; k < n; k++) {
 		fputs(k ? ",{\"func\":" : "{\"func\":", out);
 		gr_json_string(out, f[k].func);
@@ -544,6 +558,7 @@ static void write_goroutine_json(const struct gr_process *p, const struct gr_gor
 			f[k].inlined ? "true" : "false");
 	}
 	fputs("]}", out);
+	return err;
 }
 
 struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
@@ -558,8 +573,10 @@ struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
 		if (err)
 			return err;
 		fputs(i ? ",\n" : "\n", out);
-		write_goroutine_json(p, gs[i], f, nf, out);
+		err = write_goroutine_json(p, gs[i], f, nf, out);
 		free(f);
+		if (err)
+			return err;
 	}
 	fputs(n ? "\n]\n" : "]\n", out);
 	if (ferror(out))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/obuf.h"
+#include "labels.h"
 #include "unwind.h"
 
 /* traceback.go: gStatusStrings. */
@@ -37,6 +38,38 @@ const char *gr_goroutine_state(const struct gr_process *p, const struct gr_gorou
 	return s;
 }
 
+/* 1.26: ` labels:{"k": "v", …}` inside the brackets, always quoted; 1.27:
+ * ` {k: v, …}` after them, quoted only where needed.  Nothing when the list
+ * is empty.  A label gocore cannot read ends the list (the dump is already
+ * what the core allows; stderr is not the place for one goroutine's gap). */
+static void header_labels(const struct gr_process *p, const struct gr_goroutine *g,
+			  struct obuf *out)
+{
+	int minor = gr_process_go_minor(p);
+	struct gr_labels l;
+	if (gr_goroutine_labels(p, g, &l) == &gc_error_nomem)
+		out->failed = true;
+	if (l.n) {
+		ob_str(out, minor >= 27 ? " {" : " labels:{");
+		for (size_t i = 0; i < l.n; i++) {
+			const struct gr_label *lab = &l.v[i];
+			if (i)
+				ob_str(out, ", ");
+			if (minor >= 27 && !gr_string_needs_quoting(lab->key, lab->key_len))
+				ob_mem(out, lab->key, lab->key_len);
+			else
+				gr_append_quoted(out, lab->key, lab->key_len, minor);
+			ob_str(out, ": ");
+			if (minor >= 27 && !gr_string_needs_quoting(lab->value, lab->value_len))
+				ob_mem(out, lab->value, lab->value_len);
+			else
+				gr_append_quoted(out, lab->value, lab->value_len, minor);
+		}
+		ob_char(out, '}');
+	}
+	gr_labels_free(&l);
+}
+
 static void header(const struct gr_process *p, const struct gr_goroutine *g, struct obuf *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
@@ -58,11 +91,22 @@ static void header(const struct gr_process *p, const struct gr_goroutine *g, str
 		}
 	}
 	ob_str(out, " [");
-	ob_str(out, gr_goroutine_state(p, g));
+	const char *state = gr_goroutine_state(p, g);
+	ob_str(out, state);
 	if (minor >= 26 && st == GR_GLEAKED)
 		ob_str(out, " (leaked)");
 	if (g->status & GR_GSCAN)
 		ob_str(out, " (scan)");
+	/* 1.25+: " (durable)" for a bubbled goroutine idle in synctest's sense
+	 * (1.26 also asks for _Gwaiting; 1.25 looked at the wait reason alone,
+	 * which stays set after a goroutine is readied). */
+	if (minor >= 25 && g->bubble && (minor == 25 || st == GR_GWAITING)) {
+		const char *w = gr_process_waitreason(p, g->waitreason);
+		size_t sl = strlen(state);
+		if (gr_waitreason_idle_in_synctest(w) &&
+		    !(sl >= 9 && strcmp(state + sl - 9, "(durable)") == 0))
+			ob_str(out, " (durable)");
+	}
 	int64_t now = gr_process_now(p);
 	if ((st == GR_GWAITING || st == GR_GSYSCALL) && g->waitsince != 0 && now > g->waitsince) {
 		int64_t minutes = (now - g->waitsince) / 60000000000LL;
@@ -74,7 +118,16 @@ static void header(const struct gr_process *p, const struct gr_goroutine *g, str
 	}
 	if (g->lockedm)
 		ob_str(out, ", locked to thread");
-	ob_str(out, "]:\n");
+	uint64_t bubble;
+	if (minor >= 24 && gr_goroutine_bubble_id(p, g, &bubble)) {
+		ob_str(out, minor >= 25 ? ", synctest bubble " : ", synctest group ");
+		ob_udec(out, bubble);
+	}
+	if (minor >= 27)
+		ob_char(out, ']');
+	if (g->labels && gr_process_header_labels(p))
+		header_labels(p, g, out);
+	ob_str(out, minor >= 27 ? ":\n" : "]:\n");
 }
 
 void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out)

@@ -29,7 +29,9 @@ import os
 import re
 import sys
 
-HEADER = re.compile(r'^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:?$')
+# Go 1.27 prints pprof labels after the brackets: "[chan receive] {k: v}:";
+# they are part of the header compared (1.26 has them inside the brackets).
+HEADER = re.compile(r'^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[(.*)\](?: (\{.*\}))?:?$')
 FRAME_SUFFIX = re.compile(r' fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+$')
 PC_OFFSET = re.compile(r' \+0x[0-9a-f]+$')
 CREATED_IN = re.compile(r' in goroutine \d+$')
@@ -63,7 +65,8 @@ def parse(text):
     for line in text.splitlines():
         m = HEADER.match(line.strip())
         if m:
-            cur = Block(int(m.group(1)), m.group(2), line.rstrip())
+            state = m.group(2) + (' ' + m.group(3) if m.group(3) else '')
+            cur = Block(int(m.group(1)), state, line.rstrip())
             out.append(cur)
             continue
         if cur is None:

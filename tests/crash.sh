@@ -23,7 +23,10 @@
 # GOCORE_BUILD_VARIANT: plain (default), stripped (-ldflags='-s -w'), pie
 # (-buildmode=pie), nosections (stripped, then the section headers removed
 # from the ELF header, as `strip --strip-section-headers` does),
-# GOCORE_CORE_PATTERN (pretend core_pattern is this: tests the fallbacks).
+# GOCORE_CORE_PATTERN (pretend core_pattern is this: tests the fallbacks),
+# GOCORE_GO: the toolchain that builds the program, 1.19 (default), 1.26 or
+# 1.27 (tests/toolchain.sh finds or fetches it).  The exe is rebuilt when
+# the toolchain changed.
 #
 # spec lines (testdata/NAME/e2e.spec; '#' starts a comment):
 #   build go|test          go build (default) or go test -c
@@ -32,6 +35,13 @@
 #   gaps REASON            gocore may exit 3 (success with gaps) for this core
 #   stack GOID             goroutine e2e.sh checks `gocore stack` with
 #   expect MIN ERE         the oracle must have >= MIN lines matching ERE
+#                          (headers without Go 1.22's " gp=… m=…")
+#   expect@LIST MIN ERE    the same, only when the toolchain is in LIST:
+#                          1.19, 1.21+ (and later), -1.20 (and earlier), …
+#   go LIST                the toolchains the program is for (it uses newer
+#                          APIs); for others crash.sh exits 77 and e2e.sh
+#                          reports the program as not applicable
+#   env VAR=VALUE          environment of the run (env@LIST: only for LIST)
 #   timeout SECONDS        how long the program may run (default 60, or
 #                          GOCORE_CRASH_TIMEOUT)
 set -u
@@ -55,10 +65,29 @@ mkdir -p "$dir" || die "cannot create $dir"
 method=${GOCORE_CORE_METHOD:-auto}
 case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
 tmo=${GOCORE_CRASH_TIMEOUT:-60}
+gover=${GOCORE_GO:-1.19}
 
 # ---- spec ---------------------------------------------------------------
+# applies LIST: does the comma-separated release list (1.19, 1.21+ for that
+# release and later, -1.20 for up to it) take in this toolchain ($gover)?
+# 0 yes, 1 no, 2 malformed.
+applies() {
+	local item lo hi me=${gover#1.}
+	for item in ${1//,/ }; do
+		case $item in
+		1.[0-9]*+) lo=${item#1.}; lo=${lo%+}; hi=99 ;;
+		-1.[0-9]*) lo=0; hi=${item#-1.} ;;
+		1.[0-9]*) lo=${item#1.}; hi=$lo ;;
+		*) return 2 ;;
+		esac
+		[[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 2
+		[ "$me" -ge "$lo" ] && [ "$me" -le "$hi" ] && return 0
+	done
+	return 1
+}
 build=go
 args=()
+runenv=()
 signal=""
 expects=()
 while IFS= read -r line || [ -n "$line" ]; do
@@ -72,6 +101,15 @@ while IFS= read -r line || [ -n "$line" ]; do
 	timeout) [[ $rest =~ ^[0-9]+$ ]] || die "$spec: timeout needs seconds"; [ -n "${GOCORE_CRASH_TIMEOUT:-}" ] || tmo=$rest ;;
 	gaps|stack) ;;   # read by e2e.sh
 	expect) expects+=("$rest") ;;
+	go)
+		applies "$rest" || { [ $? -eq 1 ] && { echo "$prog: $name: not for Go $gover (its spec says: go $rest)" >&2; exit 77; }; die "$spec: bad release list in 'go $rest'"; } ;;
+	env) runenv+=("$rest") ;;
+	env@*)
+		applies "${key#env@}" || { [ $? -eq 1 ] && continue; die "$spec: bad release list in '$key'"; }
+		runenv+=("$rest") ;;
+	expect@*)
+		applies "${key#expect@}" || { [ $? -eq 1 ] && continue; die "$spec: bad release list in '$key'"; }
+		expects+=("$rest") ;;
 	*) die "$spec: unknown key '$key'" ;;
 	esac
 done <"$spec"
@@ -80,9 +118,10 @@ case $signal in ""|QUIT) ;; *) die "$spec: only 'signal QUIT' is supported" ;; e
 
 # ---- build --------------------------------------------------------------
 exe="$dir/exe"
-if [ ! -x "$exe" ] || [ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name go.mod \) -newer "$exe" -print -quit)" ]; then
-	command -v go >/dev/null || die "the go toolchain is not installed (Debian: golang-go)"
-	note "building ($build)"
+if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
+	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name go.mod \) -newer "$exe" -print -quit)" ]; then
+	go=$("$ROOT/tests/toolchain.sh" "$gover") || die "no Go $gover toolchain (see the message above)"
+	note "building ($build, $("$go" env GOVERSION))"
 	rm -f "$exe"
 	bflags=()
 	case ${GOCORE_BUILD_VARIANT:-plain} in
@@ -91,10 +130,19 @@ if [ ! -x "$exe" ] || [ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go
 	pie) bflags=(-buildmode=pie) ;;
 	*) die "GOCORE_BUILD_VARIANT must be plain, stripped, pie or nosections" ;;
 	esac
+	# Go 1.21+ builds as a module of that release would: a go.work whose go
+	# line is the toolchain's own release sets the GODEBUG defaults (1.27:
+	# tracebacklabels=1), where testdata/go.mod's "go 1.19" would keep the
+	# old ones.  GOTOOLCHAIN=local: never switch to another toolchain.
+	genv=(GOTOOLCHAIN=local GOFLAGS=-mod=mod GOWORK=off)
+	if [ "$gover" != 1.19 ]; then
+		printf 'go %s\n\nuse %s\n' "$gover" "$ROOT/testdata" >"$dir/go.work"
+		genv=(GOTOOLCHAIN=local GOFLAGS= GOWORK="$dir/go.work")
+	fi
 	if [ "$build" = test ]; then
-		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
+		(cd "$ROOT/testdata" && env "${genv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
 	else
-		(cd "$ROOT/testdata" && GOFLAGS=-mod=mod go build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
+		(cd "$ROOT/testdata" && env "${genv[@]}" "$go" build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
 	fi
 	if [ "${GOCORE_BUILD_VARIANT:-plain}" = nosections ]; then
 		# e_shoff (8 bytes at 0x28), e_shnum and e_shstrndx (2 each at 0x3c)
@@ -102,16 +150,20 @@ if [ ! -x "$exe" ] || [ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go
 			printf '\0\0\0\0' | dd of="$exe" bs=1 seek=60 conv=notrunc status=none ||
 			die "cannot remove the section headers of $exe"
 	fi
+	echo "$gover" >"$dir/toolchain"
 fi
 
 # ---- oracle coverage check ----------------------------------------------
+# expect lines are written without the " gp=0x… m=N mp=0x…" (or " m=nil")
+# that Go 1.22+ puts in every header under GOTRACEBACK=crash.
+hdr_norm='s/^(goroutine [0-9]+) gp=0x[0-9a-f]+ m=([0-9]+ mp=0x[0-9a-f]+|nil) \[/\1 [/'
 check_oracle() {
 	local o="$dir/oracle.txt" e min re n bad=0
 	grep -qE '^goroutine [1-9][0-9]* ' "$o" || { note "oracle has no goroutine dump:"; head -20 "$o" >&2; return 1; }
 	for e in "${expects[@]}"; do
 		min=${e%% *}
 		re=${e#* }
-		n=$(grep -cE -- "$re" "$o")
+		n=$(sed -E "$hdr_norm" "$o" | grep -cE -- "$re")
 		if [ "$n" -lt "$min" ]; then
 			note "oracle lost coverage: want >= $min lines matching /$re/, found $n"
 			bad=1
@@ -200,7 +252,7 @@ core_glob() {
 }
 
 run_plain() {
-	( cd "$dir" && ulimit -c unlimited && exec env GOTRACEBACK=crash ./exe "${args[@]}" >stdout.txt 2>oracle.txt ) &
+	( cd "$dir" && ulimit -c unlimited && exec env GOTRACEBACK=crash "${runenv[@]}" ./exe "${args[@]}" >stdout.txt 2>oracle.txt ) &
 	pid=$!
 	if [ -n "$signal" ]; then wait_ready || kill -KILL "$pid" 2>/dev/null; fi
 	wait_pid "$pid"
@@ -243,7 +295,7 @@ run_gdb() {
 	local q=""
 	[ ${#args[@]} -gt 0 ] && q=$(printf ' %q' "${args[@]}")
 	# The inferior's stdout/stderr are redirected by gdb's startup shell.
-	( cd "$dir" && exec env GOTRACEBACK=crash gdb -batch -nx \
+	( cd "$dir" && exec env GOTRACEBACK=crash "${runenv[@]}" gdb -batch -nx \
 		-ex 'set pagination off' -ex 'set confirm off' \
 		-ex 'handle SIGURG nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass' \
 		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
