@@ -90,7 +90,9 @@ install: $(BUILD)/gocore
 # at test time into $(BUILD)/fixtures/<name> with Go 1.19 (Debian's
 # golang-1.19-go, found by tests/toolchain.sh): some unit tests hold
 # offsets and names of that release.
-FIXTURE_NAMES := $(notdir $(patsubst %/,%,$(dir $(wildcard testdata/*/main.go))))
+# (the programs without an e2e.spec; those with one are the end-to-end tests'.)
+E2E_NAMES := $(notdir $(patsubst %/,%,$(dir $(wildcard testdata/*/e2e.spec))))
+FIXTURE_NAMES := $(filter-out $(E2E_NAMES),$(notdir $(patsubst %/,%,$(dir $(wildcard testdata/*/main.go)))))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixtures/%)
 $(BUILD)/fixtures/%: testdata/%/main.go testdata/go.mod | testdeps
 	@mkdir -p $(dir $@)

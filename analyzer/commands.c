@@ -89,8 +89,9 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	struct gr_groups *groups;
 	struct progress pr;
 	progress_start(&pr, "grouped");
-	struct gc_error *err = gr_groups_build_progress(s->proc, NULL, 0, &o->filter,
-							progress_callback, &pr, &groups);
+	struct gr_group_by by = {.label_key = o->group_label};
+	struct gc_error *err = gr_groups_build_by(s->proc, NULL, 0, &o->filter, &by,
+						  progress_callback, &pr, &groups);
 	progress_end(&pr);
 	if (err)
 		return session_fail(err);
@@ -112,8 +113,10 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	struct gr_groups *groups;
 	struct progress pr;
 	progress_start(&pr, "grouped");
-	struct gc_error *err = gr_groups_build_progress(s->proc, NULL, 0, &o->filter,
-							progress_callback, &pr, &groups);
+	/* Like the runtime's goroutine profile, samples carry their labels. */
+	struct gr_group_by by = {.all_labels = true};
+	struct gc_error *err = gr_groups_build_by(s->proc, NULL, 0, &o->filter, &by,
+						  progress_callback, &pr, &groups);
 	progress_end(&pr);
 	if (!err) {
 		note_group_gaps(s, groups);

@@ -13,8 +13,9 @@
 struct cmd_options {
 	bool json;
 	bool frame_addrs;          /* -v */
-	struct gr_filter filter;   /* --state, --match, --min-wait */
+	struct gr_filter filter;   /* --state, --match, --min-wait, --label */
 	const char *output;        /* pprof -o FILE */
+	const char *group_label;   /* summary --group-by label=KEY */
 };
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o);

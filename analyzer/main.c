@@ -36,7 +36,9 @@ static const char usage_text[] =
 	"  --state STATE      only goroutines in this state, e.g. 'chan send'\n"
 	"  --match REGEXP     only goroutines with a frame whose function or file matches\n"
 	"  --min-wait MINUTES only goroutines blocked at least this long\n"
-	"                     (the three filters: goroutines, summary, pprof)\n"
+	"  --label KEY[=VALUE] only goroutines with this pprof label (and value)\n"
+	"                     (the four filters: goroutines, summary, pprof)\n"
+	"  --group-by label=KEY  summary: also split groups by this label's value\n"
 	"  -o, --output FILE  where pprof writes the profile\n"
 	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do\n"
 	"  -f, --force        go on when the executable does not match the core\n"
@@ -49,7 +51,8 @@ static const char usage_text[] =
 
 static const char goroutines_help[] =
 	"usage: gocore goroutines [--json] [--state STATE] [--match REGEXP]\n"
-	"                         [--min-wait MINUTES] [-v] [--force] <core> [<exe>]\n"
+	"                         [--min-wait MINUTES] [--label KEY[=VALUE]] [-v]\n"
+	"                         [--force] <core> [<exe>]\n"
 	"\n"
 	"Prints every goroutine of the process, in goid order, exactly as the Go\n"
 	"runtime prints them in a GOTRACEBACK=crash dump (system goroutines too),\n"
@@ -73,18 +76,22 @@ static const char overview_help[] =
 
 static const char summary_help[] =
 	"usage: gocore summary [--json] [--state STATE] [--match REGEXP]\n"
-	"                      [--min-wait MINUTES] [--force] <core> [<exe>]\n"
+	"                      [--min-wait MINUTES] [--label KEY[=VALUE]]\n"
+	"                      [--group-by label=KEY] [--force] <core> [<exe>]\n"
 	"\n"
 	"Groups goroutines with the same state and the same stack (function and\n"
 	"file:line of every frame), largest group first, with their count, goids\n"
-	"and wait times.\n";
+	"and wait times.  --group-by label=KEY also splits them by the value of\n"
+	"the pprof label KEY, shown as {KEY: VALUE} after the state.\n";
 
 static const char pprof_help[] =
 	"usage: gocore pprof -o FILE [--state STATE] [--match REGEXP]\n"
-	"                    [--min-wait MINUTES] [--force] <core> [<exe>]\n"
+	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
+	"                    <core> [<exe>]\n"
 	"\n"
 	"Writes a goroutine profile (profile.proto, gzipped) that `go tool pprof`\n"
-	"opens: one sample per group of identical stacks, inlined frames included.\n";
+	"opens: one sample per group of identical stacks and pprof labels, with\n"
+	"the labels on the sample, inlined frames included.\n";
 
 static const char threads_help[] =
 	"usage: gocore threads [--json] [--force] <core> [<exe>]\n"
@@ -116,7 +123,8 @@ static int usage_error(const char *msg, const char *help)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 256, OPT_JSON, OPT_STATE, OPT_MATCH, OPT_MIN_WAIT };
+	enum { OPT_VERSION = 256, OPT_JSON, OPT_STATE, OPT_MATCH, OPT_MIN_WAIT, OPT_LABEL,
+	       OPT_GROUP_BY };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -127,6 +135,8 @@ int main(int argc, char **argv)
 		{"state", required_argument, NULL, OPT_STATE},
 		{"match", required_argument, NULL, OPT_MATCH},
 		{"min-wait", required_argument, NULL, OPT_MIN_WAIT},
+		{"label", required_argument, NULL, OPT_LABEL},
+		{"group-by", required_argument, NULL, OPT_GROUP_BY},
 		{0, 0, 0, 0},
 	};
 	bool force = false, help = false, filtered = false;
@@ -155,6 +165,23 @@ int main(int argc, char **argv)
 			filtered = true;
 			break;
 		}
+		case OPT_LABEL: {
+			/* KEY or KEY=VALUE; the key is everything before the first '='. */
+			char *eq = strchr(optarg, '=');
+			if (eq == optarg || !*optarg)
+				return usage_error("--label needs KEY or KEY=VALUE", usage_text);
+			if (eq)
+				*eq = '\0';
+			o.filter.label_key = optarg;
+			o.filter.label_value = eq ? eq + 1 : NULL;
+			filtered = true;
+			break;
+		}
+		case OPT_GROUP_BY:
+			if (strncmp(optarg, "label=", 6) != 0 || !optarg[6])
+				return usage_error("--group-by takes label=KEY", usage_text);
+			o.group_label = optarg + 6;
+			break;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
 	}
@@ -180,8 +207,10 @@ int main(int argc, char **argv)
 	if (o.json && !commands[cmd].json)
 		return usage_error("--json does not apply to this command", help_text);
 	if (filtered && !commands[cmd].filters)
-		return usage_error("--state, --match and --min-wait apply to goroutines, summary "
-				   "and pprof", help_text);
+		return usage_error("--state, --match, --min-wait and --label apply to goroutines, "
+				   "summary and pprof", help_text);
+	if (o.group_label && cmd != CMD_SUMMARY)
+		return usage_error("--group-by applies to summary only", help_text);
 	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK)
 		return usage_error("-v applies to goroutines and stack", help_text);
 	if ((cmd == CMD_PPROF) != (o.output != NULL))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+
 #define NO_OFF UINT64_MAX
 
 static const struct gc_addrspace *mem(const struct gr_process *p)
@@ -297,20 +298,6 @@ bool gr_goroutine_bubble_id(const struct gr_process *p, const struct gr_goroutin
 		return false;
 	return gc_addrspace_u64(mem(p), g->bubble + off, &root) && root &&
 	       gc_addrspace_u64(mem(p), root + goid_off, ret);
-}
-
-bool gr_waitreason_idle_in_synctest(const char *r)
-{
-	static const char *const idle[] = {
-		"chan receive (nil chan)", "chan send (nil chan)", "select (no cases)",
-		"sleep", "sync.Cond.Wait", "coroutine", "synctest.Run", "synctest.Wait",
-		"chan receive (durable)", "chan send (durable)", "select (durable)",
-		"sync.WaitGroup.Wait (durable)",
-	};
-	for (size_t i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
-		if (strcmp(r, idle[i]) == 0)
-			return true;
-	return false;
 }
 
 /* ---- quoting (print.go printquoted) ---- */

@@ -58,10 +58,6 @@ bool gr_process_debug_var(const struct gr_process *p, const char *name, int32_t 
 bool gr_goroutine_bubble_id(const struct gr_process *p, const struct gr_goroutine *g,
 			    uint64_t *ret);
 
-/* Whether a wait reason makes a goroutine durably blocked in a bubble
- * (runtime2.go isIdleInSynctest, the same set in 1.25-1.27). */
-bool gr_waitreason_idle_in_synctest(const char *reason);
-
 /* Appends s as the runtime's printquoted does (release minor: 1.27 shows
  * invalid UTF-8 bytes as \xNN, 1.26 as \ufffd). */
 void gr_append_quoted(struct obuf *out, const char *s, size_t len, int minor);

@@ -11,7 +11,8 @@ enum {
 	PROFILE_LOCATION = 4, PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6,
 	PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12,
 	VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2,
-	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
+	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+	LABEL_KEY = 1, LABEL_STR = 2,
 	MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3,
 	MAPPING_FILE_OFFSET = 4, MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6,
 	MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8,
@@ -355,6 +356,11 @@ static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping
 		pb_msg(&sub, SAMPLE_LOCATION_ID, &ids);
 		pb_varint(&ids, gr->count);
 		pb_msg(&sub, SAMPLE_VALUE, &ids);
+		for (size_t k = 0; k < gr->labels.n; k++) {
+			pb_uint(&sub2, LABEL_KEY, intern(pr, gr->labels.v[k].key));
+			pb_uint(&sub2, LABEL_STR, intern(pr, gr->labels.v[k].value));
+			pb_msg(&sub, SAMPLE_LABEL, &sub2);
+		}
 		pb_msg(out, PROFILE_SAMPLE, &sub);
 	}
 

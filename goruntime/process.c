@@ -676,14 +676,23 @@ static void read_waitreasons(struct gr_process *p)
 	size_t n = p->glob.nwaitreasons;
 	if (!addr || !n || n > 256)
 		return;
-	p->waitreasons = calloc(n, sizeof(char *));
+	/* Each reason, then as the header's state shows it with the markers
+	 * " (leaked)" (1.26+) and " (durable)" (1.25+): gr_goroutine_state()
+	 * hands out these, so they live as long as the process. */
+	p->waitreasons = calloc(n * GR_STATE_MARKS, sizeof(char *));
 	if (!p->waitreasons)
 		return;
 	p->nwaitreasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
-		if (read_gostring(p->cfg.as, addr + 16 * i, buf, sizeof(buf)))
-			p->waitreasons[i] = strdup(buf);
+		if (!read_gostring(p->cfg.as, addr + 16 * i, buf, sizeof(buf)))
+			continue;
+		char **v = &p->waitreasons[i * GR_STATE_MARKS];
+		v[GR_STATE_PLAIN] = strdup(buf);
+		if (asprintf(&v[GR_STATE_LEAKED], "%s (leaked)", buf) < 0)
+			v[GR_STATE_LEAKED] = NULL;
+		if (asprintf(&v[GR_STATE_DURABLE], "%s (durable)", buf) < 0)
+			v[GR_STATE_DURABLE] = NULL;
 	}
 }
 
@@ -838,7 +847,7 @@ void gr_process_destroy(struct gr_process *p)
 	free(p->gs);
 	free(p->order);
 	free(p->threads);
-	for (size_t i = 0; i < p->nwaitreasons; i++)
+	for (size_t i = 0; i < p->nwaitreasons * GR_STATE_MARKS; i++)
 		free(p->waitreasons[i]);
 	free(p->waitreasons);
 	free(p);
@@ -920,9 +929,16 @@ const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
 
 const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason)
 {
-	if (reason < p->nwaitreasons && p->waitreasons[reason])
-		return p->waitreasons[reason];
-	return "";
+	return gr_process_waitreason_marked(p, reason, GR_STATE_PLAIN);
+}
+
+const char *gr_process_waitreason_marked(const struct gr_process *p, uint8_t reason,
+					 enum gr_state_mark mark)
+{
+	const char *s = NULL;
+	if (reason < p->nwaitreasons)
+		s = p->waitreasons[reason * GR_STATE_MARKS + mark];
+	return s ? s : "";
 }
 
 int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)

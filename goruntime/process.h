@@ -105,6 +105,10 @@ const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i);
 
 /* The wait reason string the runtime would print ("" for none/unknown). */
 const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason);
+/* The same followed by a header marker (""  when unknown or out of memory). */
+enum gr_state_mark { GR_STATE_PLAIN, GR_STATE_LEAKED, GR_STATE_DURABLE, GR_STATE_MARKS };
+const char *gr_process_waitreason_marked(const struct gr_process *p, uint8_t reason,
+					 enum gr_state_mark mark);
 
 /* FuncID of a well-known runtime function in this binary, or -1. */
 enum gr_funcid_name {

@@ -45,6 +45,19 @@ static bool match_cheap(const struct gr_process *p, const struct gr_goroutine *g
 		if (!gr_goroutine_wait_minutes(p, g, &m) || m < filter->min_wait_minutes)
 			return false;
 	}
+	if (filter->label_key) {
+		if (!g->labels)
+			return false;
+		struct gr_labels l;
+		gr_goroutine_labels(p, g, &l);
+		bool ok = false;
+		for (size_t i = 0; i < l.n && !ok; i++)
+			ok = strcmp(l.v[i].key, filter->label_key) == 0 &&
+			     (!filter->label_value || strcmp(l.v[i].value, filter->label_value) == 0);
+		gr_labels_free(&l);
+		if (!ok)
+			return false;
+	}
 	return true;
 }
 
@@ -152,10 +165,61 @@ static bool same_str(const char *a, const char *b)
 	return a == b || strcmp(a, b) == 0;
 }
 
-static bool same_stack(const struct gr_group *gr, const char *state, const struct gr_lframe *f,
-		       size_t n)
+static uint64_t hash_mem(uint64_t h, const char *s, size_t n)
 {
-	if (gr->nframes != n || !same_str(gr->state, state))
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static uint64_t labels_hash(uint64_t h, const struct gr_labels *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		h = hash_mem(hash_mem(h, l->v[i].key, l->v[i].key_len), l->v[i].value,
+			     l->v[i].value_len);
+	return mix(h, l->n);
+}
+
+static bool same_labels(const struct gr_labels *a, const struct gr_labels *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].key_len != b->v[i].key_len || a->v[i].value_len != b->v[i].value_len ||
+		    memcmp(a->v[i].key, b->v[i].key, a->v[i].key_len) ||
+		    memcmp(a->v[i].value, b->v[i].value, a->v[i].value_len))
+			return false;
+	return true;
+}
+
+/* The labels of g that split groups by (taken over by the group, or
+ * freed). */
+static struct gc_error *group_labels(const struct gr_process *p, const struct gr_goroutine *g,
+				     const struct gr_group_by *by, struct gr_labels *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!by || (!by->all_labels && !by->label_key) || !g->labels)
+		return NULL;
+	struct gc_error *err = gr_goroutine_labels(p, g, ret);
+	if (err || by->all_labels)
+		return err;
+	size_t keep = 0;
+	for (size_t i = 0; i < ret->n; i++) {
+		if (!keep && strcmp(ret->v[i].key, by->label_key) == 0) {
+			ret->v[keep++] = ret->v[i];
+		} else {
+			free(ret->v[i].key);
+			free(ret->v[i].value);
+		}
+	}
+	ret->n = keep;
+	return NULL;
+}
+
+static bool same_stack(const struct gr_group *gr, const char *state, const struct gr_lframe *f,
+		       size_t n, const struct gr_labels *labels)
+{
+	if (gr->nframes != n || !same_str(gr->state, state) || !same_labels(&gr->labels, labels))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (gr->frames[i].line != f[i].line || !same_str(gr->frames[i].func, f[i].func) ||
@@ -195,12 +259,19 @@ static bool grow_slots(struct group_build *b)
 /* Adds g (frames f, taken over) to its group. */
 static struct gc_error *add_member(struct group_build *b, const struct gr_process *p,
 				   const struct gr_goroutine *g, struct gr_lframe *f, size_t n,
-				   unsigned flags)
+				   unsigned flags, const struct gr_group_by *by)
 {
 	const char *state = gr_goroutine_state(p, g);
-	uint64_t h = stack_hash(&b->hc, state, f, n);
+	struct gr_labels labels;
+	struct gc_error *lerr = group_labels(p, g, by, &labels);
+	if (lerr) {
+		free(f);
+		return lerr;
+	}
+	uint64_t h = labels_hash(stack_hash(&b->hc, state, f, n), &labels);
 	if ((b->gs->n + 1) * 2 > b->nslots && !grow_slots(b)) {
 		free(f);
+		gr_labels_free(&labels);
 		return &gc_error_nomem;
 	}
 	size_t s = h & (b->nslots - 1);
@@ -208,7 +279,7 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 	size_t gi;
 	for (; b->slots[s]; s = (s + 1) & (b->nslots - 1)) {
 		gi = b->slots[s] - 1;
-		if (b->hashes[gi] == h && same_stack(&b->gs->v[gi], state, f, n)) {
+		if (b->hashes[gi] == h && same_stack(&b->gs->v[gi], state, f, n, &labels)) {
 			gr = &b->gs->v[gi];
 			break;
 		}
@@ -225,6 +296,7 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 			size_t *gc = hs ? realloc(b->goid_cap, cap * sizeof(*gc)) : NULL;
 			if (!gc) {
 				free(f);
+				gr_labels_free(&labels);
 				return &gc_error_nomem;
 			}
 			b->goid_cap = gc;
@@ -232,13 +304,15 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 		}
 		gi = b->gs->n++;
 		gr = &b->gs->v[gi];
-		*gr = (struct gr_group){.state = state, .frames = f, .nframes = n};
+		*gr = (struct gr_group){.state = state, .frames = f, .nframes = n, .labels = labels};
+		labels = (struct gr_labels){0};
 		b->hashes[gi] = h;
 		b->goid_cap[gi] = 0;
 		b->slots[s] = (uint32_t)(gi + 1);
 		f = NULL;
 	}
 	free(f);
+	gr_labels_free(&labels);
 	if (gr->count == b->goid_cap[gi]) {
 		size_t cap = gr->count ? 2 * gr->count : 4;
 		uint64_t *v = realloc(gr->goids, cap * sizeof(*v));
@@ -282,6 +356,7 @@ void gr_groups_destroy(struct gr_groups *groups)
 	for (size_t i = 0; i < groups->n; i++) {
 		free(groups->v[i].goids);
 		free(groups->v[i].frames);
+		gr_labels_free(&groups->v[i].labels);
 	}
 	free(groups->v);
 	free(groups);
@@ -299,6 +374,15 @@ struct gc_error *gr_groups_build_progress(const struct gr_process *p,
 					  const struct gr_filter *filter,
 					  gr_progress_fn *progress, void *progress_ctx,
 					  struct gr_groups **ret)
+{
+	return gr_groups_build_by(p, gs, n, filter, NULL, progress, progress_ctx, ret);
+}
+
+struct gc_error *gr_groups_build_by(const struct gr_process *p,
+				    const struct gr_goroutine *const *gs, size_t n,
+				    const struct gr_filter *filter, const struct gr_group_by *by,
+				    gr_progress_fn *progress, void *progress_ctx,
+				    struct gr_groups **ret)
 {
 	*ret = NULL;
 	struct gr_groups *groups = calloc(1, sizeof(*groups));
@@ -329,7 +413,7 @@ struct gc_error *gr_groups_build_progress(const struct gr_process *p,
 			free(f);
 			continue;
 		}
-		err = add_member(&b, p, g, f, nf, flags);
+		err = add_member(&b, p, g, f, nf, flags, by);
 	}
 	free(b.hashes);
 	free(b.slots);
@@ -382,7 +466,30 @@ bool gr_groups_print_text(const struct gr_groups *groups, FILE *out)
 				fprintf(out, ", %" PRId64 "-%" PRId64 " minutes", gr->wait_min,
 					gr->wait_max);
 		}
-		fputs("]:", out);
+		fputc(']', out);
+		if (gr->labels.n) {
+			/* As Go 1.27's headers show labels: quoted where needed. */
+			struct obuf ob = {0};
+			ob_str(&ob, " {");
+			for (size_t k = 0; k < gr->labels.n; k++) {
+				const struct gr_label *l = &gr->labels.v[k];
+				if (k)
+					ob_str(&ob, ", ");
+				if (gr_string_needs_quoting(l->key, l->key_len))
+					gr_append_quoted(&ob, l->key, l->key_len, 27);
+				else
+					ob_mem(&ob, l->key, l->key_len);
+				ob_str(&ob, ": ");
+				if (gr_string_needs_quoting(l->value, l->value_len))
+					gr_append_quoted(&ob, l->value, l->value_len, 27);
+				else
+					ob_mem(&ob, l->value, l->value_len);
+			}
+			ob_char(&ob, '}');
+			ob_flush(&ob, out);
+			ob_free(&ob);
+		}
+		fputc(':', out);
 		for (size_t k = 0; k < gr->count; k++) {
 			if (gr->count > GOIDS_ALL && k == GOIDS_HEAD) {
 				fputs(" ...", out);
@@ -475,7 +582,14 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out)
 		const struct gr_group *gr = &groups->v[i];
 		fprintf(out, "%s{\"count\":%zu,\"state\":", i ? ",\n" : "\n", gr->count);
 		gr_json_string(out, gr->state);
-		fputs(",\"goids\":[", out);
+		fputs(",\"labels\":{", out);
+		for (size_t k = 0; k < gr->labels.n; k++) {
+			fputs(k ? "," : "", out);
+			gr_json_string(out, gr->labels.v[k].key);
+			fputc(':', out);
+			gr_json_string(out, gr->labels.v[k].value);
+		}
+		fputs("},\"goids\":[", out);
 		for (size_t k = 0; k < gr->count; k++)
 			fprintf(out, "%s%" PRIu64, k ? "," : "", gr->goids[k]);
 		fprintf(out, "],\"wait_minutes_min\":%" PRId64 ",\"wait_minutes_max\":%" PRId64
@@ -547,7 +661,15 @@ static struct gc_error *write_goroutine_json(const struct gr_process *p,
 		gr_json_string(out, l.v[k].value);
 	}
 	gr_labels_free(&l);
-	fputs("},\"frames\":[", out);
+	fputs("},\"bubble\":", out);
+	uint64_t bubble;
+	if (gr_goroutine_bubble_id(p, g, &bubble))
+		fprintf(out, "%" PRIu64, bubble);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"durable\":%s,\"leaked\":%s,\"frames\":[",
+		gr_goroutine_durable(p, g) ? "true" : "false",
+		gr_goroutine_leaked(p, g) ? "true" : "false");
 	for (size_t k = 0; k < n; k++) {
 		fputs(k ? ",{\"func\":" : "{\"func\":", out);
 		gr_json_string(out, f[k].func);

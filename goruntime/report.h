@@ -17,6 +17,7 @@
 
 #include "../common/error.h"
 #include "frames.h"
+#include "labels.h"
 #include "process.h"
 
 /* ---- filters ---- */
@@ -36,11 +37,15 @@ struct gr_filter {
 	 * computes them (gr_goroutine_wait_minutes); a goroutine whose wait
 	 * time is unknown never matches.  -1: no condition. */
 	int64_t min_wait_minutes;
+	/* Keep goroutines that have the pprof label label_key (NULL: no
+	 * condition), with the value label_value when that is not NULL. */
+	const char *label_key, *label_value;
 };
 
 /* A filter that keeps everything. */
 #define GR_FILTER_ALL ((struct gr_filter){.state = NULL, .match = NULL, \
-					  .have_match = false, .min_wait_minutes = -1})
+					  .have_match = false, .min_wait_minutes = -1, \
+					  .label_key = NULL, .label_value = NULL})
 
 /* Minutes g has been waiting, as runtime.goroutineheader computes them:
  * (now - g.waitsince) / 60e9 for a waiting or syscall goroutine whose
@@ -79,6 +84,15 @@ struct gr_group {
 	/* GR_UNWIND_* | GR_FRAMES_TRUNCATED flags ORed over the members:
 	 * non-zero when some stack is partial or unavailable. */
 	unsigned unwind_flags;
+	/* With gr_group_by: the labels the members share (the one asked for,
+	 * or all of them); n == 0 when they have none. */
+	struct gr_labels labels;
+};
+
+/* What else splits groups besides state and stack. */
+struct gr_group_by {
+	const char *label_key; /* the value of this pprof label (absent is a value) */
+	bool all_labels;       /* the whole label set (pprof's samples) */
 };
 
 struct gr_groups {
@@ -105,6 +119,12 @@ struct gc_error *gr_groups_build_progress(const struct gr_process *p,
 					  const struct gr_filter *filter,
 					  gr_progress_fn *progress, void *progress_ctx,
 					  struct gr_groups **ret);
+/* The same, also split by labels (by may be NULL). */
+struct gc_error *gr_groups_build_by(const struct gr_process *p,
+				    const struct gr_goroutine *const *gs, size_t n,
+				    const struct gr_filter *filter, const struct gr_group_by *by,
+				    gr_progress_fn *progress, void *progress_ctx,
+				    struct gr_groups **ret);
 void gr_groups_destroy(struct gr_groups *groups);
 
 /* Prints the groups as text, a blank line between groups:

@@ -19,12 +19,25 @@ static const char *const gstatus_strings[] = {
 };
 
 
-const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g)
+/* The same as statuses show with a marker: " (durable)" follows any status
+ * in 1.25 (see gr_goroutine_durable), " (leaked)" only _Gleaked. */
+static const char *const gstatus_durable[] = {
+	[GR_GIDLE] = "idle (durable)",       [GR_GRUNNABLE] = "runnable (durable)",
+	[GR_GRUNNING] = "running (durable)", [GR_GSYSCALL] = "syscall (durable)",
+	[GR_GWAITING] = "waiting (durable)", [GR_GDEAD] = "dead (durable)",
+	[GR_GCOPYSTACK] = "copystack (durable)", [GR_GPREEMPTED] = "preempted (durable)",
+};
+
+/* The status string, or the wait reason that overrides it: the header's
+ * state before any marker.  *by_reason tells which. */
+static const char *base_state(const struct gr_process *p, const struct gr_goroutine *g,
+			      bool *by_reason)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	int minor = gr_process_go_minor(p);
 	size_t nstrings = minor >= 26 ? 12 : 10;
 	const char *s = NULL;
+	*by_reason = false;
 	if (st < nstrings)
 		s = gstatus_strings[st];
 	if (!s)
@@ -32,10 +45,64 @@ const char *gr_goroutine_state(const struct gr_process *p, const struct gr_gorou
 	bool leaked = minor >= 26 && st == GR_GLEAKED;
 	if ((st == GR_GWAITING || leaked) && g->waitreason != 0) {
 		const char *w = gr_process_waitreason(p, g->waitreason);
-		if (*w)
+		if (*w) {
 			s = w;
+			*by_reason = true;
+		}
 	}
 	return s;
+}
+
+/* isIdleInSynctest (runtime2.go; the same set in 1.25-1.27). */
+static bool idle_in_synctest(const char *r)
+{
+	static const char *const idle[] = {
+		"chan receive (nil chan)", "chan send (nil chan)", "select (no cases)",
+		"sleep", "sync.Cond.Wait", "coroutine", "synctest.Run", "synctest.Wait",
+		"chan receive (durable)", "chan send (durable)", "select (durable)",
+		"sync.WaitGroup.Wait (durable)",
+	};
+	for (size_t i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
+		if (strcmp(r, idle[i]) == 0)
+			return true;
+	return false;
+}
+
+bool gr_goroutine_durable(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	int minor = gr_process_go_minor(p);
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	if (minor < 25 || !g->bubble || (minor >= 26 && st != GR_GWAITING))
+		return false;
+	bool by_reason;
+	const char *state = base_state(p, g, &by_reason);
+	size_t sl = strlen(state);
+	return idle_in_synctest(gr_process_waitreason(p, g->waitreason)) &&
+	       !(sl >= 9 && strcmp(state + sl - 9, "(durable)") == 0);
+}
+
+bool gr_goroutine_leaked(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	return gr_process_go_minor(p) >= 26 && (g->status & ~(uint32_t)GR_GSCAN) == GR_GLEAKED;
+}
+
+const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	bool by_reason;
+	const char *s = base_state(p, g, &by_reason);
+	bool leaked = gr_goroutine_leaked(p, g), durable = !leaked && gr_goroutine_durable(p, g);
+	if (!leaked && !durable)
+		return s;
+	if (by_reason) {
+		const char *m = gr_process_waitreason_marked(p, g->waitreason,
+							     leaked ? GR_STATE_LEAKED : GR_STATE_DURABLE);
+		return *m ? m : s;
+	}
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	if (leaked)
+		return "leaked (leaked)";
+	return st < sizeof(gstatus_durable) / sizeof(gstatus_durable[0]) && gstatus_durable[st]
+		       ? gstatus_durable[st] : s;
 }
 
 /* 1.26: ` labels:{"k": "v", …}` inside the brackets, always quoted; 1.27:
@@ -91,22 +158,14 @@ static void header(const struct gr_process *p, const struct gr_goroutine *g, str
 		}
 	}
 	ob_str(out, " [");
-	const char *state = gr_goroutine_state(p, g);
-	ob_str(out, state);
-	if (minor >= 26 && st == GR_GLEAKED)
+	bool by_reason;
+	ob_str(out, base_state(p, g, &by_reason));
+	if (gr_goroutine_leaked(p, g))
 		ob_str(out, " (leaked)");
 	if (g->status & GR_GSCAN)
 		ob_str(out, " (scan)");
-	/* 1.25+: " (durable)" for a bubbled goroutine idle in synctest's sense
-	 * (1.26 also asks for _Gwaiting; 1.25 looked at the wait reason alone,
-	 * which stays set after a goroutine is readied). */
-	if (minor >= 25 && g->bubble && (minor == 25 || st == GR_GWAITING)) {
-		const char *w = gr_process_waitreason(p, g->waitreason);
-		size_t sl = strlen(state);
-		if (gr_waitreason_idle_in_synctest(w) &&
-		    !(sl >= 9 && strcmp(state + sl - 9, "(durable)") == 0))
-			ob_str(out, " (durable)");
-	}
+	if (gr_goroutine_durable(p, g))
+		ob_str(out, " (durable)");
 	int64_t now = gr_process_now(p);
 	if ((st == GR_GWAITING || st == GR_GSYSCALL) && g->waitsince != 0 && now > g->waitsince) {
 		int64_t minutes = (now - g->waitsince) / 60000000000LL;

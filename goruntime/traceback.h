@@ -26,7 +26,17 @@ void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, F
 unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
 			    const struct gr_print_options *opts, FILE *out, FILE *warn);
 
-/* The state text of the header: "chan receive", "running"... */
+/* The state text of the header: "chan receive", "running", "sleep
+ * (durable)", "chan receive (leaked)"... (the " (scan)" marker left out).
+ * The string lives as long as p. */
 const char *gr_goroutine_state(const struct gr_process *p, const struct gr_goroutine *g);
+
+/* Whether the header marks g " (leaked)" (Go 1.26+ _Gleaked). */
+bool gr_goroutine_leaked(const struct gr_process *p, const struct gr_goroutine *g);
+/* Whether the header marks g " (durable)": Go 1.25+, in a bubble, its wait
+ * reason in isIdleInSynctest, and its state string not already ending in
+ * "(durable)".  1.26+ also asks for _Gwaiting; 1.25 looked at the wait
+ * reason alone, which stays set after a goroutine is readied. */
+bool gr_goroutine_durable(const struct gr_process *p, const struct gr_goroutine *g);
 
 #endif

@@ -12,6 +12,10 @@ if ! command -v panicparse >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq panicparse >&2 ||
 		{ apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq panicparse >&2; }
 fi
+# `go tool pprof` reads the profiles: Go 1.19's (tests/toolchain.sh).
+go=$(tests/toolchain.sh 1.19) || exit 1
+PATH="$(dirname "$go"):$PATH"
+export PATH GOTOOLCHAIN=local
 if [ "${GOCORE_COMMANDS_VARIANTS:-0}" = 1 ]; then
 	set -- --variants "$@"
 fi

@@ -120,8 +120,9 @@ class OGoroutine(object):
 
     def __init__(self, block, relays):
         self.goid = block.goid
-        parts = block.state.split(', ')
-        self.bracket = block.state
+        parts = block.bracket.split(', ')
+        self.bracket = block.bracket
+        self.labels = block.labels
         self.state = parts[0]
         self.minutes = 0
         for p in parts[1:]:
@@ -231,6 +232,9 @@ class Oracle(object):
                 later.setdefault(b.goid, []).append(b)
         self.g = {goid: OGoroutine(b, later.get(goid, [])) for goid, b in firsts.items()}
         self.ids = sorted(self.g)
+        # The runtime printed labels in headers (1.26 with GODEBUG, 1.27):
+        # then a header without them means the goroutine has none.
+        self.shows_labels = any(g.labels is not None for g in self.g.values())
         lines = self.text.splitlines()
         # A program's own output may come first (the npm corpus servers log
         # to stderr): the dump starts at its first banner line.
@@ -384,6 +388,88 @@ def match_expect(oracle, rx):
     return must, may
 
 
+def pprof_label_counts(path):
+    """{(key, value): goroutines} over the samples' string labels of a
+    gzipped profile.proto (Sample.label = 3: Label.key = 1, Label.str = 2;
+    Profile.string_table = 6)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:2] == b'\x1f\x8b':
+        data = gzip.decompress(data)
+    strings, samples = [], []
+    for fn, wt, v in _pb_fields(data):
+        if fn == 6 and wt == 2:
+            strings.append(v.decode('utf-8', 'replace'))
+        elif fn == 2 and wt == 2:
+            samples.append(v)
+    counts = {}
+    for s in samples:
+        value, labels = 0, []
+        for sfn, swt, sv in _pb_fields(s):
+            if sfn == 2:
+                value = sv if swt == 0 else _pb_varint(sv, 0)[0]
+            elif sfn == 3 and swt == 2:
+                lab = dict((lfn, lv) for lfn, lwt, lv in _pb_fields(sv) if lwt == 0)
+                labels.append((lab.get(1, 0), lab.get(2, 0)))
+        for k, v in labels:
+            key = (strings[k], strings[v])
+            counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def _pb_varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << s
+        s += 7
+        if not c & 0x80:
+            return v, i
+
+
+def _pb_fields(b):
+    i = 0
+    while i < len(b):
+        k, i = _pb_varint(b, i)
+        fn, wt = k >> 3, k & 7
+        if wt == 0:
+            v, i = _pb_varint(b, i)
+        elif wt == 2:
+            n, i = _pb_varint(b, i)
+            v = b[i:i + n]
+            i += n
+        elif wt == 1:
+            v, i = b[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            raise ValueError('wire type %d' % wt)
+        yield fn, wt, v
+
+
+def expected_labels(d, o):
+    """goid -> {key: value} (str) as the program set them, or None when
+    unknown: from the oracle's headers when the runtime printed labels
+    (1.26 with GODEBUG, 1.27), else from testdata/NAME/labels.json (the
+    program's own list, by the innermost main.* function of each goroutine;
+    goroutines it does not list have none)."""
+    def s(b):
+        return b.decode('utf-8', 'replace')
+    if o.shows_labels:
+        return {g: {s(k): s(v) for k, v in (og.labels or {}).items()} for g, og in o.g.items()}
+    path = os.path.join(ROOT, 'testdata', os.path.basename(d), 'labels.json')
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        roles = json.load(f)
+    res = {}
+    for goid, og in o.g.items():
+        role = next((fr['func'] for fr in og.head + og.tail if fr['func'].startswith('main.')), None)
+        res[goid] = roles.get(role, {})
+    return res
+
+
 def pprof_total(path):
     """Sum of the first value of every sample of a gzipped profile.proto
     (a minimal protobuf reader: Profile.sample = 2, Sample.value = 2)."""
@@ -443,8 +529,10 @@ def pprof_total(path):
 
 def pprof_raw(path):
     """(ok, total, functions, detail) from `go tool pprof -raw`."""
+    # (labels may hold any bytes: pprof prints them raw)
     p = subprocess.run(['go', 'tool', 'pprof', '-raw', path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+                       stderr=subprocess.PIPE, universal_newlines=True, errors='replace',
+                       timeout=TIMEOUT)
     if p.returncode != 0:
         return False, 0, set(), 'go tool pprof -raw exit %d: %s' % (p.returncode, first_line(p.stderr))
     total = 0
@@ -478,6 +566,7 @@ def check_program(d, tmp):
         r.check(name + '/oracle', False, 'no goroutine blocks in %s/oracle.txt' % d)
         return r
     cache = {}
+    elabels = expected_labels(d, o)
 
     def gc(*args):
         key = tuple(args)
@@ -565,12 +654,28 @@ def check_program(d, tmp):
                 continue
             if jg.get('state') != og.state:
                 probs.append('goroutine %d: state want %r got %r' % (goid, og.state, jg.get('state')))
+            # The header's " (leaked)" (1.26+) and " (durable)" (1.25+)
+            # markers are in the state; JSON also has them as booleans.
+            for mark in ('leaked', 'durable'):
+                if jg.get(mark) and not og.state.endswith(' (%s)' % mark):
+                    probs.append('goroutine %d: %s is true, the header is [%s]' % (goid, mark, og.bracket))
+            if og.state.endswith(' (leaked)') and not jg.get('leaked'):
+                probs.append('goroutine %d: leaked is false, the header is [%s]' % (goid, og.bracket))
+            bub = re.search(r', synctest (?:bubble|group) (\d+)', og.bracket)
+            if (int(bub.group(1)) if bub else None) != jg.get('bubble'):
+                probs.append('goroutine %d: bubble want %s got %r' % (goid, bub.group(1) if bub else None, jg.get('bubble')))
+            if elabels is not None and jg.get('labels') != elabels.get(goid, {}):
+                probs.append('goroutine %d: labels want %r got %r' % (goid, elabels.get(goid, {}), jg.get('labels')))
             if jg.get('locked_to_thread') != og.locked:
                 probs.append('goroutine %d: locked_to_thread want %s got %s' % (goid, og.locked, jg.get('locked_to_thread')))
             if jg.get('wait_minutes') != og.minutes:
                 probs.append('goroutine %d: wait_minutes want %d got %r' % (goid, og.minutes, jg.get('wait_minutes')))
-            if og.state not in STATUSES and jg.get('wait_reason') != og.state:
-                probs.append('goroutine %d: wait_reason want %r got %r' % (goid, og.state, jg.get('wait_reason')))
+            reason = og.state
+            for mark in ('leaked', 'durable'):   # markers JSON's booleans vouch for
+                if jg.get(mark) and reason.endswith(' (%s)' % mark):
+                    reason = reason[:-len(mark) - 3]
+            if reason not in STATUSES and jg.get('wait_reason') != reason:
+                probs.append('goroutine %d: wait_reason want %r got %r' % (goid, reason, jg.get('wait_reason')))
             if og.state in ('running', 'runnable') and jg.get('wait_reason') != '':
                 probs.append('goroutine %d: wait_reason want "" got %r' % (goid, jg.get('wait_reason')))
             cb = jg.get('created_by')
@@ -650,6 +755,16 @@ def check_program(d, tmp):
         must, may = match_expect(o, re.compile(r'main\.'))
         cr = {g for g in o.ids if o.g[g].state == 'chan receive'}
         filters.append(('state+match', ['--state', 'chan receive', '--match', r'main\.'], must & cr, may & cr))
+    # --label KEY and --label KEY=VALUE against the labels the program set.
+    if elabels:
+        keys = sorted({k for ls in elabels.values() for k in ls})
+        for k in keys:
+            filters.append(('label=' + k, ['--label', k], {g for g in o.ids if k in elabels.get(g, {})}, set()))
+            vals = sorted({ls[k] for ls in elabels.values() if k in ls})
+            v = vals[0]
+            if '\ufffd' not in v and '=' not in k:
+                filters.append(('label=%s=%s' % (k, v), ['--label', '%s=%s' % (k, v)],
+                                {g for g in o.ids if elabels.get(g, {}).get(k) == v}, set()))
     for fi, (label, args, must, may) in enumerate(filters):
         probs = []
 
@@ -744,6 +859,35 @@ def check_program(d, tmp):
                 'exit %d, %d groups adding up to %d (oracle %d)%s' % (rc, len(counts), sum(counts), len(o.ids),
                                                                     '' if rc in ok_rc else ': ' + first_line(err)))
 
+    # ---- labels: summary --group-by label=KEY and the pprof samples' labels
+    if elabels and any(elabels.values()):
+        keys = sorted({k for ls in elabels.values() for k in ls})
+        key = max(keys, key=lambda k: (sum(1 for ls in elabels.values() if k in ls), k))
+        sj, err = gjson('summary', '--json', '--group-by', 'label=' + key)
+        probs = [err] if sj is None else []
+        for gi, grp in enumerate(sj or []):
+            vals = {elabels.get(x, {}).get(key) for x in grp['goids']}
+            want = {} if vals == {None} else {key: vals.pop()} if len(vals) == 1 else None
+            if want is None:
+                probs.append('group %d mixes values of %s: %s' % (gi, key, sorted(map(str, vals))))
+            elif grp.get('labels') != want:
+                probs.append('group %d: labels want %r got %r' % (gi, want, grp.get('labels')))
+        if sj is not None and sum(g['count'] for g in sj) != len(o.ids):
+            probs.append('groups add up to %d, oracle %d' % (sum(g['count'] for g in sj), len(o.ids)))
+        r.problems(name + '/summary-group-by-label', probs, '%d groups by label %s' % (len(sj or []), key))
+        pf = os.path.join(tmp, '%s.labels.pb.gz' % name.replace('/', '_'))
+        rc, out, err = run(['pprof', '-o', pf, core, exe])
+        if rc not in ok_rc:
+            r.check(name + '/pprof-labels', False, 'exit %d: %s' % (rc, first_line(err)))
+        else:
+            want = {}
+            for ls in elabels.values():
+                for kv in ls.items():
+                    want[kv] = want.get(kv, 0) + 1
+            got = pprof_label_counts(pf)
+            r.check(name + '/pprof-labels', got == want, '%d label pairs on the samples%s' % (
+                len(got), '' if got == want else ': want %r got %r' % (sorted(want.items())[:5], sorted(got.items())[:5])))
+
     # ---- pprof through go tool pprof
     if shutil.which('go'):
         topstate = max(sorted(o.states()), key=lambda s: o.states()[s])
@@ -821,6 +965,8 @@ def check_program(d, tmp):
             # header fields (its upstream parses them): drop them so the
             # rest of the dump is still checked against it.
             stripped = re.sub(rb'^(goroutine \d+) gp=\S+ m=\S+(?: mp=\S+)?', rb'\1', out, flags=re.M)
+            # ... and Go 1.27's labels after the brackets ("] {k: v}:").
+            stripped = re.sub(rb'^(goroutine \d+ \[.*\]) \{.*\}:$', rb'\1:', stripped, flags=re.M)
             p = subprocess.run([pp, '-no-color'], input=stripped, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=TIMEOUT)
             txt = p.stdout.decode('utf-8', 'replace') + p.stderr.decode('utf-8', 'replace')
@@ -828,7 +974,7 @@ def check_program(d, tmp):
             r.check(name + '/panicparse', p.returncode == 0 and n == len(o.ids),
                     'exit %d, %d goroutines in its buckets (oracle %d)%s'
                     % (p.returncode, n, len(o.ids),
-                       ' (gp=/m= header fields removed for panicparse 2.3.0)' if stripped != out else ''))
+                       ' (gp=/m= header fields and 1.27 labels removed for panicparse 2.3.0)' if stripped != out else ''))
     else:
         r.check(name + '/panicparse', False, 'panicparse not installed (apt-get install panicparse)')
     return r
@@ -893,7 +1039,9 @@ def check_compressed(d, ccache):
         if not shutil.which(cmd[0]):
             r.check(name, False, '%s not installed' % cmd[0])
             continue
-        cf = os.path.join(ccache, '%s.core.%s' % (os.path.basename(d), ext))
+        # named by the cache too: each toolchain's chans is another core
+        cf = os.path.join(ccache, '%s-%s.core.%s' % (os.path.basename(os.path.dirname(d)),
+                                                     os.path.basename(d), ext))
         if not os.path.exists(cf) or os.path.getmtime(cf) < os.path.getmtime(core):
             with open(cf + '.tmp', 'wb') as f:
                 p = subprocess.run(cmd + [core], stdout=f, stderr=subprocess.PIPE)

@@ -40,12 +40,67 @@ REGISTER = re.compile(r'^(r[0-9a-z]{1,3}|rip|rflags|cs|fs|gs)\s+0x[0-9a-f]+$')
 UNAVAILABLE = 'goroutine running on other thread; stack unavailable'
 
 
-class Block(object):
-    __slots__ = ('goid', 'state', 'lines', 'raw')
+LABELS_126 = re.compile(r' labels:(\{.*\})$')
+LABEL_BARE = re.compile(r'[A-Za-z0-9._/]*')
+LABEL_ESC = {'n': '\n', 'r': '\r', 't': '\t', '\\': '\\', '"': '"'}
 
-    def __init__(self, goid, state, header):
+
+def _label_token(s, i):
+    """One key or value at s[i:]: a runtime-quoted string (printquoted:
+    \\n \\r \\t \\\\ \\" \\xNN \\uNNNN \\UNNNNNNNN) or, in 1.27, a bare one.
+    Returns (bytes, next index)."""
+    if s[i:i + 1] != '"':
+        m = LABEL_BARE.match(s, i)
+        return m.group(0).encode(), m.end()
+    out = bytearray()
+    i += 1
+    while i < len(s) and s[i] != '"':
+        if s[i] != '\\':
+            out += s[i].encode()
+            i += 1
+            continue
+        c = s[i + 1]
+        if c in LABEL_ESC:
+            out += LABEL_ESC[c].encode()
+            i += 2
+        elif c == 'x':
+            out.append(int(s[i + 2:i + 4], 16))
+            i += 4
+        elif c in 'uU':
+            n = 4 if c == 'u' else 8
+            out += chr(int(s[i + 2:i + 2 + n], 16)).encode('utf-8', 'surrogatepass')
+            i += 2 + n
+        else:
+            raise ValueError('bad escape in labels %r' % s)
+    return bytes(out), i + 1
+
+
+def parse_labels(text):
+    """{key: value} (bytes) from a header's label text "{k: v, ...}"."""
+    res = {}
+    s = text[1:-1]
+    i = 0
+    while i < len(s):
+        k, i = _label_token(s, i)
+        if s[i:i + 2] != ': ':
+            raise ValueError('bad labels %r' % text)
+        v, i = _label_token(s, i + 2)
+        res[k] = v
+        if s[i:i + 2] == ', ':
+            i += 2
+        elif i != len(s):
+            raise ValueError('bad labels %r' % text)
+    return res
+
+
+class Block(object):
+    __slots__ = ('goid', 'state', 'lines', 'raw', 'bracket', 'labels')
+
+    def __init__(self, goid, state, header, bracket=None, labels=None):
         self.goid = goid
-        self.state = state
+        self.state = state     # all of the header after the goid: compared
+        self.bracket = state if bracket is None else bracket  # without labels
+        self.labels = labels   # {bytes: bytes} when the header shows labels
         self.lines = []        # normalised: suffix removed, right-stripped
         self.raw = [header]    # as printed, for --extract
 
@@ -66,7 +121,12 @@ def parse(text):
         m = HEADER.match(line.strip())
         if m:
             state = m.group(2) + (' ' + m.group(3) if m.group(3) else '')
-            cur = Block(int(m.group(1)), state, line.rstrip())
+            bracket, ltext = m.group(2), m.group(3)
+            l126 = LABELS_126.search(bracket)
+            if not ltext and l126:
+                bracket, ltext = bracket[:l126.start()], l126.group(1)
+            cur = Block(int(m.group(1)), state, line.rstrip(), bracket,
+                        parse_labels(ltext) if ltext else None)
             out.append(cur)
             continue
         if cur is None:

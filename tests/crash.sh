@@ -42,6 +42,8 @@
 #                          APIs); for others crash.sh exits 77 and e2e.sh
 #                          reports the program as not applicable
 #   env VAR=VALUE          environment of the run (env@LIST: only for LIST)
+#   buildenv VAR=VALUE     environment of the build, e.g. a GOEXPERIMENT
+#                          (buildenv@LIST: only for LIST)
 #   timeout SECONDS        how long the program may run (default 60, or
 #                          GOCORE_CRASH_TIMEOUT)
 set -u
@@ -88,6 +90,7 @@ applies() {
 build=go
 args=()
 runenv=()
+buildenv=()
 signal=""
 expects=()
 while IFS= read -r line || [ -n "$line" ]; do
@@ -104,6 +107,10 @@ while IFS= read -r line || [ -n "$line" ]; do
 	go)
 		applies "$rest" || { [ $? -eq 1 ] && { echo "$prog: $name: not for Go $gover (its spec says: go $rest)" >&2; exit 77; }; die "$spec: bad release list in 'go $rest'"; } ;;
 	env) runenv+=("$rest") ;;
+	buildenv) buildenv+=("$rest") ;;
+	buildenv@*)
+		applies "${key#buildenv@}" || { [ $? -eq 1 ] && continue; die "$spec: bad release list in '$key'"; }
+		buildenv+=("$rest") ;;
 	env@*)
 		applies "${key#env@}" || { [ $? -eq 1 ] && continue; die "$spec: bad release list in '$key'"; }
 		runenv+=("$rest") ;;
@@ -119,7 +126,7 @@ case $signal in ""|QUIT) ;; *) die "$spec: only 'signal QUIT' is supported" ;; e
 # ---- build --------------------------------------------------------------
 exe="$dir/exe"
 if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
-	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name go.mod \) -newer "$exe" -print -quit)" ]; then
+	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name go.mod -o -name e2e.spec \) -newer "$exe" -print -quit)" ]; then
 	go=$("$ROOT/tests/toolchain.sh" "$gover") || die "no Go $gover toolchain (see the message above)"
 	note "building ($build, $("$go" env GOVERSION))"
 	rm -f "$exe"
@@ -140,9 +147,9 @@ if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
 		genv=(GOTOOLCHAIN=local GOFLAGS= GOWORK="$dir/go.work")
 	fi
 	if [ "$build" = test ]; then
-		(cd "$ROOT/testdata" && env "${genv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
+		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
 	else
-		(cd "$ROOT/testdata" && env "${genv[@]}" "$go" build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
+		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
 	fi
 	if [ "${GOCORE_BUILD_VARIANT:-plain}" = nosections ]; then
 		# e_shoff (8 bytes at 0x28), e_shnum and e_shstrndx (2 each at 0x3c)
