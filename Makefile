@@ -103,14 +103,18 @@ unit: $(UNIT_BINS) $(FIXTURES)
 	@set -e; go=$$(tests/toolchain.sh 1.19); export PATH="$$(dirname $$go):$$PATH" GOTOOLCHAIN=local; \
 	for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 
-# The testdata programs as built (and read through a stripped copy of each
-# executable), then built stripped, PIE and section-less; then real stripped
-# Go 1.19-1.27 binaries from the npm registry.
+# The testdata programs built by each toolchain (Go 1.19, 1.26, 1.27; see
+# tests/toolchain.sh) as built (and read through a stripped copy of each
+# executable), every command checked on them; built stripped, PIE and
+# section-less by 1.19 and 1.27; then real stripped Go 1.19-1.27 binaries
+# from the npm registry.
+E2E_GOS := 1.19 1.26 1.27
 e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@scripts/deps.sh test
-	tests/e2e.sh
-	tests/commands.sh
+	@set -e; for v in $(E2E_GOS); do echo "== e2e, Go $$v"; GOCORE_GO=$$v tests/e2e.sh; done
+	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
 	tests/e2e-variants.sh
+	GOCORE_GO=1.27 tests/e2e-variants.sh
 	tests/npm-e2e.sh
 	tests/commands.sh --dir cache/npm
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check

@@ -16,16 +16,22 @@
 # counts the goroutines (it must exit 0 and list at least N) and warms the
 # page cache.
 #
-# On the 100000 core it also times Delve, `dlv core exe core` with
-# `goroutines -t` (installing Debian's delve package when run as root and
-# dlv is missing), and prints how many times faster gocore is.
+# The cores come from Go 1.19 builds (Debian's golang-1.19-go).  On the
+# 100000 core it also times Delve, `dlv core exe core` with `goroutines -t`:
+# Debian's delve 1.20.2 (installed when run as root and missing), which
+# reads Go 1.19.  Then it builds the program with Go 1.27.3 too, dumps a
+# 100000-goroutine core of that build, and times gocore and Delve's current
+# release (DLV_VERSION, `go install github.com/go-delve/delve/cmd/dlv@…` by
+# Go 1.26 through the module proxy, into cache/bench/dlv-VERSION/) on it.
+# tests/toolchain.sh names each Go toolchain.
 #
 # Targets (checked when the 1000000 core is benchmarked): goroutines <= 3 s,
 # summary <= 2 s, stack <= 0.2 s, max RssAnon <= 256 MB; on 100000:
 # dlv / gocore goroutines >= 50. Last: a markdown table for the README.
 #
 # Environment: BENCH_RUNS (3), BENCH_REGEN=1 (make the cores again),
-# BENCH_DLV=0 (skip Delve), BENCH_DLV_TIMEOUT (900 s), BENCH_CORE_METHOD
+# BENCH_DLV=0 (skip Delve), BENCH_DLV_TIMEOUT (900 s), BENCH_DLV_VERSION
+# (v1.27.2), BENCH_GO127=0 (skip the Go 1.27 core), BENCH_CORE_METHOD
 # (auto|file|gdb: the kernel's core file, or gcore), GOCORE (build/gocore).
 # Exit status: 0 when every checked target passes, 1 otherwise.
 set -u
@@ -51,8 +57,9 @@ MEASURE=$ROOT/bench/measure.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gocore-bench.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$TMP"' EXIT
 
-command -v go >/dev/null || die "the go toolchain is not installed (Debian: golang-go)"
+GO119=$(tests/toolchain.sh 1.19) || die "no Go 1.19 toolchain (see above)"
 command -v python3 >/dev/null || die "python3 is not installed"
+DLV_VERSION=${BENCH_DLV_VERSION:-v1.27.2}
 
 # ---- gocore --------------------------------------------------------------
 if [ -z "${GOCORE:-}" ]; then
@@ -137,15 +144,18 @@ make_core() {
 	note "N=$n: $(grep -h PARKED "$dir/run/stdout.txt"); core $(du -h --apparent-size "$dir/core" | cut -f1) in $((SECONDS - t0)) s"
 }
 
-# prepare N: cache/bench/N/{exe,core}, reused while the exe is unchanged.
+# prepare N [GO [TAG]]: cache/bench/[TAG-]N/{exe,core} built by GO (default
+# Go 1.19), reused while the exe is unchanged.  Sets PREP_DIR.
 prepare() {
-	local n=$1 dir=$CACHE/$1
+	local n=$1 go=${2:-$GO119} tag=${3:-}
+	local dir=$CACHE/${tag:+$tag-}$1
+	PREP_DIR=$dir
 	mkdir -p "$dir" || die "cannot create $dir"
 	# -buildvcs=false: the repository's commit and dirty state would
 	# otherwise be stamped into the exe and change it (and the core) at
 	# every commit.
-	(cd testdata && GOFLAGS=-mod=mod go build -buildvcs=false -o "$TMP/exe" ./bench) ||
-		die "go build testdata/bench failed"
+	(cd testdata && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOWORK=off "$go" build -buildvcs=false -o "$TMP/exe" ./bench) ||
+		die "go build testdata/bench failed ($go)"
 	if [ -x "$dir/exe" ] && cmp -s "$TMP/exe" "$dir/exe" && [ -f "$dir/core.ok" ] && [ -s "$dir/core" ] &&
 		[ "${BENCH_REGEN:-0}" != 1 ]; then
 		note "N=$n: cached core ($dir)"
@@ -196,14 +206,55 @@ check() { # check NAME VALUE LIMIT UNIT
 	CHECKS+=("$(printf '%-4s %-44s %s %s (target <= %s %s)' "$verdict" "$1" "$2" "$4" "$3" "$4")")
 }
 
+# bench_dlv DLV EXE CORE N GOCORE_WALL WHAT: times `dlv core EXE CORE` with
+# `goroutines -t` against gocore's GOCORE_WALL; adds a line to DLV_LINES and
+# the 50x target to CHECKS.
+bench_dlv() {
+	local dlv=$1 exe=$2 core=$3 n=$4 gwall=$5 what=$6 dver dcount dlisted ratio
+	dver=$("$dlv" version 2>/dev/null | sed -n 's/^Version: //p')
+	printf 'goroutines -t\nexit\n' >"$TMP/dlv-init"
+	echo "== Delve $dver on the $what N=$n core: dlv core exe core, goroutines -t (timeout ${DLV_TIMEOUT} s)"
+	# First to a file, to check it listed them all; then the timed run to
+	# /dev/null, as gocore's.
+	dlv_run() { # dlv_run OUT
+		python3 "$MEASURE" --timeout "$DLV_TIMEOUT" "$TMP/m" "$dlv" core "$exe" "$core" \
+			--init "$TMP/dlv-init" --allow-non-terminal-interactive=true </dev/null >"$1" 2>"$TMP/dlv-err"
+		read -r DW DA _ DRC <"$TMP/m"
+	}
+	dlv_run "$TMP/dlv-out"
+	dcount=$(sed -n 's/^\[\([0-9][0-9]*\) goroutines\]$/\1/p' "$TMP/dlv-out" | tail -1)
+	dlisted=$(grep -cE '^[ *] Goroutine [0-9]+ ' "$TMP/dlv-out")
+	printf '  dlv (to a file) %.2f s, exit %s, listed %s goroutines (says [%s goroutines])\n' \
+		"$DW" "$DRC" "$dlisted" "${dcount:-?}"
+	if [ "$DRC" -ne 0 ] || [ "${dcount:-0}" -lt "$n" ]; then
+		head -5 "$TMP/dlv-err" >&2
+		DLV_LINES+=("Delve $dver ($what core): failed (exit $DRC, ${dcount:-no} goroutines listed)")
+		FAILS=$((FAILS + 1))
+		CHECKS+=("FAIL 100k $what: dlv goroutines -t did not complete (exit $DRC)")
+		return
+	fi
+	dlv_run /dev/null
+	printf '  dlv (to /dev/null) %.2f s, max RssAnon %s MB, exit %s\n' "$DW" "$(mb "$DA")" "$DRC"
+	ratio=$(awk -v d="$DW" -v g="$gwall" 'BEGIN { printf "%.1f", d / g }')
+	echo "  gocore goroutines $gwall s vs dlv $DW s: gocore is ${ratio}x faster"
+	DLV_LINES+=("$(printf '| %s | Delve %s | %s | %.2f s | %s MB | %.2f s | **%s×** |' \
+		"$what" "$dver" "$dcount" "$DW" "$(mb "$DA")" "$gwall" "$ratio")")
+	if le 50 "$ratio"; then
+		CHECKS+=("$(printf 'PASS %-44s %s (target >= 50)' "100k $what: dlv / gocore goroutines" "$ratio")")
+	else
+		CHECKS+=("$(printf 'FAIL %-44s %s (target >= 50)' "100k $what: dlv / gocore goroutines" "$ratio")")
+		FAILS=$((FAILS + 1))
+	fi
+}
+
 ROWS=()
-DLV_LINE=""
+DLV_LINES=()
 declare -A GR_WALL
 
 echo "== machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM; $("$GOCORE" --version 2>&1 | head -1)"
 for n in "${NS[@]}"; do
 	prepare "$n"
-	dir=$CACHE/$n
+	dir=$PREP_DIR
 	core=$dir/core
 	exe=$dir/exe
 	coresz=$(du -h --apparent-size "$core" | cut -f1)
@@ -249,46 +300,37 @@ for n in "${NS[@]}"; do
 			fi
 		fi
 		if ! command -v dlv >/dev/null; then
-			DLV_LINE="Delve: not installed (as root: apt-get install -y delve), not compared"
-			echo "== $DLV_LINE"
+			DLV_LINES+=("Delve (Debian): not installed (as root: apt-get install -y delve), not compared")
+			echo "== ${DLV_LINES[-1]}"
 		else
-			dver=$(dlv version 2>/dev/null | sed -n 's/^Version: //p')
-			printf 'goroutines -t\nexit\n' >"$TMP/dlv-init"
-			echo "== Delve $dver on N=$n: dlv core exe core, goroutines -t (timeout ${DLV_TIMEOUT} s)"
-			# First to a file, to check it listed them all; then the timed
-			# run to /dev/null, as gocore's.
-			dlv_run() { # dlv_run OUT
-				python3 "$MEASURE" --timeout "$DLV_TIMEOUT" "$TMP/m" dlv core "$exe" "$core" \
-					--init "$TMP/dlv-init" --allow-non-terminal-interactive=true </dev/null >"$1" 2>"$TMP/dlv-err"
-				read -r DW DA _ DRC <"$TMP/m"
-			}
-			dlv_run "$TMP/dlv-out"
-			dcount=$(sed -n 's/^\[\([0-9][0-9]*\) goroutines\]$/\1/p' "$TMP/dlv-out" | tail -1)
-			dlisted=$(grep -cE '^[ *] Goroutine [0-9]+ ' "$TMP/dlv-out")
-			printf '  dlv (to a file) %.2f s, exit %s, listed %s goroutines (says [%s goroutines])\n' \
-				"$DW" "$DRC" "$dlisted" "${dcount:-?}"
-			if [ "$DRC" -ne 0 ] || [ "${dcount:-0}" -lt "$n" ]; then
-				head -5 "$TMP/dlv-err" >&2
-				DLV_LINE="Delve $dver: failed on the ${n} core (exit $DRC, ${dcount:-no} goroutines listed)"
-				FAILS=$((FAILS + 1))
-				CHECKS+=("FAIL 100k: dlv goroutines -t did not complete (exit $DRC)")
-			else
-				dlv_run /dev/null
-				printf '  dlv (to /dev/null) %.2f s, max RssAnon %s MB, exit %s\n' "$DW" "$(mb "$DA")" "$DRC"
-				ratio=$(awk -v d="$DW" -v g="${GR_WALL[$n]}" 'BEGIN { printf "%.1f", d / g }')
-				echo "  gocore goroutines ${GR_WALL[$n]} s vs dlv $DW s: gocore is ${ratio}x faster"
-				DLV_LINE=$(printf 'Delve %s, `dlv core` + `goroutines -t`, %s goroutines: %.2f s, %s MB RssAnon; gocore `goroutines` %.2f s: **%s× faster**' \
-					"$dver" "$dcount" "$DW" "$(mb "$DA")" "${GR_WALL[$n]}" "$ratio")
-				if le 50 "$ratio"; then
-					CHECKS+=("$(printf 'PASS %-44s %s (target >= 50)' '100k: dlv / gocore goroutines' "$ratio")")
-				else
-					CHECKS+=("$(printf 'FAIL %-44s %s (target >= 50)' '100k: dlv / gocore goroutines' "$ratio")")
-					FAILS=$((FAILS + 1))
-				fi
-			fi
+			bench_dlv "$(command -v dlv)" "$exe" "$core" "$n" "${GR_WALL[$n]}" "Go 1.19"
 		fi
 	fi
 done
+
+# ---- Go 1.27: gocore and Delve's current release on a 100k core ----
+if [ "${BENCH_GO127:-1}" != 0 ] && [[ " ${NS[*]} " == *" $DLV_N "* ]]; then
+	GO127=$(tests/toolchain.sh 1.27) || die "no Go 1.27 toolchain (see above)"
+	prepare "$DLV_N" "$GO127" go1.27
+	dir=$PREP_DIR
+	"$GOCORE" goroutines "$dir/core" "$dir/exe" 2>"$TMP/err" | grep -c '^goroutine [0-9]' >"$TMP/count"
+	read -r count <"$TMP/count"
+	[ "$count" -ge "$DLV_N" ] || die "Go 1.27 N=$DLV_N: gocore listed $count goroutines: $(head -3 "$TMP/err")"
+	echo "== Go 1.27.3, N=$DLV_N: $count goroutines, core $(du -h --apparent-size "$dir/core" | cut -f1)"
+	bench_cmd goroutines goroutines "$dir/core" "$dir/exe"
+	g127=$WALL
+	if [ "${BENCH_DLV:-1}" != 0 ]; then
+		dlvdir=$CACHE/dlv-$DLV_VERSION
+		if [ ! -x "$dlvdir/dlv" ]; then
+			GO126=$(tests/toolchain.sh 1.26) || die "no Go 1.26 toolchain to install Delve with"
+			note "installing Delve $DLV_VERSION (go install with Go 1.26)"
+			mkdir -p "$dlvdir"
+			GOBIN=$dlvdir GOTOOLCHAIN=local GOFLAGS= "$GO126" install "github.com/go-delve/delve/cmd/dlv@$DLV_VERSION" \
+				>"$TMP/goinstall.txt" 2>&1 || { tail -5 "$TMP/goinstall.txt" >&2; die "go install dlv@$DLV_VERSION failed"; }
+		fi
+		bench_dlv "$dlvdir/dlv" "$dir/exe" "$dir/core" "$DLV_N" "$g127" "Go 1.27.3"
+	fi
+fi
 
 echo
 echo "== targets"
@@ -303,5 +345,10 @@ echo
 echo "| N | goroutines | core | \`goroutines\` | \`summary\` | \`stack\` | max RssAnon | goroutines/s |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
-[ -z "$DLV_LINE" ] || { echo; echo "$DLV_LINE"; }
+if [ ${#DLV_LINES[@]} -gt 0 ]; then
+	echo
+	echo "| core | debugger | goroutines | its \`goroutines -t\` | its RssAnon | gocore \`goroutines\` | gocore is |"
+	echo "|---|---|---|---|---|---|---|"
+	printf '%s\n' "${DLV_LINES[@]}"
+fi
 [ "$FAILS" -eq 0 ]
