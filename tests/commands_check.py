@@ -477,42 +477,12 @@ def pprof_total(path):
         data = f.read()
     if data[:2] == b'\x1f\x8b':
         data = gzip.decompress(data)
-
-    def varint(b, i):
-        v = s = 0
-        while True:
-            c = b[i]
-            i += 1
-            v |= (c & 0x7f) << s
-            s += 7
-            if not c & 0x80:
-                return v, i
-
-    def fields(b):
-        i = 0
-        while i < len(b):
-            k, i = varint(b, i)
-            fn, wt = k >> 3, k & 7
-            if wt == 0:
-                v, i = varint(b, i)
-            elif wt == 2:
-                n, i = varint(b, i)
-                v = b[i:i + n]
-                i += n
-            elif wt == 1:
-                v, i = b[i:i + 8], i + 8
-            elif wt == 5:
-                v, i = b[i:i + 4], i + 4
-            else:
-                raise ValueError('wire type %d' % wt)
-            yield fn, wt, v
-
     total = 0
-    for fn, wt, v in fields(data):
+    for fn, wt, v in _pb_fields(data):
         if fn != 2 or wt != 2:
             continue
         values = []
-        for sfn, swt, sv in fields(v):
+        for sfn, swt, sv in _pb_fields(v):
             if sfn != 2:
                 continue
             if swt == 0:
@@ -520,7 +490,7 @@ def pprof_total(path):
             else:
                 j = 0
                 while j < len(sv):
-                    x, j = varint(sv, j)
+                    x, j = _pb_varint(sv, j)
                     values.append(x)
         if values:
             total += values[0]
