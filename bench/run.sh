@@ -42,6 +42,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 die() { echo "$prog: $*" >&2; exit 1; }
 note() { echo "$prog: $*" >&2; }
+# shellcheck source=tests/lib/cores.sh
+. "$ROOT/tests/lib/cores.sh"
 
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(10000 100000 1000000)
@@ -69,46 +71,16 @@ fi
 [ -x "$GOCORE" ] || die "no gocore at $GOCORE"
 
 # ---- cores ---------------------------------------------------------------
-# core_file DIR PID: the core the kernel wrote for PID (core_pattern a file
-# name), moved to DIR/core.
-core_file() {
-	local dir=$1 pid=$2 pat out="" c i n f
-	pat=$(cat /proc/sys/kernel/core_pattern)
-	if [[ $pat != *%p* ]] && [ "$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null)" = 1 ]; then
-		pat="$pat.%p"
-	fi
-	n=${#pat}
-	for ((i = 0; i < n; i++)); do
-		c=${pat:i:1}
-		if [ "$c" != % ] || [ $((i + 1)) -ge "$n" ]; then out+=$c; continue; fi
-		i=$((i + 1))
-		case ${pat:i:1} in
-		%) out+=% ;;
-		p) out+=$pid ;;
-		u) out+=$(id -u) ;;
-		g) out+=$(id -g) ;;
-		s) out+=6 ;;
-		e | f) out+=exe ;;
-		*) out+='*' ;;
-		esac
-	done
-	case $out in /*) ;; *) out="$dir/run/$out" ;; esac
-	for f in $out; do
-		[ -f "$f" ] || continue
-		mv -f "$f" "$dir/core" && return 0
-	done
-	return 1
-}
-
 # make_core N DIR: run DIR/exe N and leave DIR/core.
 make_core() {
 	local n=$1 dir=$2 pid rc pat method=$METHOD i
-	pat=$(cat /proc/sys/kernel/core_pattern)
+	pat=$(core_pattern)
 	if [ "$method" = auto ]; then
 		case $pat in '|'*) method=gdb ;; *) method=file ;; esac
 	fi
 	rm -rf "$dir/core" "$dir/run"
 	mkdir -p "$dir/run"
+	touch "$dir/run/.start"
 	note "N=$n: parking $n goroutines and dumping core ($method) ..."
 	local t0=$SECONDS
 	if [ "$method" = file ]; then
@@ -125,7 +97,8 @@ make_core() {
 		[ "$rc" -eq 134 ] || { cat "$dir/run/stderr.txt" >&2; die "N=$n: the program exited with $rc, not SIGABRT"; }
 		# The kernel names the core after the program's pid, which we do
 		# not know (timeout forked it): take what matches the pattern.
-		core_file "$dir" '*' || die "N=$n: no core found for core_pattern '$pat' (ulimit -c?)"
+		core_take_file "$(core_glob "$pat" '*' exe "$dir/run")" "$dir/run/.start" "$dir/core" ||
+			die "N=$n: no core found for core_pattern '$pat' (ulimit -c?)"
 	else
 		command -v gdb >/dev/null || die "gdb is needed to take the core with gcore (Debian: gdb)"
 		(cd "$dir/run" && exec ../exe "$n" wait >stdout.txt 2>stderr.txt) &

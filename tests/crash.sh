@@ -66,6 +66,8 @@ dir="$base/$name"
 mkdir -p "$dir" || die "cannot create $dir"
 method=${GOCORE_CORE_METHOD:-auto}
 case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
+# shellcheck source=tests/lib/cores.sh
+. "$ROOT/tests/lib/cores.sh"
 tmo=${GOCORE_CRASH_TIMEOUT:-60}
 gover=${GOCORE_GO:-1.19}
 
@@ -191,7 +193,7 @@ fi
 rm -f "$stamp"
 
 # ---- running it ---------------------------------------------------------
-pattern=${GOCORE_CORE_PATTERN:-$(cat /proc/sys/kernel/core_pattern 2>/dev/null || echo core)}
+pattern=$(core_pattern)
 pid=""
 # wait_ready: for 'signal QUIT' programs, wait for READY <pid> and send SIGQUIT.
 wait_ready() {
@@ -226,38 +228,6 @@ wait_pid() {
 	return 0
 }
 
-is_core() { # ELF magic and e_type == ET_CORE (4)
-	[ -s "$1" ] && [ "$(od -An -tx1 -N4 "$1" | tr -d ' \n')" = 7f454c46 ] &&
-		[ "$(od -An -tx1 -j16 -N2 "$1" | tr -d ' \n')" = 0400 ]
-}
-
-# core_glob PID: the kernel's core file name for PID as a glob (core(5)).
-core_glob() {
-	local p=$1 pat out="" c i n comm
-	pat=$pattern
-	comm=$(basename "$exe" | cut -c1-15)
-	if [[ $pat != *%p* ]] && [ "$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null)" = 1 ]; then
-		pat="$pat.%p"
-	fi
-	n=${#pat}
-	for ((i = 0; i < n; i++)); do
-		c=${pat:i:1}
-		if [ "$c" != % ] || [ $((i + 1)) -ge "$n" ]; then out+=$c; continue; fi
-		i=$((i + 1))
-		case ${pat:i:1} in
-		%) out+=% ;;
-		p) out+=$p ;;
-		u) out+=$(id -u) ;;
-		g) out+=$(id -g) ;;
-		s) out+=6 ;;
-		e|f) out+=$comm ;;
-		h) out+=$(hostname 2>/dev/null || echo '*') ;;
-		*) out+='*' ;;   # %P %i %I %t %c %d %E: not known here
-		esac
-	done
-	case $out in /*) echo "$out" ;; *) echo "$dir/$out" ;; esac
-}
-
 run_plain() {
 	( cd "$dir" && ulimit -c unlimited && exec env GOTRACEBACK=crash "${runenv[@]}" ./exe "${args[@]}" >stdout.txt 2>oracle.txt ) &
 	pid=$!
@@ -270,59 +240,17 @@ run_plain() {
 	fi
 }
 
-take_file_core() { # after run_plain: pick up the kernel-written core
-	local g f newest=""
-	g=$(core_glob "$pid")
-	for f in $g; do
-		if [ ! -f "$f" ] || [ ! "$f" -nt "$dir/.start" ]; then continue; fi
-		if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
-	done
-	if [ -z "$newest" ]; then
-		note "no core file matching $g (core_pattern '$pattern', hard core limit $(ulimit -Hc))"
-		return 1
-	fi
-	[ "$newest" = "$dir/core" ] || mv -f "$newest" "$dir/core" || return 1
-}
-
-take_coredumpctl_core() {
-	local i
-	command -v coredumpctl >/dev/null || { note "core_pattern pipes to a handler and coredumpctl is not installed"; return 1; }
-	for ((i = 0; i < 40; i++)); do # systemd-coredump may need a moment
-		if coredumpctl --no-pager -q dump -o "$dir/core" "$pid" >/dev/null 2>&1 && is_core "$dir/core"; then
-			return 0
-		fi
-		sleep 0.25
-	done
-	note "coredumpctl has no core for pid $pid"
-	return 1
-}
-
 run_gdb() {
 	command -v gdb >/dev/null || { note "gdb is not installed (Debian: gdb)"; return 1; }
 	local q=""
 	[ ${#args[@]} -gt 0 ] && q=$(printf ' %q' "${args[@]}")
 	# The inferior's stdout/stderr are redirected by gdb's startup shell.
-	( cd "$dir" && exec env GOTRACEBACK=crash "${runenv[@]}" gdb -batch -nx \
-		-ex 'set pagination off' -ex 'set confirm off' \
-		-ex 'handle SIGURG nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass' \
-		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
-		-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass' \
-		-ex 'handle SIGABRT stop print' \
-		-ex "run$q >stdout.txt 2>oracle.txt" \
-		-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' \
-		-ex 'gcore core' ./exe >gdb.log 2>&1 ) &
+	( cd "$dir" && exec env GOTRACEBACK=crash "${runenv[@]}" gdb "${CORE_GDB_HEAD[@]}" \
+		-ex "run$q >stdout.txt 2>oracle.txt" "${CORE_GDB_TAIL[@]}" ./exe >gdb.log 2>&1 ) &
 	pid=$!
 	if [ -n "$signal" ]; then wait_ready || kill -KILL "$pid" 2>/dev/null; fi
 	wait_pid "$pid"
-	if ! grep -q '^gocore-stop-signal 6$' "$dir/gdb.log"; then
-		note "under gdb the program did not stop at SIGABRT; gdb said:"
-		grep -E 'Inferior|signal|denied|ptrace|rror|No such' "$dir/gdb.log" | grep -v '^handle' | tail -6 >&2
-		return 1
-	fi
-	grep -q 'Saved corefile' "$dir/gdb.log" || { note "gcore failed:"; tail -5 "$dir/gdb.log" >&2; return 1; }
-	# gcore writes every page, zeros included (~700 MB for a small Go
-	# program); punch holes so the cache stays small.
-	if command -v fallocate >/dev/null; then fallocate -d "$dir/core" 2>/dev/null || true; fi
+	core_gdb_check "$dir"
 }
 
 attempt() { # attempt METHOD: one crash run that leaves $dir/core
@@ -331,36 +259,25 @@ attempt() { # attempt METHOD: one crash run that leaves $dir/core
 	touch "$dir/.start"
 	sleep 0.01
 	case $m in
-	file) run_plain && take_file_core ;;
-	coredumpctl) run_plain && take_coredumpctl_core ;;
+	file) run_plain && core_take_file "$(core_glob "$pattern" "$pid" "$(basename "$exe")" "$dir")" "$dir/.start" "$dir/core" ;;
+	coredumpctl) run_plain && core_take_coredumpctl "$pid" "$dir/core" ;;
 	gdb) run_gdb ;;
 	esac || return $?
-	is_core "$dir/core" || { note "$dir/core is not an ELF core file"; return 1; }
+	core_is_core "$dir/core" || { note "$dir/core is not an ELF core file"; return 1; }
 	used=$m
 }
 
-case $method in
-auto)
-	if [[ $pattern == \|* ]]; then first="coredumpctl"; else first="file"; fi
-	if ! (ulimit -c unlimited) 2>/dev/null && [ $first = file ]; then
-		note "cannot raise the core size limit (ulimit -c $(ulimit -Hc)); using gdb"
-		first=gdb
-	fi
-	tries=("$first")
-	[ "$first" = gdb ] || tries+=(gdb)
-	;;
-*) tries=("$method") ;;
-esac
+core_methods "$method"
 
 used=""
 tried=()
-for m in "${tries[@]}"; do
+for m in "${CORE_TRIES[@]}"; do
 	tried+=("$m")
 	attempt "$m"
 	r=$?
 	[ $r -eq 0 ] && break
 	[ $r -eq 2 ] && break
-	[ "$m" = gdb ] || [ ${#tries[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
+	[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
 done
 rm -f "$dir/.start"
 [ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"

@@ -67,9 +67,8 @@
 #
 # Getting the core (GOCORE_CORE_METHOD=auto|file|coredumpctl|gdb, default
 # auto) works as in tests/crash.sh: a file core_pattern, systemd's
-# coredumpctl for a pipe pattern, else gdb + gcore. That logic is duplicated
-# from crash.sh (run_plain / take_file_core / take_coredumpctl_core /
-# run_gdb), not shared: factoring it out would mean editing crash.sh.
+# coredumpctl for a pipe pattern, else gdb + gcore: tests/lib/cores.sh, the
+# same as crash.sh.
 #
 # Environment: GOCORE_NPM_LIST (default tests/npm-corpus.list; e.g.
 # tests/npm-holdout.list), GOCORE_NPM_DIR (default cache/npm for
@@ -113,6 +112,8 @@ dir="$base/$name"
 mkdir -p "$dir" || die "cannot create $dir"
 method=${GOCORE_CORE_METHOD:-auto}
 case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
+# shellcheck source=tests/lib/cores.sh
+. "$ROOT/tests/lib/cores.sh"
 tmo=${GOCORE_CRASH_TIMEOUT:-60}
 settle_tmo=${GOCORE_SETTLE_TIMEOUT:-10}
 min_g=${GOCORE_NPM_MIN_GOROUTINES:-3}
@@ -207,7 +208,7 @@ fi
 rm -f "$stamp"
 
 # ---- running it ---------------------------------------------------------
-pattern=${GOCORE_CORE_PATTERN:-$(cat /proc/sys/kernel/core_pattern 2>/dev/null || echo core)}
+pattern=$(core_pattern)
 pid=""     # what we wait for: the program, or gdb (cleared once reaped)
 target=""  # what gets SIGQUIT: the program (cleared once dead)
 dead=""    # the program's pid, after it died (to find its core)
@@ -397,38 +398,6 @@ wait_pid() {
 	return 0
 }
 
-is_core() { # ELF magic and e_type == ET_CORE (4)
-	[ -s "$1" ] && [ "$(od -An -tx1 -N4 "$1" | tr -d ' \n')" = 7f454c46 ] &&
-		[ "$(od -An -tx1 -j16 -N2 "$1" | tr -d ' \n')" = 0400 ]
-}
-
-# core_glob PID: the kernel's core file name for PID as a glob (core(5)).
-core_glob() {
-	local p=$1 pat out="" c i n comm
-	pat=$pattern
-	comm=$(basename "$exe" | cut -c1-15)
-	if [[ $pat != *%p* ]] && [ "$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null)" = 1 ]; then
-		pat="$pat.%p"
-	fi
-	n=${#pat}
-	for ((i = 0; i < n; i++)); do
-		c=${pat:i:1}
-		if [ "$c" != % ] || [ $((i + 1)) -ge "$n" ]; then out+=$c; continue; fi
-		i=$((i + 1))
-		case ${pat:i:1} in
-		%) out+=% ;;
-		p) out+=$p ;;
-		u) out+=$(id -u) ;;
-		g) out+=$(id -g) ;;
-		s) out+=6 ;;
-		e|f) out+=$comm ;;
-		h) out+=$(hostname 2>/dev/null || echo '*') ;;
-		*) out+='*' ;;
-		esac
-	done
-	case $out in /*) echo "$out" ;; *) echo "$work/$out" ;; esac   # relative: the program's cwd
-}
-
 run_plain() {
 	pid_is_gdb=0
 	( cd "$work" && ulimit -c unlimited && exec env "${envs[@]}" "$exe" "${cmd[@]}" <stdin >stdout.txt 2>oracle.txt ) &
@@ -443,33 +412,6 @@ run_plain() {
 	fi
 }
 
-take_file_core() {
-	local g f newest=""
-	g=$(core_glob "$dead")
-	for f in $g; do
-		if [ ! -f "$f" ] || [ ! "$f" -nt "$work/.start" ]; then continue; fi
-		if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
-	done
-	if [ -z "$newest" ]; then
-		note "no core file matching $g (core_pattern '$pattern', hard core limit $(ulimit -Hc))"
-		return 1
-	fi
-	[ "$newest" = "$work/core" ] || mv -f "$newest" "$work/core"
-}
-
-take_coredumpctl_core() {
-	local i
-	command -v coredumpctl >/dev/null || { note "core_pattern pipes to a handler and coredumpctl is not installed"; return 1; }
-	for ((i = 0; i < 40; i++)); do
-		if coredumpctl --no-pager -q dump -o "$work/core" "$dead" >/dev/null 2>&1 && is_core "$work/core"; then
-			return 0
-		fi
-		sleep 0.25
-	done
-	note "coredumpctl has no core for pid $dead"
-	return 1
-}
-
 run_gdb() {
 	command -v gdb >/dev/null || { note "gdb is not installed (Debian: gdb)"; return 1; }
 	local q
@@ -479,26 +421,14 @@ run_gdb() {
 	local again=()
 	[ "$qsig" = ABRT ] && again=(-ex 'continue')
 	pid_is_gdb=1
-	( cd "$work" && exec env "${envs[@]}" gdb -batch -nx \
-		-ex 'set pagination off' -ex 'set confirm off' \
-		-ex 'handle SIGURG nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass' \
-		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
-		-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass' \
-		-ex 'handle SIGABRT stop print' \
-		-ex "run$q <stdin >stdout.txt 2>oracle.txt" "${again[@]}" \
-		-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' \
-		-ex 'gcore core' "$exe" >gdb.log 2>&1 ) &
+	( cd "$work" && exec env "${envs[@]}" gdb "${CORE_GDB_HEAD[@]}" \
+		-ex "run$q <stdin >stdout.txt 2>oracle.txt" "${again[@]}" "${CORE_GDB_TAIL[@]}" \
+		"$exe" >gdb.log 2>&1 ) &
 	pid=$!
 	wait_ready_and_quit || kill -KILL "$pid" 2>/dev/null
 	wait_pid "$pid"
 	dead=$target pid="" target=""
-	if ! grep -q '^gocore-stop-signal 6$' "$work/gdb.log"; then
-		note "under gdb the program did not stop at SIGABRT; gdb said:"
-		grep -E 'Inferior|signal|denied|ptrace|rror|No such' "$work/gdb.log" | grep -v '^handle' | tail -6 >&2
-		return 1
-	fi
-	grep -q 'Saved corefile' "$work/gdb.log" || { note "gcore failed:"; tail -5 "$work/gdb.log" >&2; return 1; }
-	if command -v fallocate >/dev/null; then fallocate -d "$work/core" 2>/dev/null || true; fi
+	core_gdb_check "$work"
 }
 
 attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
@@ -510,40 +440,29 @@ attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
 	touch "$work/.start"
 	sleep 0.01
 	case $m in
-	file) run_plain && take_file_core ;;
-	coredumpctl) run_plain && take_coredumpctl_core ;;
+	file) run_plain && core_take_file "$(core_glob "$pattern" "$dead" "$(basename "$exe")" "$work")" "$work/.start" "$work/core" ;;
+	coredumpctl) run_plain && core_take_coredumpctl "$dead" "$work/core" ;;
 	gdb) run_gdb ;;
 	esac
 	r=$?
 	for f in oracle.txt stdout.txt gdb.log; do [ -f "$work/$f" ] && cp -f "$work/$f" "$dir/$f"; done
 	[ $r -eq 0 ] || return $r
-	is_core "$work/core" || { note "the core ($work/core) is not an ELF core file"; return 1; }
+	core_is_core "$work/core" || { note "the core ($work/core) is not an ELF core file"; return 1; }
 	mv -f "$work/core" "$dir/core" || return 1
 	used=$m
 }
 
-case $method in
-auto)
-	if [[ $pattern == \|* ]]; then first="coredumpctl"; else first="file"; fi
-	if ! (ulimit -c unlimited) 2>/dev/null && [ $first = file ]; then
-		note "cannot raise the core size limit (ulimit -c $(ulimit -Hc)); using gdb"
-		first=gdb
-	fi
-	tries=("$first")
-	[ "$first" = gdb ] || tries+=(gdb)
-	;;
-*) tries=("$method") ;;
-esac
+core_methods "$method"
 
 used=""
 tried=()
-for m in "${tries[@]}"; do
+for m in "${CORE_TRIES[@]}"; do
 	tried+=("$m")
 	attempt "$m"
 	r=$?
 	[ $r -eq 0 ] && break
 	[ $r -eq 2 ] && break
-	[ "$m" = gdb ] || [ ${#tries[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
+	[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
 done
 cleanup
 [ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
