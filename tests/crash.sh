@@ -264,21 +264,11 @@ attempt() { # attempt METHOD: one crash run that leaves $dir/core
 	gdb) run_gdb ;;
 	esac || return $?
 	core_is_core "$dir/core" || { note "$dir/core is not an ELF core file"; return 1; }
-	used=$m
 }
 
-core_methods "$method"
-
-used=""
-tried=()
-for m in "${CORE_TRIES[@]}"; do
-	tried+=("$m")
-	attempt "$m"
-	r=$?
-	[ $r -eq 0 ] && break
-	[ $r -eq 2 ] && break
-	[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
-done
+core_try "$method"
+used=$CORE_USED
+tried=("${CORE_TRIED[@]}")
 rm -f "$dir/.start"
 [ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
 check_oracle || die "the oracle ($dir/oracle.txt) does not show what $spec expects"

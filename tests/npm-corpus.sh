@@ -449,21 +449,11 @@ attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
 	[ $r -eq 0 ] || return $r
 	core_is_core "$work/core" || { note "the core ($work/core) is not an ELF core file"; return 1; }
 	mv -f "$work/core" "$dir/core" || return 1
-	used=$m
 }
 
-core_methods "$method"
-
-used=""
-tried=()
-for m in "${CORE_TRIES[@]}"; do
-	tried+=("$m")
-	attempt "$m"
-	r=$?
-	[ $r -eq 0 ] && break
-	[ $r -eq 2 ] && break
-	[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
-done
+core_try "$method"
+used=$CORE_USED
+tried=("${CORE_TRIED[@]}")
 cleanup
 [ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
 check_oracle || die "the oracle ($dir/oracle.txt) fails its checks"

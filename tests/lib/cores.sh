@@ -120,3 +120,26 @@ core_methods() {
 	*) return 1 ;;
 	esac
 }
+
+# core_try METHOD: runs the caller's `attempt WAY` for each way of
+# core_methods METHOD in turn, until one leaves a core (status 0) or the
+# program itself misbehaved (status 2: another way will not help).  Sets
+# CORE_USED (the way that worked, "" if none) and CORE_TRIED.
+core_try() {
+	local m r
+	CORE_USED=""
+	CORE_TRIED=()
+	core_methods "$1" || return 1
+	for m in "${CORE_TRIES[@]}"; do
+		CORE_TRIED+=("$m")
+		attempt "$m"
+		r=$?
+		if [ $r -eq 0 ]; then
+			CORE_USED=$m
+			return 0
+		fi
+		[ $r -eq 2 ] && return 1
+		[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
+	done
+	return 1
+}
