@@ -5,8 +5,9 @@
 // The host calls GoServe, which starts workers that park in several ways;
 // a C thread of the host calls GoWait, which parks in a select inside a
 // call from C; then the host's main thread calls GoTrigger, which hands a
-// nil map to a worker goroutine: its write panics there ("assignment to
-// entry in nil map") while GoTrigger waits for the answer.  With
+// nil *request to a worker goroutine: its dereference faults there
+// (SIGSEGV, which the runtime of a c-archive does handle: a synchronous
+// signal) and panics while GoTrigger waits for the answer.  With
 // GOTRACEBACK=crash the runtime prints every goroutine and aborts.  (The
 // runtime of a c-archive installs no handler for SIGQUIT, so there is no
 // SIGQUIT dump to test: see os/signal, "Non-Go programs that call Go
@@ -23,7 +24,7 @@ import (
 )
 
 var (
-	requests = make(chan map[string]int)
+	requests = make(chan *request)
 	answers  = make(chan int)
 	rw       sync.RWMutex
 	ready    sync.WaitGroup
@@ -32,15 +33,20 @@ var (
 	cancel   context.CancelFunc
 )
 
+type request struct {
+	name string
+	hits int
+}
+
 //go:noinline
 func worker(id int) {
 	ready.Done()
-	for m := range requests { // [chan receive]
+	for r := range requests { // [chan receive]
 		// let GoTrigger park on answers first: the dump should show it
 		// [chan receive], not caught on its way there ([runnable])
 		time.Sleep(200 * time.Millisecond)
-		m["worker"] = id // nil map: panics
-		answers <- len(m)
+		r.hits += id // nil *request: SIGSEGV
+		answers <- r.hits
 	}
 }
 
@@ -110,8 +116,8 @@ func GoWaitReady() {
 
 //export GoTrigger
 func GoTrigger() C.int {
-	var m map[string]int
-	requests <- m
+	var r *request
+	requests <- r
 	return C.int(<-answers) // [chan receive] until the worker panics
 }
 
