@@ -154,11 +154,12 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		core_as = NULL;
 	}
 	int rc = verify(s, core_as, s->exe, "executable", map, force);
-	if (rc == EXIT_OK)
-		rc = find_go(s, core_as, map, lib_path, force);
-	gc_addrspace_destroy(core_as);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
+		gc_addrspace_destroy(core_as);
 		return rc;
+	}
+	/* Said before looking for a Go library: a core cut in its notes has
+	 * lost the mapped files too. */
 	if (s->core->decompress_warning)
 		fprintf(stderr, "gocore: warning: %s\n", s->core->decompress_warning);
 	if (s->core->truncated_bytes) {
@@ -167,6 +168,10 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 			core_path, s->core->truncated_bytes, s->core->expected_size);
 		s->gaps = true;
 	}
+	rc = find_go(s, core_as, map, lib_path, force);
+	gc_addrspace_destroy(core_as);
+	if (rc != EXIT_OK)
+		return rc;
 	/* The core's bytes first; then the Go code's file, then (for a Go
 	 * library) the executable's, which only fills in the host's own
 	 * text. */
