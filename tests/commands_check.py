@@ -1153,6 +1153,7 @@ def check_errors(d, other, tmp):
         ('min-wait-trailing', ['summary', '--min-wait', '1x', core, exe]),
         ('match-bad-regex', ['goroutines', '--match', '(', core, exe]),
         ('stack-notanumber', ['stack', 'notanumber', core, exe]),
+        ('lib-empty', ['goroutines', '--lib', '', core, exe]),
         ('no-core', ['goroutines']),
     ]
     for label, args in usage:
@@ -1172,6 +1173,7 @@ def check_errors(d, other, tmp):
         ('empty-core', ['overview', empty, exe]),
         ('exe-as-core', ['goroutines', exe, exe]),
         ('nonexistent-exe', ['goroutines', core, os.path.join(tmp, 'no-such-exe')]),
+        ('nonexistent-lib', ['goroutines', '--lib', os.path.join(tmp, 'no-such-lib.so'), core, exe]),
     ]
     if other:
         inputs.append(('mismatched-exe', ['goroutines', core, other]))
