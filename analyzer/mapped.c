@@ -300,7 +300,7 @@ struct gc_error *gc_golib_place(const struct gc_core *core,
 		gc_exe_close(lib);
 		return err;
 	}
-	char want[256], have[256], core_id[256], lib_id[256];
+	char want[256], have[256], core_id[256] = "", lib_id[256] = "";
 	base_name(lib_path, want, sizeof(want));
 	const struct gc_mapped_file *match = NULL, *same_name = NULL;
 	enum gc_first_page same_name_page = GC_PAGE_UNVERIFIED;
@@ -310,7 +310,7 @@ struct gc_error *gc_golib_place(const struct gc_core *core,
 		if ((exe_recorded && strcmp(mf->path, exe_recorded) == 0) || is_special(mf->path))
 			continue;
 		ncand++;
-		char cid[256], fid[256];
+		char cid[256] = "", fid[256] = "";
 		enum gc_first_page r = gc_first_page_check(core_as, lib, mf->first, cid, fid,
 							   sizeof(cid));
 		if (r == GC_PAGE_MATCH) {
