@@ -120,7 +120,7 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	progress_end(&pr);
 	if (!err) {
 		note_group_gaps(s, groups);
-		struct gr_pprof_mapping map = {s->exe->path, s->exe->go_build_id};
+		struct gr_pprof_mapping map = {s->go->path, s->go->go_build_id};
 		err = gr_write_pprof(groups, &map, f);
 		gr_groups_destroy(groups);
 	}
@@ -211,7 +211,7 @@ static int64_t gomaxprocs(const struct session *s)
 {
 	uint64_t addr;
 	uint32_t v;
-	if (gc_exe_symbol(s->exe, "runtime.gomaxprocs", &addr, NULL) &&
+	if (gc_exe_symbol(s->go, "runtime.gomaxprocs", &addr, NULL) &&
 	    gc_addrspace_u32(s->as, addr + s->bias, &v))
 		return (int32_t)v;
 	return -1;
@@ -219,7 +219,10 @@ static int64_t gomaxprocs(const struct session *s)
 
 int cmd_overview(struct session *s, const struct cmd_options *o)
 {
-	const struct gc_exe *exe = s->exe;
+	/* Build IDs, symbols and build info are those of the file with the Go
+	 * code: the executable, or the Go library of a non-Go executable. */
+	const struct gc_exe *exe = s->go;
+	const char *lib = s->golib.lib ? s->golib.lib->path : NULL;
 	const struct gr_process *p = s->proc;
 	struct gr_buildinfo bi = {0};
 	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
@@ -264,7 +267,8 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	if (o->json) {
 		FILE *out = stdout;
 		fputc('{', out);
-		json_kv_str(out, "exe", exe->path, false);
+		json_kv_str(out, "exe", s->exe->path, false);
+		json_kv_str(out, "go_library", lib, true);
 		json_kv_str(out, "go_build_id", exe->go_build_id, true);
 		json_kv_str(out, "build_id", *gnu_id ? gnu_id : NULL, true);
 		json_kv_str(out, "go_version", gr_process_go_version(p), true);
@@ -302,7 +306,11 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		json_kv_str(out, "globals", gr_process_globals_source(p), true);
 		fprintf(out, ",\"stripped\":%s}\n", exe->has_symtab ? "false" : "true");
 	} else {
-		printf("executable:   %s\n", exe->path);
+		printf("executable:   %s\n", s->exe->path);
+		if (lib && strcmp(lib, s->golib.recorded) != 0)
+			printf("Go library:   %s (the core maps %s)\n", lib, s->golib.recorded);
+		else if (lib)
+			printf("Go library:   %s\n", lib);
 		if (exe->go_build_id)
 			printf("Go build ID:  %s\n", exe->go_build_id);
 		if (*gnu_id)

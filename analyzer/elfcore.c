@@ -573,12 +573,70 @@ const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)
 		exe = core->mappings[0].path;
 	if (!exe)
 		return NULL;
+	return gc_core_file_mapping(core, exe);
+}
+
+const struct gc_mapping *gc_core_file_mapping(const struct gc_core *core, const char *path)
+{
 	const struct gc_mapping *best = NULL;
 	for (size_t k = 0; k < core->nmappings; k++) {
 		const struct gc_mapping *m = &core->mappings[k];
-		if (m->file_offset == 0 && strcmp(m->path, exe) == 0 &&
+		if (m->file_offset == 0 && strcmp(m->path, path) == 0 &&
 		    (!best || m->start < best->start))
 			best = m;
 	}
 	return best;
+}
+
+/* Mappings by (path, start): one file's entries become neighbours. */
+static int cmp_mapping_path(const void *a, const void *b)
+{
+	const struct gc_mapping *x = *(const struct gc_mapping *const *)a;
+	const struct gc_mapping *y = *(const struct gc_mapping *const *)b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_file_start(const void *a, const void *b)
+{
+	const struct gc_mapped_file *x = a, *y = b;
+	return x->lowest->start < y->lowest->start ? -1 : x->lowest->start > y->lowest->start;
+}
+
+struct gc_error *gc_core_mapped_files(const struct gc_core *core,
+				      struct gc_mapped_file **ret, size_t *n_ret)
+{
+	*ret = NULL;
+	*n_ret = 0;
+	size_t n = core->nmappings;
+	if (n == 0)
+		return NULL;
+	/* Sorting keeps this O(n log n) however many entries a core claims. */
+	const struct gc_mapping **by_path = malloc(n * sizeof(*by_path));
+	struct gc_mapped_file *files = calloc(n, sizeof(*files));
+	if (!by_path || !files) {
+		free(by_path);
+		free(files);
+		return &gc_error_nomem;
+	}
+	for (size_t k = 0; k < n; k++)
+		by_path[k] = &core->mappings[k];
+	qsort(by_path, n, sizeof(*by_path), cmp_mapping_path);
+	size_t nf = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct gc_mapping *m = by_path[k];
+		if (nf == 0 || strcmp(files[nf - 1].path, m->path) != 0)
+			files[nf++] = (struct gc_mapped_file){.path = m->path, .lowest = m};
+		struct gc_mapped_file *f = &files[nf - 1];
+		f->nmappings++;
+		if (m->file_offset == 0 && !f->first)
+			f->first = m; /* entries come by start: the first is the lowest */
+	}
+	free(by_path);
+	qsort(files, nf, sizeof(*files), cmp_file_start);
+	*ret = files;
+	*n_ret = nf;
+	return NULL;
 }

@@ -112,4 +112,24 @@ struct gc_error *gc_core_add_segments(const struct gc_core *core,
  * mapped lowest in ordinary layouts, PIE included). */
 const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core);
 
+/* The NT_FILE mapping of path at file offset 0 with the lowest start, or
+ * NULL. */
+const struct gc_mapping *gc_core_file_mapping(const struct gc_core *core, const char *path);
+
+/* One file of the NT_FILE table: its entries grouped by path. */
+struct gc_mapped_file {
+	const char *path;                /* as NT_FILE records it: a file deleted
+					  * while mapped ends in " (deleted)" */
+	const struct gc_mapping *first;  /* lowest-start entry at file offset 0,
+					  * or NULL */
+	const struct gc_mapping *lowest; /* lowest-start entry */
+	size_t nmappings;
+};
+
+/* The distinct files of the core's NT_FILE table, ordered by their lowest
+ * address.  *ret is malloc'd (NULL when *n_ret is 0) and points into core.
+ * Returns NULL or &gc_error_nomem. */
+struct gc_error *gc_core_mapped_files(const struct gc_core *core,
+				      struct gc_mapped_file **ret, size_t *n_ret);
+
 #endif

@@ -42,17 +42,20 @@ static const char usage_text[] =
 	"  -o, --output FILE  where pprof writes the profile\n"
 	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do\n"
 	"  -f, --force        go on when the executable does not match the core\n"
+	"      --lib PATH     the Go library (-buildmode=c-shared) of a non-Go\n"
+	"                     executable, when the path the core records is gone\n"
 	"  -h, --help         this text (also: gocore <command> --help)\n"
 	"      --version      print gocore's version\n"
 	"\n"
-	"<exe> defaults to the executable path recorded in the core.\n"
+	"<exe> defaults to the executable path recorded in the core.  When it has\n"
+	"no Go code, the Go library it loaded is found among the core's mapped files.\n"
 	"exit codes: 0 success, 1 usage, 2 input cannot be analysed,\n"
 	"            3 success with gaps (each gap explained on stderr)\n";
 
 static const char goroutines_help[] =
 	"usage: gocore goroutines [--json] [--state STATE] [--match REGEXP]\n"
 	"                         [--min-wait MINUTES] [--label KEY[=VALUE]] [-v]\n"
-	"                         [--force] <core> [<exe>]\n"
+	"                         [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"Prints every goroutine of the process, in goid order, exactly as the Go\n"
 	"runtime prints them in a GOTRACEBACK=crash dump (system goroutines too),\n"
@@ -60,24 +63,26 @@ static const char goroutines_help[] =
 	"(README.md describes the schema).\n";
 
 static const char stack_help[] =
-	"usage: gocore stack [--json] [-v] [--force] <goid> <core> [<exe>]\n"
+	"usage: gocore stack [--json] [-v] [--force] [--lib PATH] <goid> <core> [<exe>]\n"
 	"\n"
 	"Prints one goroutine, as `gocore goroutines` would.  Exits 2 when the\n"
 	"goroutine does not exist.\n";
 
 static const char overview_help[] =
-	"usage: gocore overview [--json] [--force] <core> [<exe>]\n"
+	"usage: gocore overview [--json] [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
-	"Prints what the core is: the executable and its build IDs, the Go release\n"
-	"that built it, its module, GOARCH, GOMAXPROCS, threads, goroutines by\n"
-	"state, the signal that started the crash, the crashing thread and\n"
-	"goroutine, the panic message or fatal error, and how gocore learned the\n"
-	"runtime's data layouts.\n";
+	"Prints what the core is: the executable (and the Go library a non-Go\n"
+	"executable loaded) with the Go code's build IDs, the Go release that\n"
+	"built it, its module, GOARCH, GOMAXPROCS, threads, goroutines by state,\n"
+	"the signal that started the crash, the crashing thread and goroutine,\n"
+	"the panic message or fatal error, and how gocore learned the runtime's\n"
+	"data layouts.\n";
 
 static const char summary_help[] =
 	"usage: gocore summary [--json] [--state STATE] [--match REGEXP]\n"
 	"                      [--min-wait MINUTES] [--label KEY[=VALUE]]\n"
-	"                      [--group-by label=KEY] [--force] <core> [<exe>]\n"
+	"                      [--group-by label=KEY] [--force] [--lib PATH]\n"
+	"                      <core> [<exe>]\n"
 	"\n"
 	"Groups goroutines with the same state and the same stack (function and\n"
 	"file:line of every frame), largest group first, with their count, goids\n"
@@ -87,14 +92,14 @@ static const char summary_help[] =
 static const char pprof_help[] =
 	"usage: gocore pprof -o FILE [--state STATE] [--match REGEXP]\n"
 	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
-	"                    <core> [<exe>]\n"
+	"                    [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"Writes a goroutine profile (profile.proto, gzipped) that `go tool pprof`\n"
 	"opens: one sample per group of identical stacks and pprof labels, with\n"
 	"the labels on the sample, inlined frames included.\n";
 
 static const char threads_help[] =
-	"usage: gocore threads [--json] [--force] <core> [<exe>]\n"
+	"usage: gocore threads [--json] [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"One line per OS thread: its LWP id, the Go M running on it, that M's\n"
 	"current goroutine, where the thread stopped, and the signal that killed\n"
@@ -124,7 +129,7 @@ static int usage_error(const char *msg, const char *help)
 int main(int argc, char **argv)
 {
 	enum { OPT_VERSION = 256, OPT_JSON, OPT_STATE, OPT_MATCH, OPT_MIN_WAIT, OPT_LABEL,
-	       OPT_GROUP_BY };
+	       OPT_GROUP_BY, OPT_LIB };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -137,10 +142,11 @@ int main(int argc, char **argv)
 		{"min-wait", required_argument, NULL, OPT_MIN_WAIT},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"group-by", required_argument, NULL, OPT_GROUP_BY},
+		{"lib", required_argument, NULL, OPT_LIB},
 		{0, 0, 0, 0},
 	};
 	bool force = false, help = false, filtered = false;
-	const char *match = NULL;
+	const char *match = NULL, *lib = NULL;
 	struct cmd_options o = {.filter = GR_FILTER_ALL};
 	int c;
 	/* Options may come before or after the command (getopt permutes). */
@@ -177,6 +183,11 @@ int main(int argc, char **argv)
 			filtered = true;
 			break;
 		}
+		case OPT_LIB:
+			if (!*optarg)
+				return usage_error("--lib needs the path of a Go library", usage_text);
+			lib = optarg;
+			break;
 		case OPT_GROUP_BY:
 			if (strncmp(optarg, "label=", 6) != 0 || !optarg[6])
 				return usage_error("--group-by takes label=KEY", usage_text);
@@ -243,7 +254,7 @@ int main(int argc, char **argv)
 		o.filter.have_match = true;
 	}
 	struct session s;
-	int rc = session_open(&s, args[1], nargs == 3 ? args[2] : NULL, force,
+	int rc = session_open(&s, args[1], nargs == 3 ? args[2] : NULL, lib, force,
 			      cmd == CMD_STACK ? goid : 0);
 	if (rc == EXIT_OK) {
 		switch (cmd) {

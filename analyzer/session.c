@@ -10,6 +10,7 @@ void session_close(struct session *s)
 {
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
+	gc_golib_deinit(&s->golib);
 	gc_exe_close(s->exe);
 	gc_core_close(s->core);
 }
@@ -34,77 +35,97 @@ uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *ma
 	return map->start - (lowest & ~0xfffull);
 }
 
-/* Finds the Go build ID note (name "Go", type 4) in an ELF image's first
- * page: the Go linker places it right after the headers so that cores keep
- * it.  Copies it into buf (NUL-terminated); false when absent. */
-static bool first_page_go_build_id(const uint8_t *page, size_t n, char *buf, size_t max)
+/* Checks file f (what: "executable" or "Go library") against the first
+ * page of its mapping map in the core (core_as: the core's bytes only).
+ * Returns NULL when they match or cannot be compared (then *unverified is
+ * set). */
+static struct gc_error *check_match(const struct session *s, const struct gc_addrspace *core_as,
+				    const struct gc_exe *f, const char *what,
+				    const struct gc_mapping *map, bool *unverified)
 {
-	for (size_t off = 0; off + 16 <= n; off += 4) {
-		uint32_t namesz, descsz, type;
-		memcpy(&namesz, page + off, 4);
-		memcpy(&descsz, page + off + 4, 4);
-		memcpy(&type, page + off + 8, 4);
-		if (namesz != 4 || type != 4 || memcmp(page + off + 12, "Go\0\0", 4) != 0)
-			continue;
-		if (descsz == 0 || descsz >= max || descsz > n - off - 16)
-			return false;
-		memcpy(buf, page + off + 16, descsz);
-		buf[descsz] = '\0';
-		return true;
+	char core_id[256], file_id[256];
+	enum gc_first_page r = core_as ? gc_first_page_check(core_as, f, map, core_id, file_id,
+							     sizeof(core_id))
+				       : GC_PAGE_UNVERIFIED;
+	*unverified = r == GC_PAGE_UNVERIFIED;
+	switch (r) {
+	case GC_PAGE_BUILD_ID:
+		return gc_error_create(GC_ERR_MISMATCH,
+				       "%s does not belong to %s: Go build ID %s, but the "
+				       "core's %s had %s; use --force to go on anyway",
+				       f->path, s->core->path, file_id, what, core_id);
+	case GC_PAGE_GNU_BUILD_ID:
+		return gc_error_create(GC_ERR_MISMATCH,
+				       "%s does not belong to %s: GNU build ID %s, but the "
+				       "core's %s had %s; use --force to go on anyway",
+				       f->path, s->core->path, file_id, what, core_id);
+	case GC_PAGE_DIFFERS:
+		return gc_error_create(GC_ERR_MISMATCH,
+				       "%s does not belong to %s: the %s's first page "
+				       "differs from the copy in the core (another build?); "
+				       "use --force to go on anyway",
+				       f->path, s->core->path, what);
+	default:
+		return NULL;
 	}
-	return false;
 }
 
-/* Compares the executable's first page with the copy the core holds (the
- * kernel dumps the first page of ELF mappings).  Returns NULL when they
- * match or cannot be compared (then *unverified is set). */
-static struct gc_error *check_match(const struct session *s, const struct gc_mapping *map,
-				    bool *unverified)
+/* check_match, then --force and the warnings.  EXIT_OK or EXIT_INPUT. */
+static int verify(const struct session *s, const struct gc_addrspace *core_as,
+		  const struct gc_exe *f, const char *what, const struct gc_mapping *map,
+		  bool force)
 {
-	*unverified = true;
-	if (!map)
-		return NULL;
-	size_t n = 0;
-	const uint8_t *in_core = NULL;
-	/* Only the core's own bytes count: look in tier 0 by reading through a
-	 * core-only address space. */
-	struct gc_addrspace *core_as;
-	struct gc_error *err = gc_addrspace_create(&core_as);
-	if (err)
-		return err;
-	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
-		/* The full address space reports the same problem later. */
+	bool unverified;
+	struct gc_error *err = check_match(s, core_as, f, what, map, &unverified);
+	if (err) {
+		if (!force)
+			return session_fail(err);
+		fprintf(stderr, "gocore: warning: %s (going on: --force)\n", err->message);
 		gc_error_destroy(err);
+	} else if (unverified) {
+		fprintf(stderr, "gocore: warning: cannot check that %s belongs to %s "
+			"(its first page is not in the core)\n", f->path, s->core->path);
+	}
+	return EXIT_OK;
+}
+
+/* Finds the Go code: the executable's, else a Go library the core maps
+ * (lib_path: --lib).  Sets s->go, s->golib and s->bias. */
+static int find_go(struct session *s, const struct gc_addrspace *core_as,
+		   const struct gc_mapping *exe_map, const char *lib_path, bool force)
+{
+	const char *exe_recorded = exe_map ? exe_map->path : NULL;
+	struct gc_error *err;
+	if (lib_path) {
+		if (!core_as)
+			return session_fail(gc_error_create(GC_ERR_FORMAT,
+							    "%s: cannot read the core's segments to "
+							    "place --lib %s", s->core->path, lib_path));
+		if ((err = gc_golib_place(s->core, core_as, exe_recorded, lib_path, force, stderr,
+					  &s->golib)))
+			return session_fail(err);
 	} else {
-		in_core = gc_addrspace_span(core_as, map->start, 4096, &n);
+		const uint8_t *d;
+		size_t n;
+		uint64_t v;
+		if (gr_exe_pclntab(s->exe, &d, &n, &v)) {
+			s->go = s->exe;
+			s->bias = session_load_bias(s->exe, exe_map);
+			return EXIT_OK;
+		}
+		if ((err = gc_golib_find(s->core, exe_recorded, s->exe->path, &s->golib)))
+			return session_fail(err);
+		int rc = verify(s, core_as, s->golib.lib, "Go library", s->golib.map, force);
+		if (rc != EXIT_OK)
+			return rc;
 	}
-	size_t cmp = n < s->exe->size ? n : s->exe->size;
-	err = NULL;
-	if (in_core && cmp >= 64) {
-		*unverified = false;
-		/* The Go build ID decides when both pages carry one: `strip`
-		 * rewrites the ELF header but keeps the note. */
-		char core_id[256], exe_id[256];
-		bool ids = first_page_go_build_id(in_core, cmp, core_id, sizeof(core_id)) &&
-			   first_page_go_build_id(s->exe->data, cmp, exe_id, sizeof(exe_id));
-		if (ids && strcmp(core_id, exe_id) != 0)
-			err = gc_error_create(GC_ERR_MISMATCH,
-					      "%s does not belong to %s: Go build ID %s, but the "
-					      "core's executable had %s; use --force to go on anyway",
-					      s->exe->path, s->core->path, exe_id, core_id);
-		else if (!ids && memcmp(in_core, s->exe->data, cmp) != 0)
-			err = gc_error_create(GC_ERR_MISMATCH,
-					      "%s does not belong to %s: the executable's first page "
-					      "differs from the copy in the core (another build?); "
-					      "use --force to go on anyway",
-					      s->exe->path, s->core->path);
-	}
-	gc_addrspace_destroy(core_as);
-	return err;
+	s->go = s->golib.lib;
+	s->bias = s->golib.bias;
+	return EXIT_OK;
 }
 
 int session_open(struct session *s, const char *core_path, const char *exe_path,
-		 bool force, uint64_t only_goid)
+		 const char *lib_path, bool force, uint64_t only_goid)
 {
 	memset(s, 0, sizeof(*s));
 	struct gc_error *err = gc_core_open(core_path, &s->core);
@@ -121,16 +142,24 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	}
 	if ((err = gc_exe_open(exe_path, &s->exe)))
 		return session_fail(gc_error_prefix(err, "executable for %s", core_path));
-	bool unverified;
-	if ((err = check_match(s, map, &unverified))) {
-		if (!force)
-			return session_fail(err);
-		fprintf(stderr, "gocore: warning: %s (going on: --force)\n", err->message);
+	/* The files are checked against the core's own bytes: an address
+	 * space of the core alone.  When the core's segments cannot be
+	 * added, the full address space reports it below. */
+	struct gc_addrspace *core_as;
+	if ((err = gc_addrspace_create(&core_as)))
+		return session_fail(err);
+	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
 		gc_error_destroy(err);
-	} else if (unverified) {
-		fprintf(stderr, "gocore: warning: cannot check that %s belongs to %s "
-			"(its first page is not in the core)\n", exe_path, core_path);
+		gc_addrspace_destroy(core_as);
+		core_as = NULL;
 	}
+	int rc = verify(s, core_as, s->exe, "executable", map, force);
+	if (rc != EXIT_OK) {
+		gc_addrspace_destroy(core_as);
+		return rc;
+	}
+	/* Said before looking for a Go library: a core cut in its notes has
+	 * lost the mapped files too. */
 	if (s->core->decompress_warning)
 		fprintf(stderr, "gocore: warning: %s\n", s->core->decompress_warning);
 	if (s->core->truncated_bytes) {
@@ -139,13 +168,21 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 			core_path, s->core->truncated_bytes, s->core->expected_size);
 		s->gaps = true;
 	}
-	uint64_t bias = s->bias = session_load_bias(s->exe, map);
+	rc = find_go(s, core_as, map, lib_path, force);
+	gc_addrspace_destroy(core_as);
+	if (rc != EXIT_OK)
+		return rc;
+	/* The core's bytes first; then the Go code's file, then (for a Go
+	 * library) the executable's, which only fills in the host's own
+	 * text. */
 	if ((err = gc_addrspace_create(&s->as)) ||
 	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
-	    (err = gc_exe_add_segments(s->exe, s->as, 1, bias)))
+	    (err = gc_exe_add_segments(s->go, s->as, 1, s->bias)) ||
+	    (s->go != s->exe &&
+	     (err = gc_exe_add_segments(s->exe, s->as, 2, session_load_bias(s->exe, map)))))
 		return session_fail(err);
 	struct gr_open_config cfg = {
-		.core = s->core, .exe = s->exe, .as = s->as, .bias = bias, .warnings = stderr,
+		.core = s->core, .exe = s->go, .as = s->as, .bias = s->bias, .warnings = stderr,
 		.only_goid = only_goid,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
@@ -154,4 +191,3 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		s->gaps = true;
 	return EXIT_OK;
 }
-

@@ -4,6 +4,7 @@
  * headers and notes; segments then run past the end, as in truncated cores). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../analyzer/addrspace.h"
@@ -22,6 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)gc_core_exe_mapping(core);
 	/* Touch everything the parser handed out. */
 	volatile size_t sink = 0;
+	struct gc_mapped_file *files = NULL;
+	size_t nfiles = 0;
+	if (!gc_core_mapped_files(core, &files, &nfiles)) {
+		for (size_t i = 0; i < nfiles; i++)
+			sink += files[i].nmappings + (files[i].first ? 1 : 0) +
+				(size_t)files[i].lowest->start;
+		free(files);
+	}
 	for (size_t i = 0; i < core->nmappings; i++)
 		sink += core->mappings[i].path ? strlen(core->mappings[i].path) : 0;
 	for (size_t i = 0; i < core->nthreads; i++)

@@ -474,8 +474,9 @@ struct slice {
 	uint64_t ptr, len, cap;
 };
 
+/* need_g1: allgs[0] must be goroutine 1 (see find_allgs). */
 static bool valid_allgs(const struct finder *f, const struct offs *o, uint64_t addr,
-			struct slice *s)
+			bool need_g1, struct slice *s)
 {
 	if (addr % 8 || !in_data(f, addr, 24) || !u64_at(f, addr, &s->ptr) ||
 	    !u64_at(f, addr + 8, &s->len) || !u64_at(f, addr + 16, &s->cap))
@@ -492,7 +493,7 @@ static bool valid_allgs(const struct finder *f, const struct offs *o, uint64_t a
 		struct gview g;
 		if (!u64_at(f, s->ptr + 8 * i, &gp) || !read_g(f, o, gp, false, &g))
 			return false;
-		if (i == 0 && g.goid != 1)
+		if (i == 0 && need_g1 && g.goid != 1)
 			return false;
 		if (g.goid == 0 && (g.status & ~0x1000u) != 6)
 			return false;
@@ -517,8 +518,23 @@ static struct gc_error *find_allgs(struct finder *f, const struct offs *o,
 	    (err = func_refs(f, "runtime.forEachGRace", &race)))
 		goto out;
 	for (size_t i = 0; i < all.n && !ret->allgs; i++)
-		if (valid_allgs(f, o, all.v[i], s))
+		if (valid_allgs(f, o, all.v[i], true, s))
 			ret->allgs = all.v[i];
+	/* In a c-archive or c-shared library runtime.main returns at once
+	 * (islibrary/isarchive), and goroutine 1's g is reused by a later
+	 * goroutine: allgs[0] has another goid.  Then the slice must instead
+	 * agree with allgptr, the other word forEachGRace reads
+	 * (atomicAllG: allgptr == &allgs[0]). */
+	for (size_t i = 0; i < all.n && !ret->allgs; i++) {
+		if (!valid_allgs(f, o, all.v[i], false, s))
+			continue;
+		for (size_t k = 0; k < race.n && !ret->allgs; k++) {
+			uint64_t a = race.v[k], v;
+			if (a != all.v[i] && a % 8 == 0 && in_data(f, a, 8) && u64_at(f, a, &v) &&
+			    v == s->ptr)
+				ret->allgs = all.v[i];
+		}
+	}
 	if (!ret->allgs)
 		goto out;
 	/* allglen: forEachGRace reads only it and allgptr (atomicAllG); allgadd

@@ -55,7 +55,9 @@ struct gr_globals {
  *   readable for len*8 bytes; the first 64 entries and the last point to
  *   readable g's with a valid status, stack.lo < stack.hi (or both 0 for a
  *   dead g), distinct goids >= 1; allgs[0] is goid 1 (runtime.main's
- *   goroutine, the first newproc1 of rt0_go).
+ *   goroutine, the first newproc1 of rt0_go), or else (a c-archive or
+ *   c-shared runtime, whose runtime.main returns and whose g 1 is reused)
+ *   a word forEachGRace reads holds ptr (allgptr == &allgs[0]).
  * - allglen: a word referenced by allgadd/forEachGRace, outside the allgs
  *   header, whose value is len(allgs) (or len-1: allgadd stores it last).
  * - allm: *allm is an m; walking m.alllink (at most 100000 steps) ends in nil

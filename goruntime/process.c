@@ -133,12 +133,9 @@ static bool read_fn(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* Locates the pclntab bytes in the executable: the .gopclntab section, else a
- * scan of the loadable segments for the header magic. */
-static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
-				       size_t *size_ret, uint64_t *addr_ret)
+bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *size_ret,
+		    uint64_t *vaddr_ret)
 {
-	const struct gc_exe *exe = p->cfg.exe;
 	const struct gc_exe_section *sec = gc_exe_section(exe, ".gopclntab");
 	if (!sec)
 		sec = gc_exe_section(exe, ".data.rel.ro.gopclntab");
@@ -147,8 +144,8 @@ static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **dat
 		if (d) {
 			*data_ret = d;
 			*size_ret = sec->size;
-			*addr_ret = sec->addr + p->cfg.bias;
-			return NULL;
+			*vaddr_ret = sec->addr;
+			return true;
 		}
 	}
 	for (size_t i = 0; i < exe->nsegments; i++) {
@@ -156,12 +153,25 @@ static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **dat
 		if (s->offset > exe->size || s->filesz > exe->size - s->offset)
 			continue;
 		const uint8_t *base = exe->data + s->offset;
-		for (size_t off = 0; (off = gopclntab_scan(base, s->filesz, off)) != (size_t)-1; off += 8) {
+		size_t off = gopclntab_scan(base, s->filesz, 0);
+		if (off != (size_t)-1) {
 			*data_ret = base + off;
 			*size_ret = s->filesz - off;
-			*addr_ret = s->vaddr + off + p->cfg.bias;
-			return NULL;
+			*vaddr_ret = s->vaddr + off;
+			return true;
 		}
+	}
+	return false;
+}
+
+static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
+				       size_t *size_ret, uint64_t *addr_ret)
+{
+	const struct gc_exe *exe = p->cfg.exe;
+	uint64_t vaddr;
+	if (gr_exe_pclntab(exe, data_ret, size_ret, &vaddr)) {
+		*addr_ret = vaddr + p->cfg.bias;
+		return NULL;
 	}
 	return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s is not a Go program (no Go pclntab)",
 			       p->cfg.core->path, exe->path);

@@ -68,6 +68,15 @@ struct gr_open_config {
 	uint64_t only_goid;
 };
 
+/* Locates the Go pclntab in an executable or shared library: the
+ * .gopclntab (or .data.rel.ro.gopclntab) section, else the first header
+ * that gopclntab_scan() finds in a loadable segment (a section-less binary,
+ * or an externally linked one, whose pclntab lies inside .data.rel.ro).
+ * Gives its bytes in the file and its link-time address (no load bias);
+ * false when the file has no Go pclntab: it holds no Go code. */
+bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *size_ret,
+		    uint64_t *vaddr_ret);
+
 /* Opens the process; the config's objects must outlive it.  Errors:
  * GC_ERR_FORMAT/GC_ERR_NOT_FOUND when the executable is not a Go program or
  * the runtime's state cannot be found; GC_ERR_UNSUPPORTED for a Go release

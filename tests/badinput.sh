@@ -2,9 +2,11 @@
 # badinput.sh — gocore on hostile input: cut cores, corrupted cores,
 # mismatched executables, files that are not cores.
 #
-# For each core (testdata programs chans, threads, deep, many from
-# cache/e2e, chans from cache/e2e-stripped and one npm core from cache/npm,
-# those that exist; tests/e2e.sh and tests/npm-e2e.sh make them):
+# For each core (testdata programs chans, threads, deep, many and cshared,
+# a C host whose Go code is a c-shared library found among the core's
+# mapped files, from cache/e2e, chans from cache/e2e-stripped and one npm
+# core from cache/npm, those that exist; tests/e2e.sh and tests/npm-e2e.sh
+# make them):
 #   cut      the core cut at ~20-25 offsets taken from its own structure:
 #            inside the ELF header, inside the program headers, inside
 #            PT_NOTE, at the start and middle of PT_LOADs (the executable's
@@ -356,7 +358,7 @@ PYEOF
 
 # Cores: NAME DIR (core and exe in DIR).
 cores=()
-for n in ${GOCORE_BADINPUT_CORES:-chans threads deep many}; do
+for n in ${GOCORE_BADINPUT_CORES:-chans threads deep many cshared}; do
 	[ -s "$E2E_DIR/$n/core" ] && cores+=("$n" "$E2E_DIR/$n")
 done
 [ -s cache/e2e-stripped/chans/core ] && cores+=("stripped-chans" "cache/e2e-stripped/chans")

@@ -13,8 +13,11 @@ two gocore commands (stack vs goroutines, pprof vs goroutines --json).
 Checks, per program (name DIR/NAME/CHECK):
   overview          --json: goroutines, states, panic, signal, signal_line,
                     crashing_goroutine, go_version/module/main_package (from
-                    `go version -m EXE`), threads (SIGQUIT dumps: one per
-                    relayed M); text overview exits 0 with the version line
+                    `go version -m EXE`, or of NAME/libgo.so for a c-shared
+                    program), exe, go_library (that library's real path,
+                    else null), threads (SIGQUIT dumps: one per relayed M);
+                    text overview exits 0 with the version line and a
+                    "Go library:" line just for c-shared programs
   goroutines-json   ids, state, locked_to_thread, wait_minutes, wait_reason,
                     created_by, frames (parked: func/file/line/inlined/pc/sp
                     exactly; running: the oracle's frames are the tail)
@@ -31,6 +34,12 @@ Checks, per program (name DIR/NAME/CHECK):
                     M -> goroutine of every SIGQUIT relay in the oracle
   panicparse        `panicparse` reads `gocore goroutines` output and counts
                     the oracle's number of goroutines
+  lib-*             (c-shared programs: NAME/libgo.so) the program crashed
+                    again in a scratch cache and its library moved away:
+                    without --lib exit 2 naming the gone path; --lib with the
+                    moved copy gives the oracle's dump, overview names both
+                    paths; another build (Go build ID changed) is refused,
+                    --force goes on with a warning; a non-Go --lib is refused
 plus, once: usage errors (exit 1), input errors (exit 2 + stderr), and
 compressed cores (zstd, xz, lz4, gzip: identical output).
 
@@ -306,10 +315,21 @@ def tool_go_version(exe):
     return p.stdout.split()[0] if p.returncode == 0 and p.stdout.split() else None
 
 
-def go_version_m(exe):
-    """{'version', 'path', 'mod'} from `go version -m EXE` (None without go)."""
+def go_version_m(exe, tmp=None):
+    """{'version', 'path', 'mod'} from `go version -m EXE` (None without go).
+    `go version` skips files without an execute bit (a c-shared library):
+    those are read through an executable copy in tmp."""
     if not shutil.which('go'):
         return None
+    if tmp and not os.access(exe, os.X_OK):
+        fd, copy = tempfile.mkstemp(dir=tmp)
+        os.close(fd)
+        shutil.copyfile(exe, copy)
+        os.chmod(copy, 0o755)
+        try:
+            return go_version_m(copy)
+        finally:
+            os.unlink(copy)
     p = subprocess.run(['go', 'version', '-m', exe], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
     if p.returncode != 0:
@@ -530,6 +550,11 @@ def check_program(d, tmp):
     r = Results()
     name = '%s/%s' % (os.path.basename(os.path.dirname(d)), os.path.basename(d))
     core, exe = os.path.join(d, 'core'), os.path.join(d, 'exe')
+    # A C host with a c-shared library: the Go code (build info, version)
+    # is the library's.
+    golib = os.path.join(d, 'libgo.so')
+    golib = golib if os.path.isfile(golib) else None
+    gofile = golib or exe
     o = Oracle(os.path.join(d, 'oracle.txt'))
     ok_rc = (0, 3) if spec_gaps(os.path.basename(d)) else (0,)
     if not o.g:
@@ -586,7 +611,15 @@ def check_program(d, tmp):
             want('crashing_goroutine', o.crashing)
         if o.sigquit and o.relay_m:
             want('threads', len(set(m for m, _ in o.relay_m)))
-        gv = go_version_m(exe)
+        # overview names the host and the Go library the core maps (the
+        # kernel records its real path), null without one
+        got_lib = ov.get('go_library', 'missing')
+        if golib is None:
+            want('go_library', None)
+        elif not isinstance(got_lib, str) or os.path.realpath(got_lib) != os.path.realpath(golib):
+            probs.append('go_library: want %s got %r' % (os.path.realpath(golib), got_lib))
+        want('exe', exe)
+        gv = go_version_m(gofile, tmp)
         if gv and gv['version']:
             want('go_version', gv['version'])
             if gv['mod']:
@@ -598,11 +631,16 @@ def check_program(d, tmp):
                    (len(o.ids), len(o.states()), ov.get('signal'), ov.get('crashing_goroutine')))
         rc, out, err = gc('overview')
         text = out.decode('utf-8', 'replace')
-        version = gv['version'] if gv and gv['version'] else tool_go_version(exe)
+        version = gv['version'] if gv and gv['version'] else tool_go_version(gofile)
         vline = 'Go version:   %s' % version
-        r.check(name + '/overview-text', rc in ok_rc and vline in text.splitlines() and
+        lines = text.splitlines()
+        libline = [l for l in lines if l.startswith('Go library:')]
+        lib_ok = (not libline if golib is None else
+                  libline == ['Go library:   %s' % os.path.realpath(golib)])
+        r.check(name + '/overview-text', rc in ok_rc and vline in lines and lib_ok and
                 ('goroutines:   %d' % len(o.ids)) in text,
-                'exit %d, %r%s' % (rc, vline, '' if vline in text else ' MISSING; stderr: ' + first_line(err)))
+                'exit %d, %r%s%s' % (rc, vline, '' if vline in text else ' MISSING; stderr: ' + first_line(err),
+                                     '' if lib_ok else '; Go library line %r' % libline))
 
     # ---- goroutines --json
     gs, err = gjson('goroutines', '--json')
@@ -950,6 +988,124 @@ def check_program(d, tmp):
     return r
 
 
+# ---------------------------------------------------------------- --lib
+
+VARIANTS = ('stripped', 'pie', 'nosections')
+
+
+def patch_go_build_id(src, dst):
+    """Copies src to dst with one byte of its Go build ID changed (the
+    "Go" note, type 4, that the Go linker puts in the first page): another
+    build of the same library, as far as any check can tell.  False when
+    there is no such note."""
+    with open(src, 'rb') as f:
+        data = bytearray(f.read())
+    i = data.find(b'\x04\x00\x00\x00Go\x00\x00', 0, 4096)
+    if i < 8:
+        return False
+    desc = i + 8
+    data[desc] = ord('A') if data[desc] != ord('A') else ord('B')
+    with open(dst, 'wb') as f:
+        f.write(data)
+    return True
+
+
+def check_golib(d, tmp):
+    """--lib on a c-shared program (d has libgo.so) whose library is gone:
+    the program crashed again by tests/crash.sh in a scratch cache (same
+    toolchain and build variant as d), then its libgo.so moved away, so
+    that the path the core records no longer exists.  Checks: without
+    --lib gocore exits 2 naming that path and --lib; with --lib the moved
+    library gives the oracle's dump (compare.py at e2e.sh's thresholds) and
+    overview names the copy and the recorded path; another build (Go build
+    ID changed) is refused naming both files, and goes on with a warning
+    under --force; a file without Go code is refused."""
+    r = Results()
+    prog = os.path.basename(d)
+    cache = os.path.basename(os.path.dirname(d))
+    name = '%s/%s/lib' % (cache, prog)
+    try:
+        with open(os.path.join(d, 'toolchain')) as f:
+            gover = f.read().strip()
+    except OSError:
+        gover = '1.19'
+    env = dict(os.environ, GOCORE_GO=gover, GOCORE_RECRASH='1')
+    env.pop('GOCORE_BUILD_VARIANT', None)
+    for v in VARIANTS:
+        if cache.endswith('-' + v):
+            env['GOCORE_BUILD_VARIANT'] = v
+    base = tempfile.mkdtemp(prefix='lib-%s-' % cache, dir=tmp)
+    env['GOCORE_E2E_DIR'] = base
+    p = subprocess.run([os.path.join(ROOT, 'tests', 'crash.sh'), prog], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    last = (p.stdout.strip().splitlines() or ['(no output)'])[-1]
+    if not r.check(name + '-crash', p.returncode == 0,
+                   'tests/crash.sh %s (Go %s%s) in a scratch cache: exit %d: %s'
+                   % (prog, gover, ', ' + env['GOCORE_BUILD_VARIANT'] if 'GOCORE_BUILD_VARIANT' in env else '',
+                      p.returncode, last)):
+        return r
+    cd = os.path.join(base, prog)
+    core, exe, lib = (os.path.join(cd, f) for f in ('core', 'exe', 'libgo.so'))
+    oracle = os.path.join(cd, 'oracle.txt')
+    recorded = os.path.realpath(lib)
+    os.makedirs(os.path.join(base, 'moved'))
+    moved = os.path.join(base, 'moved', 'libgo.so')
+    os.rename(lib, moved)
+
+    rc, out, err = run(['goroutines', core, exe])
+    r.check(name + '-gone', rc == 2 and not out and recorded in err and '--lib' in err,
+            'without --lib: exit %d, stderr %r' % (rc, first_line(err)))
+
+    rc, out, err = run(['goroutines', '--lib', moved, core, exe])
+    mine = os.path.join(cd, 'out.lib.txt')
+    with open(mine, 'wb') as f:
+        f.write(out)
+    cp = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), '--name', prog,
+                         '--relay-stacks', '--min-listed', '100', '--min-header', '100',
+                         '--min-parked', '99', '--min-running', '100', oracle, mine],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    r.check(name + '-moved', rc == 0 and cp.returncode == 0,
+            '--lib %s: exit %d%s; %s' % (os.path.relpath(moved, base), rc,
+                                        '' if rc == 0 else ' (%s)' % first_line(err),
+                                        first_line(cp.stdout)))
+
+    probs = []
+    rc, out, err = run(['overview', '--json', '--lib', moved, core, exe])
+    try:
+        ov = json.loads(out.decode('utf-8')) if rc == 0 else None
+    except ValueError:
+        ov = None
+    if ov is None:
+        probs.append('overview --json: exit %d: %s' % (rc, first_line(err)))
+    else:
+        if ov.get('go_library') != moved:
+            probs.append('go_library: want %s got %r' % (moved, ov.get('go_library')))
+        if ov.get('exe') != exe:
+            probs.append('exe: want %s got %r' % (exe, ov.get('exe')))
+    rc, out, err = run(['overview', '--lib', moved, core, exe])
+    want = 'Go library:   %s (the core maps %s)' % (moved, recorded)
+    if rc != 0 or want not in out.decode('utf-8', 'replace').splitlines():
+        probs.append('overview: exit %d, no line %r' % (rc, want))
+    r.problems(name + '-overview', probs, 'names the copy and the recorded path')
+
+    wrong = os.path.join(base, 'wrong', 'libgo.so')
+    os.makedirs(os.path.dirname(wrong))
+    if not patch_go_build_id(moved, wrong):
+        r.check(name + '-wrong', False, 'no Go build ID note in the first page of %s' % moved)
+        return r
+    rc, out, err = run(['goroutines', '--lib', wrong, core, exe])
+    r.check(name + '-wrong', rc == 2 and not out and wrong in err and recorded in err and
+            'Go build ID' in err, 'another build: exit %d, stderr %r' % (rc, first_line(err)))
+    rc, out, err = run(['goroutines', '--force', '--lib', wrong, core, exe])
+    r.check(name + '-wrong-force', rc in (0, 3) and out and 'warning' in err,
+            '--force: exit %d, %d bytes, stderr %r' % (rc, len(out), first_line(err)))
+    rc, out, err = run(['goroutines', '--lib', exe, core, exe])
+    r.check(name + '-not-go', rc == 2 and not out and 'not a Go library' in err,
+            'the host as --lib: exit %d, stderr %r' % (rc, first_line(err)))
+    shutil.rmtree(base, ignore_errors=True)
+    return r
+
+
 # ---------------------------------------------------------------- once
 
 def check_errors(d, other, tmp):
@@ -967,6 +1123,7 @@ def check_errors(d, other, tmp):
         ('min-wait-trailing', ['summary', '--min-wait', '1x', core, exe]),
         ('match-bad-regex', ['goroutines', '--match', '(', core, exe]),
         ('stack-notanumber', ['stack', 'notanumber', core, exe]),
+        ('lib-empty', ['goroutines', '--lib', '', core, exe]),
         ('no-core', ['goroutines']),
     ]
     for label, args in usage:
@@ -986,6 +1143,7 @@ def check_errors(d, other, tmp):
         ('empty-core', ['overview', empty, exe]),
         ('exe-as-core', ['goroutines', exe, exe]),
         ('nonexistent-exe', ['goroutines', core, os.path.join(tmp, 'no-such-exe')]),
+        ('nonexistent-lib', ['goroutines', '--lib', os.path.join(tmp, 'no-such-lib.so'), core, exe]),
     ]
     if other:
         inputs.append(('mismatched-exe', ['goroutines', core, other]))
@@ -1068,6 +1226,8 @@ def main():
     try:
         with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as ex:
             futs = [ex.submit(check_program, p, tmp) for p in progs]
+            futs += [ex.submit(check_golib, p, tmp) for p in progs
+                     if os.path.isfile(os.path.join(p, 'libgo.so'))]
             base = [p for p in progs if p.startswith(dirs[0] + '/')] or progs
             ref = next((p for p in base if os.path.basename(p) == 'chans'), base[0])
             other = next((os.path.join(p, 'exe') for p in base if p != ref), None)

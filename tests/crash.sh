@@ -2,9 +2,12 @@
 # crash.sh NAME — build testdata/NAME, crash it with GOTRACEBACK=crash and
 # keep what the end-to-end tests compare against:
 #
-#   cache/e2e/NAME/exe         the program (go build, or go test -c)
+#   cache/e2e/NAME/exe         the program (go build, or go test -c; for
+#                              build c-shared/c-archive: the C host)
 #   cache/e2e/NAME/oracle.txt  its stderr: the Go runtime's own goroutine dump
 #   cache/e2e/NAME/core        the core dump of that same crash
+#   cache/e2e/NAME/libgo.so    build c-shared: the Go library the host loads
+#                              (libgo.a and libgo.h for c-archive)
 #
 # How the program is run and what its dump must show is in
 # testdata/NAME/e2e.spec (see "spec" below). Everything is cached: the exe
@@ -22,7 +25,11 @@
 # GOCORE_RECRASH=1, GOCORE_CRASH_TIMEOUT (seconds, default 60),
 # GOCORE_BUILD_VARIANT: plain (default), stripped (-ldflags='-s -w'), pie
 # (-buildmode=pie), nosections (stripped, then the section headers removed
-# from the ELF header, as `strip --strip-section-headers` does),
+# from the ELF header, as `strip --strip-section-headers` does); for
+# c-shared/c-archive they apply to the file with the Go code (the library,
+# the host for c-archive: stripped links it with -s), and pie builds the
+# host with -pie where the others use -no-pie (the Go code itself is
+# position-independent in both modes),
 # GOCORE_CORE_PATTERN (pretend core_pattern is this: tests the fallbacks),
 # GOCORE_GO: the toolchain that builds the program, 1.19 (default), 1.26 or
 # 1.27 (tests/toolchain.sh finds or fetches it).  The exe is rebuilt when
@@ -30,6 +37,16 @@
 #
 # spec lines (testdata/NAME/e2e.spec; '#' starts a comment):
 #   build go|test          go build (default) or go test -c
+#   build c-shared         go build -buildmode=c-shared -o libgo.so, then the
+#                          C host testdata/NAME/host.c (which includes
+#                          libgo.h) built as exe with $CC (default cc),
+#                          linked against libgo.so with rpath $ORIGIN: the
+#                          library stays next to the host
+#   build c-archive        the same with -buildmode=c-archive: host.c linked
+#                          with libgo.a and -lpthread (the Go code is the
+#                          host's own)
+#                          (host.c starts with "//go:build ignore" so that
+#                          cgo does not compile it into the Go package)
 #   args ARG...            command-line arguments (word-split, no quoting)
 #   signal QUIT            wait for "READY <pid>" on stdout, then kill -QUIT
 #   gaps REASON            gocore may exit 3 (success with gaps) for this core
@@ -122,23 +139,31 @@ while IFS= read -r line || [ -n "$line" ]; do
 	*) die "$spec: unknown key '$key'" ;;
 	esac
 done <"$spec"
-case $build in go|test) ;; *) die "$spec: build must be go or test" ;; esac
+case $build in go|test|c-shared|c-archive) ;; *) die "$spec: build must be go, test, c-shared or c-archive" ;; esac
+case $build in c-*) [ -f "$src/host.c" ] || die "$spec: build $build needs the C host $src/host.c" ;; esac
 case $signal in ""|QUIT) ;; *) die "$spec: only 'signal QUIT' is supported" ;; esac
 
 # ---- build --------------------------------------------------------------
 exe="$dir/exe"
 if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
-	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name go.mod -o -name e2e.spec \) -newer "$exe" -print -quit)" ]; then
+	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name "*.c" -o -name go.mod -o -name e2e.spec \) -newer "$exe" -print -quit)" ]; then
 	go=$("$ROOT/tests/toolchain.sh" "$gover") || die "no Go $gover toolchain (see the message above)"
 	note "building ($build, $("$go" env GOVERSION))"
-	rm -f "$exe"
+	rm -f "$exe" "$dir/libgo.so" "$dir/libgo.a" "$dir/libgo.h"
 	bflags=()
+	# The C host's flags: like `go build`, plain builds are not PIE (for
+	# c-archive the Go code then sits at its link address; the C compiler's
+	# default may be -pie, as Debian's is)
+	ccflags=(-g -no-pie)
 	case ${GOCORE_BUILD_VARIANT:-plain} in
 	plain) ;;
-	stripped | nosections) bflags=(-ldflags=-s\ -w) ;;
-	pie) bflags=(-buildmode=pie) ;;
+	stripped | nosections) bflags=(-ldflags=-s\ -w); ccflags=(-s -no-pie) ;;
+	pie) case $build in c-*) ccflags=(-g -fPIE -pie) ;; *) bflags=(-buildmode=pie) ;; esac ;;
 	*) die "GOCORE_BUILD_VARIANT must be plain, stripped, pie or nosections" ;;
 	esac
+	# the file that holds the Go code: the variants change that one
+	gofile=$exe
+	[ "$build" = c-shared ] && gofile=$dir/libgo.so
 	# Go 1.21+ builds as a module of that release would: a go.work whose go
 	# line is the toolchain's own release sets the GODEBUG defaults (1.27:
 	# tracebacklabels=1), where testdata/go.mod's "go 1.19" would keep the
@@ -148,16 +173,32 @@ if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
 		printf 'go %s\n\nuse %s\n' "$gover" "$ROOT/testdata" >"$dir/go.work"
 		genv=(GOTOOLCHAIN=local GOFLAGS= GOWORK="$dir/go.work")
 	fi
-	if [ "$build" = test ]; then
-		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed"
-	else
-		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed"
-	fi
+	case $build in
+	test)
+		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed" ;;
+	go)
+		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" build "${bflags[@]}" -o "$exe" "./$name") || die "go build failed" ;;
+	c-shared | c-archive)
+		# cgo needs a C compiler; the go command takes it from CC too.
+		cc=${CC:-cc}
+		command -v "$cc" >/dev/null || die "no C compiler '$cc' for the host (Debian: gcc)"
+		lib=libgo.so
+		[ "$build" = c-archive ] && lib=libgo.a
+		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" CGO_ENABLED=1 "$go" build -buildmode="$build" "${bflags[@]}" -o "$dir/$lib" "./$name") ||
+			die "go build -buildmode=$build failed"
+		if [ "$build" = c-shared ]; then
+			# shellcheck disable=SC2016  # $ORIGIN is for the dynamic linker
+			"$cc" "${ccflags[@]}" -o "$exe" "$src/host.c" -I"$dir" -L"$dir" -lgo -Wl,-rpath,'$ORIGIN' -lpthread
+		else
+			"$cc" "${ccflags[@]}" -o "$exe" "$src/host.c" -I"$dir" "$dir/libgo.a" -lpthread
+		fi || die "cannot build the C host $src/host.c with $cc"
+		;;
+	esac
 	if [ "${GOCORE_BUILD_VARIANT:-plain}" = nosections ]; then
 		# e_shoff (8 bytes at 0x28), e_shnum and e_shstrndx (2 each at 0x3c)
-		printf '\0\0\0\0\0\0\0\0' | dd of="$exe" bs=1 seek=40 conv=notrunc status=none &&
-			printf '\0\0\0\0' | dd of="$exe" bs=1 seek=60 conv=notrunc status=none ||
-			die "cannot remove the section headers of $exe"
+		printf '\0\0\0\0\0\0\0\0' | dd of="$gofile" bs=1 seek=40 conv=notrunc status=none &&
+			printf '\0\0\0\0' | dd of="$gofile" bs=1 seek=60 conv=notrunc status=none ||
+			die "cannot remove the section headers of $gofile"
 	fi
 	echo "$gover" >"$dir/toolchain"
 fi

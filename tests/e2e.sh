@@ -15,6 +15,10 @@
 #                a parked goroutine in user code)
 #   stack-none   `gocore stack` for a goroutine that does not exist exits 2
 #                with a message on stderr
+#   stripped-same  (plain builds) `gocore goroutines` through a `strip`ped
+#                copy of the exe prints the same; for a c-shared program
+#                (cache/.../NAME/libgo.so) the host and the library are
+#                both stripped and the library given with --lib
 # plus "compare-selftest" (tests/compare_selftest.py on the oracles).
 # The last line is "N passed, M failed"; the exit status is 1 if M > 0.
 #
@@ -165,20 +169,30 @@ for n in "${programs[@]}"; do
 	fi
 
 	# the same core read through a `strip`ped copy of the executable (no
-	# symbols, no DWARF: type descriptors and code instead) prints the same
+	# symbols, no DWARF: type descriptors and code instead) prints the same.
+	# For a C host with a c-shared library the Go code is the library's:
+	# both are stripped, and the library is named with --lib (a copy the
+	# core does not record: gocore places it by its Go build ID).
 	if [ "${GOCORE_BUILD_VARIANT:-plain}" = plain ]; then
-		if ! strip -o "$d/exe.stripped" "$d/exe" 2>"$d/strip.err"; then
+		what="the stripped executable"
+		libarg=()
+		if [ -f "$d/libgo.so" ]; then
+			what="the stripped host and library (--lib)"
+			libarg=(--lib "$d/libgo.stripped.so")
+		fi
+		if ! { strip -o "$d/exe.stripped" "$d/exe" &&
+			{ [ ${#libarg[@]} -eq 0 ] || strip -o "$d/libgo.stripped.so" "$d/libgo.so"; }; } 2>"$d/strip.err"; then
 			fail "$n/stripped-same" "strip failed: $(head -1 "$d/strip.err")"
 		else
-			timeout "$TMO" "$GOCORE" goroutines "$d/core" "$d/exe.stripped" >"$d/out.stripped.txt" 2>"$d/stripped.err"
+			timeout "$TMO" "$GOCORE" goroutines "${libarg[@]}" "$d/core" "$d/exe.stripped" >"$d/out.stripped.txt" 2>"$d/stripped.err"
 			rc=$?
 			if ! ok_rc "$rc"; then
-				fail "$n/stripped-same" "gocore with the stripped executable: exit $rc; stderr:"
+				fail "$n/stripped-same" "gocore with $what: exit $rc; stderr:"
 				head -5 "$d/stripped.err" | indent
 			elif diff "$d/out.txt" "$d/out.stripped.txt" >"$d/stripped.diff"; then
-				pass "$n/stripped-same" "identical output from the stripped executable"
+				pass "$n/stripped-same" "identical output from $what"
 			else
-				fail "$n/stripped-same" "output differs with the stripped executable (< with symbols, > stripped):"
+				fail "$n/stripped-same" "output differs with $what (< with symbols, > stripped):"
 				head -10 "$d/stripped.diff" | indent
 			fi
 		fi

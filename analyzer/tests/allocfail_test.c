@@ -406,7 +406,7 @@ static void test_session_open(void **state)
 	 * open caches for good is allocated before the baseline. */
 	struct session s;
 	quiet();
-	int rc = session_open(&s, fx.core, fx.exe, false, 0);
+	int rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
 	session_close(&s);
 	loud();
 	if (rc != EXIT_OK) {
@@ -421,7 +421,7 @@ static void test_session_open(void **state)
 		size_t live0 = live;
 		quiet();
 		arm(n);
-		rc = session_open(&s, fx.core, fx.exe, false, 0);
+		rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
 		session_close(&s);
 		disarm();
 		loud();
@@ -485,7 +485,7 @@ static void test_commands(void **state)
 	};
 	struct session s;
 	quiet();
-	int rc = session_open(&s, fx.core, fx.exe, false, 0);
+	int rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
 	loud();
 	if (rc != EXIT_OK) {
 		show_stderr();
