@@ -115,6 +115,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
 	tests/e2e-variants.sh
 	GOCORE_GO=1.27 tests/e2e-variants.sh
+	tests/commands.sh --dir cache/e2e-stripped --dir cache/e2e-go1.27-stripped labels holdout_labeled
 	tests/npm-e2e.sh
 	tests/commands.sh --dir cache/npm
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
