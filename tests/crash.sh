@@ -308,7 +308,7 @@ run_gdb() {
 		-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass' \
 		-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass' \
 		-ex 'handle SIGABRT stop print' \
-		-ex "run$q >stdout.txt 2>oracle.txt" \
+		-ex "run$q >stdout.txt 2>oracle.txt" -x "$ROOT/tests/gdb_final_abort.py" \
 		-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' \
 		-ex 'gcore core' ./exe >gdb.log 2>&1 ) &
 	pid=$!
