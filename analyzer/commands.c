@@ -193,14 +193,12 @@ static const char *source_name(enum gr_layout_source src)
  * thread was handling when it died (a SIGQUIT dump: the runtime prints,
  * then raises SIGABRT from inside the SIGQUIT handler); else the core's own
  * signal. */
-static int fatal_signal(const struct session *s, const struct gr_goroutine *g)
+/* The signal that started the crash: the one gr_crash_read found, else
+ * the one the core's first thread was handling, else the core's own. */
+static int fatal_signal(const struct session *s, const struct gr_crash *crash)
 {
-	const struct gr_layouts *l = gr_process_layouts(s->proc);
-	uint64_t off;
-	uint32_t sig;
-	if (g && gr_layouts_offset(l, "runtime.g", "sig", &off) &&
-	    gc_addrspace_u32(s->as, g->addr + off, &sig) && sig > 0 && sig < 65)
-		return (int)sig;
+	if (crash->signo)
+		return crash->signo;
 	int handled = s->core->nthreads ? gr_thread_handled_signal(s->proc, &s->core->threads[0]) : 0;
 	if (handled)
 		return handled;
@@ -242,26 +240,31 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 			gr_buildinfo_deinit(&bi);
 		return session_fail(&gc_error_nomem);
 	}
-	const struct gr_goroutine *crashed = gr_crashing_goroutine(p);
-	char *panic = NULL, *sigline = NULL;
-	err = gr_panic_message(p, crashed, &panic);
+	struct gr_crash crash;
+	err = gr_crash_read(p, &crash);
+	if (err == &gc_error_nomem) {
+		free(states);
+		if (have_bi)
+			gr_buildinfo_deinit(&bi);
+		return session_fail(err);
+	}
 	if (err) {
 		fprintf(stderr, "gocore: warning: panic message: %s\n", err->message);
 		gc_error_destroy(err);
 	}
-	if (crashed && (err = gr_signal_line(p, crashed, &sigline))) {
-		gc_error_destroy(err);
-		sigline = NULL;
-	}
-	if (panic) {
-		size_t l = strlen(panic);
-		while (l && panic[l - 1] == '\n')
-			panic[--l] = '\0';
-	}
-	int sig = fatal_signal(s, crashed);
+	const struct gr_goroutine *crashed = crash.g;
+	char *panic = crash.message, *sigline = crash.signal_line;
+	size_t plen = strlen(panic);
+	while (plen && panic[plen - 1] == '\n')
+		panic[--plen] = '\0';
+	int sig = fatal_signal(s, &crash);
 	const char *signame = sig ? gr_signal_name(sig) : NULL;
 	const struct gc_siginfo *si = &s->core->siginfo;
-	int32_t lwp = s->core->nthreads ? s->core->threads[0].pid : 0;
+	/* The thread the crash began on; else the one the kernel names first
+	 * (it took the core's signal). */
+	int32_t lwp = crash.thread && crash.thread->core ? crash.thread->core->pid
+		      : s->core->nthreads		   ? s->core->threads[0].pid
+							   : 0;
 	int64_t procs = gomaxprocs(s);
 
 	if (o->json) {
@@ -295,6 +298,10 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 			fprintf(out, ",\"core_signal_code\":%" PRId32 ",\"core_signal_addr\":\"0x%" PRIx64 "\"",
 				si->code, si->addr);
 		fprintf(out, ",\"crashing_thread\":%" PRId32, lwp);
+		if (crash.m_id >= 0)
+			fprintf(out, ",\"crashing_m\":%" PRId64, crash.m_id);
+		else
+			fputs(",\"crashing_m\":null", out);
 		if (crashed)
 			fprintf(out, ",\"crashing_goroutine\":%" PRIu64, crashed->goid);
 		else
@@ -349,11 +356,15 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		if (si->present && si->signo != sig)
 			printf("core signal:  %s (the runtime's crash after printing its dump)\n",
 			       gr_signal_name(si->signo) ? gr_signal_name(si->signo) : "?");
+		char m[32] = "";
+		if (crash.m_id >= 0)
+			snprintf(m, sizeof(m), "M %" PRId64 ", ", crash.m_id);
 		if (crashed)
-			printf("crashed:      goroutine %" PRIu64 " on thread LWP %" PRId32 "\n",
-			       crashed->goid, lwp);
+			printf("crashed:      goroutine %" PRIu64 " on %sthread LWP %" PRId32 "\n",
+			       crashed->goid, m, lwp);
 		else
-			printf("crashed:      thread LWP %" PRId32 " (no goroutine: a system stack)\n", lwp);
+			printf("crashed:      %sthread LWP %" PRId32 " (no goroutine: a system stack)\n",
+			       m, lwp);
 		if (panic && *panic) {
 			/* Indent continuation lines under the label. */
 			fputs("message:      ", stdout);
@@ -365,8 +376,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 			putchar('\n');
 		}
 	}
-	free(panic);
-	free(sigline);
+	gr_crash_deinit(&crash);
 	free(states);
 	if (have_bi)
 		gr_buildinfo_deinit(&bi);

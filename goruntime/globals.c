@@ -769,6 +769,24 @@ static struct gc_error *find_version(struct finder *f, struct gr_globals *ret)
 	return NULL;
 }
 
+/* ---- maxstacksize ---- */
+
+static struct gc_error *find_maxstack(struct finder *f, struct gr_globals *ret)
+{
+	static const char name[] = "runtime/debug.setMaxStack";
+	struct gopclntab_func fn;
+	ret->have_setmaxstack = gopclntab_find_func_by_name(f->t, name, &fn);
+	if (!ret->have_setmaxstack)
+		return NULL;
+	struct refs r = {.bound = 0};
+	struct gc_error *err = func_refs(f, name, &r);
+	uint64_t v;
+	if (!err && r.n == 1 && r.v[0] % 8 == 0 && u64_at(f, r.v[0], &v) && v)
+		ret->maxstacksize = r.v[0];
+	refs_free(&r);
+	return err;
+}
+
 /* ---- all ---- */
 
 struct gc_error *gr_find_globals(const struct gopclntab *t, const struct gc_addrspace *as,
@@ -793,7 +811,8 @@ struct gc_error *gr_find_globals(const struct gopclntab *t, const struct gc_addr
 			maxgoid = max_goid(&f, &o, &s);
 	}
 	if ((err = find_sched(&f, layouts, minor, maxgoid, ret)) ||
-	    (err = find_waitreasons(&f, minor, ret)) || (err = find_version(&f, ret)))
+	    (err = find_waitreasons(&f, minor, ret)) || (err = find_version(&f, ret)) ||
+	    (err = find_maxstack(&f, ret)))
 		goto out;
 	if (!ret->allgs && !ret->allglen && !ret->allm && !ret->sched && !ret->waitreasons &&
 	    !ret->buildversion)

@@ -13,6 +13,7 @@
 #ifndef GOCORE_GORUNTIME_GLOBALS_H
 #define GOCORE_GORUNTIME_GLOBALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ struct gr_globals {
 	uint64_t waitreasons;  /* runtime.waitReasonStrings ([N]string) */
 	size_t nwaitreasons;   /* N, 0 when waitreasons is 0 */
 	uint64_t buildversion; /* runtime.buildVersion (string header) */
+	/* runtime.maxstacksize (uintptr), from the one global that
+	 * runtime/debug.setMaxStack touches; 0 when that function is not in
+	 * the binary (nothing can change the limit then) or it was not found. */
+	uint64_t maxstacksize;
+	bool have_setmaxstack; /* runtime/debug.setMaxStack is in the pclntab */
 };
 
 /* Finds the runtime's globals from code: RIP-relative operands of
@@ -72,6 +78,8 @@ struct gr_globals {
  *   follows, at most 256; all entries 1..N-1 printable and non-empty.
  * - buildVersion: a string header of 4..64 printable bytes starting "go1."
  *   or "devel".
+ * - maxstacksize: the only data word setMaxStack references (it reads and
+ *   writes runtime.maxstacksize, nothing else), 8-aligned, non-zero.
  *
  * Returns NULL with *ret filled (0 for what was not found, a partial result
  * is normal); GC_ERR_NOT_FOUND, naming the binary's missing functions, when

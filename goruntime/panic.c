@@ -651,6 +651,11 @@ struct throw_search {
 	uint64_t closure[2];                  /* their .func1 */
 	uint64_t sp, fp, entry;               /* the frame found */
 	bool found;
+	/* Where: on goroutine g's stack (on_g), else on the stacks of thread
+	 * (from its registers); thread is the M that threw, NULL if unknown. */
+	const struct gr_goroutine *on_g;
+	const struct gr_thread *thread;
+	char *message;                        /* throw's argument, malloc'd */
 };
 
 static bool throw_frame(void *vctx, const struct gr_frame *fr)
@@ -749,34 +754,94 @@ static uint64_t func_entry(const struct gr_process *p, const char *name)
 	return gopclntab_find_func_by_name(gr_process_pclntab(p), name, &f) ? f.entry : 0;
 }
 
-static void find_throw(struct ctx *c, const struct gr_goroutine *g, struct sbuf *b)
+/* Looks for a runtime.throw/fatal frame on g's stack (g may be NULL), then
+ * on the stacks of the thread the final signal was delivered to; fills s
+ * (s->found, s->message) when one is found with a readable message. */
+static void find_throw(struct ctx *c, const struct gr_goroutine *g, struct throw_search *s)
 {
 	const struct gr_process *p = c->p;
-	struct throw_search s = {
+	*s = (struct throw_search){
 		.c = c,
 		.throw_entry = func_entry(p, "runtime.throw"),
 		.fatal_entry = func_entry(p, "runtime.fatal"),
 		.closure = {func_entry(p, "runtime.throw.func1"), func_entry(p, "runtime.fatal.func1")},
 	};
-	if (!s.throw_entry && !s.fatal_entry)
+	if (!s->throw_entry && !s->fatal_entry)
 		return;
 	if (g)
-		gr_unwind(p, g, 64, throw_frame, &s, NULL);
-	if (!s.found && g && g->sched_sp)
-		walk_from(p, g->sched_pc, g->sched_sp, &s);
+		gr_unwind(p, g, 64, throw_frame, s, NULL);
+	if (!s->found && g && g->sched_sp)
+		walk_from(p, g->sched_pc, g->sched_sp, s);
+	if (s->found) {
+		s->on_g = g;
+		s->thread = gr_process_thread_of(p, g);
+	}
 	const struct gr_thread *th = signalled_thread(p);
-	if (!s.found && th && th->core)
-		walk_from(p, th->core->regs.rip, th->core->regs.rsp, &s);
-	if (!s.found)
-		return;
-	char *m = throw_string(&s);
-	if (!m)
-		return;
+	if (!s->found && th && th->core) {
+		walk_from(p, th->core->regs.rip, th->core->regs.rsp, s);
+		s->thread = th;
+	}
+	if (s->found)
+		s->message = throw_string(s);
+	s->found = s->message != NULL;
+}
+
+/* [lo, hi) of the stack of the g at gaddr; false when unreadable. */
+static bool g_stack(const struct ctx *c, uint64_t gaddr, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t olo = off_or(c->l, "runtime.g", "stack.lo"), ohi = off_or(c->l, "runtime.g", "stack.hi");
+	return gaddr && olo != NO_OFF && ohi != NO_OFF && gc_addrspace_u64(c->as, gaddr + olo, lo) &&
+	       gc_addrspace_u64(c->as, gaddr + ohi, hi) && *lo < *hi;
+}
+
+static bool in_g_stack(const struct ctx *c, uint64_t gaddr, uint64_t sp)
+{
+	uint64_t lo, hi;
+	return g_stack(c, gaddr, &lo, &hi) && sp >= lo && sp < hi;
+}
+
+static const struct gr_goroutine *goroutine_at(const struct gr_process *p, uint64_t addr)
+{
+	size_t n = gr_process_ngoroutines(p);
+	for (size_t i = 0; addr && i < n; i++)
+		if (gr_process_goroutine(p, i)->addr == addr)
+			return gr_process_goroutine(p, i);
+	return NULL;
+}
+
+/* The g whose getg() called fatalthrow: the goroutine whose stack held the
+ * throw frame, else the thread's gsignal when the frame is on its stack,
+ * else its g0 (dopanic_m prints that g's [signal …] line). */
+static uint64_t throwing_g(const struct throw_search *s)
+{
+	if (s->on_g)
+		return s->on_g->addr;
+	if (!s->thread)
+		return 0;
+	if (in_g_stack(s->c, s->thread->gsignal, s->sp))
+		return s->thread->gsignal;
+	return s->thread->g0;
+}
+
+/* The throw's lines: newstack prints two "runtime: …" lines before
+ * throw("stack overflow") (stack.go), naming the limit, sp (gp.sched.sp less
+ * the return address morestack's call pushed) and the stack bounds of
+ * m.curg, the goroutine that overflowed; then throw's "fatal error: s". */
+static void throw_lines(struct ctx *c, const struct throw_search *s, struct sbuf *b)
+{
+	const struct gr_goroutine *cg =
+		s->thread ? goroutine_at(c->p, s->thread->curg) : s->on_g;
+	uint64_t limit;
+	if (!strcmp(s->message, "stack overflow") && cg && cg->sched_sp &&
+	    gr_process_max_stack(c->p, &limit)) {
+		sb_printf(b, "runtime: goroutine stack exceeds %" PRIu64 "-byte limit\n", limit);
+		sb_printf(b, "runtime: sp=0x%" PRIx64 " stack=[0x%" PRIx64 ", 0x%" PRIx64 "]\n",
+			  cg->sched_sp - 8, cg->stack_lo, cg->stack_hi);
+	}
 	/* 1.23+: printindented(s) */
 	sb_puts(b, "fatal error: ");
-	sb_indented(b, m, strlen(m), c->minor >= 23);
+	sb_indented(b, s->message, strlen(s->message), c->minor >= 23);
 	sb_puts(b, "\n");
-	free(m);
 }
 
 /* ---- API ---- */
@@ -817,7 +882,11 @@ struct gc_error *gr_panic_message(const struct gr_process *p, const struct gr_go
 			free(v);
 		}
 	} else {
-		find_throw(&c, g, &b);
+		struct throw_search ts;
+		find_throw(&c, g, &ts);
+		if (ts.found)
+			throw_lines(&c, &ts, &b);
+		free(ts.message);
 	}
 	if (!err && b.nomem)
 		err = &gc_error_nomem;
@@ -942,4 +1011,209 @@ int gr_core_signal_line(char *buf, size_t size, const struct gc_siginfo *si,
 	}
 	return gr_format_signal_line(buf, size, (uint32_t)si->signo,
 				     (uint64_t)(int64_t)si->code, si->addr, th ? th->regs.rip : 0);
+}
+
+/* ---- how the crash began ---- */
+
+enum { SIG_QUIT = 3, SIG_ILL = 4, SIG_BUS = 7, SIG_FPE = 8, SIG_SEGV = 11 };
+
+/* The signals sighandler turns into a dump when it does not turn them into
+ * a panic: the sigtable entries with _SigThrow or _SigPanic
+ * (sigtab_linux_generic.go, the same in 1.18-1.27). */
+static bool dump_signal(int signo)
+{
+	switch (signo) {
+	case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 16: case 31:
+		return true;
+	}
+	return false;
+}
+
+/* The SIGQUIT a crashing M relays to the next one (signal_unix.go:
+ * raiseproc(_SIGQUIT), i.e. kill(getpid(), SIGQUIT): SI_USER from the
+ * process itself). */
+static bool relayed(const struct gr_process *p, const struct gr_sigframe *f)
+{
+	int32_t pid = gr_process_pid(p);
+	return f->signo == SIG_QUIT && f->code == 0 && pid && f->pid == pid;
+}
+
+/* The thread whose signal started a signal dump: the thread in the Go
+ * handler of a dump signal that no other M relayed to it; among several,
+ * the first in the core's note order.  Only relayed SIGQUITs (a process
+ * that sent itself SIGQUIT with kill): the first thread in note order,
+ * which crashes first from Go 1.22 (before, the last M of the relay
+ * crashes and the first cannot be told from the others).  *frame gets its
+ * outermost dump signal. */
+static const struct gr_thread *signal_origin(const struct gr_process *p,
+					     struct gr_sigframe *frame)
+{
+	const struct gr_thread *best = NULL;
+	bool best_relay = true;
+	for (size_t i = 0; i < gr_process_nthreads(p); i++) {
+		const struct gr_thread *t = gr_process_thread(p, i);
+		if (!t->core)
+			continue;
+		struct gr_sigframe f[8];
+		size_t n = gr_thread_signal_frames(p, t->core, f, sizeof(f) / sizeof(f[0]));
+		size_t k = n;
+		while (k > 0 && !dump_signal(f[k - 1].signo))
+			k--;
+		if (!k)
+			continue;
+		bool r = relayed(p, &f[k - 1]);
+		if (!best || (best_relay && !r) || (best_relay == r && t->core < best->core)) {
+			best = t;
+			best_relay = r;
+			*frame = f[k - 1];
+		}
+	}
+	return best;
+}
+
+/* fatalsignal (signal_unix.go; inline in sighandler before 1.21): the
+ * signal's name, "PC=… m=… sigcode=…" (" addr=…" for SIGSEGV/SIGBUS from
+ * 1.22), "signal arrived during cgo execution" when the M was in a cgo call
+ * on its g0, and the instruction bytes of a SIGILL/SIGFPE.  Returns the
+ * goroutine the runtime then prints first (curg when the signal interrupted
+ * it, or interrupted C code it called), NULL for none (g0: "goroutine 0"). */
+static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_thread *t,
+					       const struct gr_sigframe *f, struct sbuf *b)
+{
+	const struct gr_process *p = c->p;
+	const struct gr_m_offsets *mo = gr_process_m_offsets(p);
+	/* sigtable's name: "SIGSEGV: segmentation violation" (dump signals
+	 * are all below 32, where the table has a description). */
+	const char *name = gr_signal_name(f->signo), *desc = gr_signal_description(f->signo);
+	sb_printf(b, "%s: %s\n", name ? name : "?", desc ? desc : "");
+	sb_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->rip, t->m_id,
+		  (uint64_t)(int64_t)f->code);
+	if (c->minor >= 22 && (f->signo == SIG_SEGV || f->signo == SIG_BUS))
+		sb_printf(b, " addr=0x%" PRIx64, f->addr);
+	sb_puts(b, "\n");
+	/* Which g the signal interrupted (getg() in sigtrampgo): curg when sp
+	 * was on its stack, or when it was in a vDSO call made from it (the
+	 * runtime moves sp to g0's stack for those, m.vdsoSP holds the
+	 * goroutine's); else the system stack, g0 (or gsignal). */
+	const struct gr_goroutine *cg = goroutine_at(p, t->curg);
+	uint64_t vdsosp = 0;
+	if (mo->vdsosp != NO_OFF)
+		gc_addrspace_u64(c->as, t->m + mo->vdsosp, &vdsosp);
+	bool on_curg = cg && ((f->rsp >= cg->stack_lo && f->rsp < cg->stack_hi) ||
+			      (vdsosp && vdsosp >= cg->stack_lo && vdsosp < cg->stack_hi));
+	uint8_t incgo = 0;
+	if (mo->incgo != NO_OFF)
+		gc_addrspace_u8(c->as, t->m + mo->incgo, &incgo);
+	bool cgo = !on_curg && cg && incgo && !in_g_stack(c, t->gsignal, f->rsp);
+	if (cgo)
+		sb_puts(b, "signal arrived during cgo execution\n");
+	if (f->signo == SIG_ILL || f->signo == SIG_FPE) {
+		/* 16 bytes, but not past the end of pc's page. */
+		uint8_t code[16];
+		size_t n = sizeof(code);
+		if (n > 4096 - f->rip % 4096)
+			n = 4096 - f->rip % 4096;
+		if (gc_addrspace_read(c->as, f->rip, code, n) == GC_READ_OK) {
+			sb_puts(b, "instruction bytes:");
+			for (size_t i = 0; i < n; i++)
+				sb_printf(b, " 0x%x", code[i]);
+			sb_puts(b, "\n");
+		}
+	}
+	return on_curg || cgo ? cg : NULL;
+}
+
+/* printpanics' lines for g's panic chain into b. */
+static struct gc_error *crash_panic(struct ctx *c, const struct gr_goroutine *g,
+				    struct gr_crash *ret, struct sbuf *b)
+{
+	ret->kind = GR_CRASH_PANIC;
+	ret->g = g;
+	ret->thread = gr_process_thread_of(c->p, g);
+	struct panic_rec *v;
+	size_t n;
+	struct gc_error *err = read_chain(c, g->panic, &v, &n);
+	if (!err) {
+		err = print_chain(c, b, v, n);
+		free(v);
+	}
+	return err ? gc_error_prefix(err, "goroutine %" PRIu64 "'s panic", g->goid) : NULL;
+}
+
+struct gc_error *gr_crash_read(const struct gr_process *p, struct gr_crash *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ctx c;
+	ctx_init(&c, p);
+	struct sbuf b = {0};
+	sb_puts(&b, "");
+	struct gc_error *err = NULL;
+	const struct gr_layouts *l = c.l;
+	uint64_t o_sig = off_or(l, "runtime.g", "sig");
+	const struct gr_goroutine *g = gr_crashing_goroutine(p);
+	struct throw_search ts = {.found = false};
+	struct gr_sigframe f;
+	const struct gr_thread *origin;
+	uint64_t sig_g = 0;   /* the g whose sig fields give "[signal …]" */
+	/* A panic is what happened when its goroutine is the one running;
+	 * another goroutine may be panicking but parked in a deferred call. */
+	bool running = g && (g->status & ~(uint32_t)GR_GSCAN) == GR_GRUNNING;
+	if (g && g->panic && running) {
+		err = crash_panic(&c, g, ret, &b);
+		sig_g = g->addr;
+	} else if (find_throw(&c, g, &ts), ts.found) {
+		ret->kind = GR_CRASH_THROW;
+		ret->g = g;
+		ret->thread = ts.thread;
+		throw_lines(&c, &ts, &b);
+		sig_g = throwing_g(&ts);
+	} else if ((origin = signal_origin(p, &f))) {
+		ret->kind = GR_CRASH_SIGNAL;
+		ret->thread = origin;
+		ret->g = signal_lines(&c, origin, &f, &b);
+		ret->signo = f.signo;
+	} else if (g && g->panic) {
+		err = crash_panic(&c, g, ret, &b);
+		sig_g = g->addr;
+	} else {
+		ret->g = g;
+		ret->thread = g ? gr_process_thread_of(p, g) : NULL;
+		if (!ret->thread)
+			ret->thread = signalled_thread(p);
+	}
+	free(ts.message);
+	ret->m_id = ret->thread ? ret->thread->m_id : -1;
+	char line[256] = "";
+	uint32_t sig = 0;
+	if (sig_g && o_sig != NO_OFF && gc_addrspace_u32(c.as, sig_g + o_sig, &sig) && sig) {
+		struct gr_goroutine tmp = {.addr = sig_g};
+		char *sl = NULL;
+		struct gc_error *e2 = gr_signal_line(p, &tmp, &sl);
+		if (!e2 && sl)
+			snprintf(line, sizeof(line), "%s", sl);
+		gc_error_destroy(e2);
+		free(sl);
+		if (sig < 65)
+			ret->signo = (int)sig;
+	}
+	ret->signal_line = strdup(line);
+	if (err && err != &gc_error_nomem) {
+		/* What could not be read is left out of the message. */
+		free(b.s);
+		b.s = strdup("");
+	}
+	ret->message = b.s;
+	if (err == &gc_error_nomem || b.nomem || !ret->message || !ret->signal_line) {
+		gc_error_destroy(err);
+		gr_crash_deinit(ret);
+		return &gc_error_nomem;
+	}
+	return err;
+}
+
+void gr_crash_deinit(struct gr_crash *c)
+{
+	free(c->message);
+	free(c->signal_line);
+	c->message = c->signal_line = NULL;
 }

@@ -159,8 +159,19 @@ struct profile {
 	struct location *locs;
 	size_t nlocs, locs_cap;
 	struct table loc_tab;
+	/* The marker frames of cut samples (see encode), owned here. */
+	struct gr_lframe *markers[64];
+	char *marker_names[64];
+	size_t nmarkers;
 	bool nomem;
 };
+
+/* A sample keeps at most this many innermost and outermost physical frames;
+ * the ones between become one location, "...N frames elided...", as the
+ * runtime's traceback says it (runtime/pprof's own goroutine profile keeps
+ * 32 frames before Go 1.23, 128 after; a stack at the 1 GB limit has
+ * millions, which pprof's tools cannot handle). */
+#define SAMPLE_KEEP 512
 
 static bool grow(void **v, size_t *cap, size_t n, size_t size)
 {
@@ -324,6 +335,45 @@ static void profile_deinit(struct profile *pr)
 	free(pr->func_tab.slots);
 	free(pr->locs);
 	free(pr->loc_tab.slots);
+	for (size_t i = 0; i < pr->nmarkers; i++) {
+		free(pr->markers[i]);
+		free(pr->marker_names[i]);
+	}
+}
+
+/* The location standing for n elided frames (0 when out of memory; markers
+ * for the same n are shared). */
+static uint64_t marker_id(struct profile *pr, size_t n)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "...%zu frames elided...", n);
+	for (size_t i = 0; i < pr->nmarkers; i++)
+		if (!strcmp(pr->marker_names[i], name))
+			return location_id(pr, pr->markers[i], 1);
+	if (pr->nmarkers == sizeof(pr->markers) / sizeof(pr->markers[0])) {
+		/* Many different cuts: the last slot's name is reused. */
+		free(pr->marker_names[--pr->nmarkers]);
+		free(pr->markers[pr->nmarkers]);
+	}
+	struct gr_lframe *fr = calloc(1, sizeof(*fr));
+	char *s = strdup(name);
+	if (!fr || !s) {
+		free(fr);
+		free(s);
+		pr->nomem = true;
+		return 0;
+	}
+	*fr = (struct gr_lframe){.func = s, .sym = s, .file = "", .line = 0, .pc = 0};
+	pr->markers[pr->nmarkers] = fr;
+	pr->marker_names[pr->nmarkers++] = s;
+	return location_id(pr, fr, 1);
+}
+
+/* Whether frame k is inlined into frame k+1's physical frame. */
+static bool frame_continues(const struct gr_group *gr, size_t k)
+{
+	const struct gr_lframe *f = gr->frames;
+	return f[k].inlined && f[k + 1].pc == f[k].pc && f[k + 1].sp == f[k].sp;
 }
 
 /* Encodes the whole profile into out. */
@@ -344,13 +394,23 @@ static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping
 	for (size_t i = 0; i < groups->n && !pr->nomem; i++) {
 		const struct gr_group *gr = &groups->v[i];
 		/* Runs of inlined frames end at their physical frame. */
+		size_t nphys = 0;
+		for (size_t k = 0; k < gr->nframes; k++)
+			if (k + 1 == gr->nframes || !frame_continues(gr, k))
+				nphys++;
+		size_t phys = 0;
 		for (size_t k = 0; k < gr->nframes;) {
 			size_t end = k;
-			while (end + 1 < gr->nframes && gr->frames[end].inlined &&
-			       gr->frames[end + 1].pc == gr->frames[k].pc &&
-			       gr->frames[end + 1].sp == gr->frames[k].sp)
+			while (end + 1 < gr->nframes && frame_continues(gr, end))
 				end++;
-			pb_varint(&ids, location_id(pr, &gr->frames[k], end - k + 1));
+			if (nphys > 2 * SAMPLE_KEEP && phys >= SAMPLE_KEEP &&
+			    phys < nphys - SAMPLE_KEEP) {
+				if (phys == SAMPLE_KEEP)
+					pb_varint(&ids, marker_id(pr, nphys - 2 * SAMPLE_KEEP));
+			} else {
+				pb_varint(&ids, location_id(pr, &gr->frames[k], end - k + 1));
+			}
+			phys++;
 			k = end + 1;
 		}
 		pb_msg(&sub, SAMPLE_LOCATION_ID, &ids);

@@ -18,7 +18,10 @@ struct gr_pprof_mapping {
 
 /* Writes groups as a gzipped profile.proto: sample_type and period_type
  * [goroutine/count], period 1; one Sample per group, value [count],
- * location_ids leaf first; one Location per distinct physical pc (address
+ * location_ids leaf first (of a stack with more than 1024 physical frames,
+ * the 512 innermost, one Location whose function is "...N frames
+ * elided..." at address 0, and the 512 outermost); one Location per
+ * distinct physical pc (address
  * = the pc the dump prints the frame for) whose Lines are that frame's
  * inline expansion, innermost first; one Function per distinct (printed
  * name, symbol name, file) with name = the printed name (runtime.gopanic

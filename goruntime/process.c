@@ -460,6 +460,7 @@ static struct gc_error *resolve_offsets(struct gr_process *p)
 	mo->vdsopc = off_or(l, "runtime.m", "vdsoPC");
 	mo->throwing = off_or(l, "runtime.m", "throwing");
 	mo->tls = off_or(l, "runtime.m", "tls");
+	mo->incgo = off_or(l, "runtime.m", "incgo");
 	p->m_alllink = off_or(l, "runtime.m", "alllink");
 	return NULL;
 }
@@ -761,6 +762,10 @@ static struct gc_error *find_globals(struct gr_process *p)
 		symbol(p, "runtime.sched", &gl->sched, NULL);
 		if (symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
 			gl->nwaitreasons = size / 16;
+		symbol(p, "runtime.maxstacksize", &gl->maxstacksize, NULL);
+		struct gopclntab_func fn;
+		gl->have_setmaxstack =
+			gopclntab_find_func_by_name(p->pcln, "runtime/debug.setMaxStack", &fn);
 		return NULL;
 	}
 	const struct gc_exe *exe = p->cfg.exe;
@@ -895,6 +900,33 @@ int64_t gr_process_now(const struct gr_process *p) { return p->now; }
 bool gr_process_header_labels(const struct gr_process *p) { return p->header_labels; }
 const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p) { return &p->mo; }
 size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
+
+bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret)
+{
+	return symbol(p, name, addr_ret, NULL);
+}
+
+int32_t gr_process_pid(const struct gr_process *p) { return p->cfg.core ? p->cfg.core->pid : 0; }
+
+bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
+{
+	/* proc.go main(): maxstacksize = 1000000000 on 64-bit systems, and
+	 * maxstackceiling = 2 * maxstacksize; only runtime/debug.SetMaxStack
+	 * changes maxstacksize afterwards. */
+	const uint64_t def = 1000000000;
+	uint64_t size = def, ceiling = 2 * def, addr, v;
+	if (p->glob.maxstacksize) {
+		if (!gc_addrspace_u64(p->cfg.as, p->glob.maxstacksize, &size))
+			return false;
+	} else if (p->glob.have_setmaxstack) {
+		return false;
+	}
+	if (symbol(p, "runtime.maxstackceiling", &addr, NULL) && gc_addrspace_u64(p->cfg.as, addr, &v))
+		ceiling = v;
+	/* newstack prints the smaller of the two. */
+	*limit_ret = size < ceiling ? size : ceiling;
+	return true;
+}
 
 const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size_t i)
 {

@@ -147,9 +147,21 @@ bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret);
 
 /* Offsets of m fields the unwinder needs, (uint64_t)-1 if absent. */
 struct gr_m_offsets {
-	uint64_t g0, curg, procid, id, gsignal, vdsosp, vdsopc, throwing, tls;
+	uint64_t g0, curg, procid, id, gsignal, vdsosp, vdsopc, throwing, tls, incgo;
 };
 const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p);
+
+/* The run-time address of a symbol of the executable (the load bias
+ * added); false when the executable has no such symbol (stripped). */
+bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret);
+/* The process id the core records (NT_PRPSINFO), 0 when unknown. */
+int32_t gr_process_pid(const struct gr_process *p);
+/* The stack size limit runtime.newstack's "goroutine stack exceeds
+ * N-byte limit" names: min(maxstacksize, maxstackceiling), read from the
+ * symbols, else maxstacksize found from runtime/debug.setMaxStack's code;
+ * the runtime's 64-bit default (1000000000) when the binary cannot change
+ * it (no setMaxStack).  False when it cannot be known. */
+bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret);
 
 /* Address of runtime.firstmoduledata (symbol, or found by its pclntab
  * pointer), 0 when it cannot be found. */

@@ -154,17 +154,18 @@ static bool scan_fatal(void *vctx, const struct gr_frame *fr)
 	return s->n < 16;
 }
 
-int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th)
+size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_thread *th,
+			       struct gr_sigframe *frames, size_t max)
 {
+	/* siginfo_t: si_signo, si_errno, si_code, padding, then the union:
+	 * {si_pid, si_uid} for kill/tgkill, si_addr for faults. */
+	enum { SI_SIGNO = 0, SI_CODE = 8, SI_PID = 16, SI_ADDR = 16 };
 	const struct gopclntab *t = gr_process_pclntab(p);
 	const struct gc_addrspace *as = gr_process_memory(p);
 	uint64_t sigtramp = gr_process_sigtramp(p);
 	uint64_t pc = th->regs.rip, sp = th->regs.rsp;
-	int outermost = 0;
-	/* Signal frames nest (the runtime's SIGABRT is raised inside the
-	 * handler of the signal that started the crash): follow each one's
-	 * ucontext and keep the outermost. */
-	for (int steps = 0; sigtramp && steps < 512; steps++) {
+	size_t n = 0;
+	for (int steps = 0; sigtramp && steps < 512 && n < max; steps++) {
 		struct gopclntab_func f;
 		int32_t delta;
 		if (!gopclntab_find_func(t, pc, &f) || !gopclntab_pcsp(t, &f, pc, &delta) ||
@@ -172,14 +173,20 @@ int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread 
 			break;
 		uint64_t fp = sp + (uint64_t)delta + 8;
 		if (f.entry == sigtramp) {
-			uint32_t signo;
-			uint64_t rip, rsp;
-			if (!gc_addrspace_u32(as, fp + UC_SIZE, &signo) || signo == 0 || signo > 64)
-				break;
-			outermost = (int)signo;
-			if (!gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
+			uint64_t si = fp + UC_SIZE;
+			uint32_t signo, code, pid;
+			uint64_t addr, rip, rsp;
+			if (!gc_addrspace_u32(as, si + SI_SIGNO, &signo) || signo == 0 || signo > 64 ||
+			    !gc_addrspace_u32(as, si + SI_CODE, &code) ||
+			    !gc_addrspace_u32(as, si + SI_PID, &pid) ||
+			    !gc_addrspace_u64(as, si + SI_ADDR, &addr) ||
+			    !gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
 			    !gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RSP, &rsp))
 				break;
+			frames[n++] = (struct gr_sigframe){
+				.signo = (int)signo, .code = (int32_t)code, .pid = (int32_t)pid,
+				.addr = addr, .rip = rip, .rsp = rsp,
+			};
 			pc = rip;
 			sp = rsp;
 			continue;
@@ -192,7 +199,14 @@ int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread 
 		pc = lr;
 		sp = fp;
 	}
-	return outermost;
+	return n;
+}
+
+int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th)
+{
+	struct gr_sigframe f[8];
+	size_t n = gr_thread_signal_frames(p, th, f, sizeof(f) / sizeof(f[0]));
+	return n ? f[n - 1].signo : 0;
 }
 
 unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,

@@ -44,11 +44,28 @@ typedef bool gr_frame_fn(void *ctx, const struct gr_frame *frame);
 unsigned gr_unwind(const struct gr_process *p, const struct gr_goroutine *g,
 		   size_t max, gr_frame_fn *cb, void *ctx, size_t *nframes_ret);
 
-/* The signal a thread was handling: walks th's frames from its registers
+/* One signal the Go handler was handling on a thread: the kernel's
+ * rt_sigframe above a runtime.sigtramp frame. */
+struct gr_sigframe {
+	int signo;          /* si_signo, 1-64 */
+	int32_t code;       /* si_code (SI_USER 0, SI_TKILL -6, SEGV_MAPERR 1...) */
+	int32_t pid;        /* si_pid: the sender of a kill/tgkill */
+	uint64_t addr;      /* si_addr: the faulting address of SIGSEGV/SIGBUS... */
+	uint64_t rip, rsp;  /* where the signal interrupted the thread (ucontext) */
+};
+
+/* The signals a thread was handling: walks th's frames from its registers
  * through every runtime.sigtramp frame (continuing from the ucontext the
- * kernel saved) and reads si_signo from the kernel's rt_sigframe (after the
- * ucontext).  Returns the outermost signal, the one that started it all, or
- * 0 when the thread was not in the Go signal handler. */
+ * kernel saved), reading the siginfo that follows the ucontext.  Fills at
+ * most max frames, innermost first, and returns how many it found (signal
+ * frames nest: the runtime's SIGABRT is raised inside the handler of the
+ * signal that started the crash; the last one is the outermost). */
+size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_thread *th,
+			       struct gr_sigframe *frames, size_t max);
+
+/* The signal a thread was handling: the outermost of
+ * gr_thread_signal_frames, the one that started it all, or 0 when the
+ * thread was not in the Go signal handler. */
 int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th);
 
 #endif

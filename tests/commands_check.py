@@ -11,13 +11,14 @@ the truth, except where a check is explicitly a consistency check between
 two gocore commands (stack vs goroutines, pprof vs goroutines --json).
 
 Checks, per program (name DIR/NAME/CHECK):
-  overview          --json: goroutines, states, panic, signal, signal_line,
-                    crashing_goroutine, go_version/module/main_package (from
-                    `go version -m EXE`, or of NAME/libgo.so for a c-shared
-                    program), exe, go_library (that library's real path,
-                    else null), threads (SIGQUIT dumps: one per relayed M);
-                    text overview exits 0 with the version line and a
-                    "Go library:" line just for c-shared programs
+  overview          --json: goroutines, states, panic (the message), signal,
+                    signal_line, crashing_goroutine, crashing_m (signal
+                    dumps, 1.22+ headers), go_version/module/main_package
+                    (from `go version -m EXE`, or of NAME/libgo.so for a
+                    c-shared program), exe, go_library (that library's real
+                    path, else null), threads (SIGQUIT dumps: one per
+                    relayed M); text overview exits 0 with the version line
+                    and a "Go library:" line just for c-shared programs
   goroutines-json   ids, state, locked_to_thread, wait_minutes, wait_reason,
                     created_by, frames (parked: func/file/line/inlined/pc/sp
                     exactly; running: the oracle's frames are the tail)
@@ -30,7 +31,8 @@ Checks, per program (name DIR/NAME/CHECK):
   summary           --json groups vs oracle stacks and states; text exits 0
                     and its counts add up
   pprof             -o F; `go tool pprof -raw F` parses, total == oracle count
-  threads           --json: count, one signal, crashing thread/goroutine,
+  threads           --json: count, one signal (the crashing thread, or the
+                    last M of a relay), crashing thread's M and goroutine,
                     M -> goroutine of every SIGQUIT relay in the oracle
   panicparse        `panicparse` reads `gocore goroutines` output and counts
                     the oracle's number of goroutines
@@ -73,6 +75,7 @@ SUFFIX = re.compile(r' fp=(0x[0-9a-f]+) sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+)$')
 FILELINE = re.compile(r'^(.*):(\d+)(?: \+0x[0-9a-f]+)?$')
 CREATED = re.compile(r'^created by (.*?)(?: in goroutine (\d+))?$')
 RELAY_PC = re.compile(r'^PC=0x[0-9a-f]+ m=(\d+) sigcode=')
+SIGNAME = re.compile(r'^(SIG[A-Z0-9]+: [a-z]|Signal \d+$)')
 
 
 # ---------------------------------------------------------------- results
@@ -246,16 +249,31 @@ class Oracle(object):
         self.shows_labels = any(g.labels is not None for g in self.g.values())
         lines = self.text.splitlines()
         # A program's own output may come first (the npm corpus servers log
-        # to stderr): the dump starts at its first banner line.
+        # to stderr): the dump starts at its first banner line.  A fatal
+        # signal's banner is its sigtable name followed by the PC= line;
+        # newstack's "runtime: …" lines come right before "fatal error:
+        # stack overflow".
         for i, l in enumerate(lines):
-            if l.startswith(('SIGQUIT', 'SIGABRT', 'panic: ', 'fatal error: ')) or \
+            sig_banner = SIGNAME.match(l) and i + 1 < len(lines) and RELAY_PC.match(lines[i + 1])
+            if sig_banner or l.startswith(('SIGQUIT', 'SIGABRT', 'panic: ', 'fatal error: ')) or \
                     l.startswith('goroutine '):
+                if l.startswith('fatal error: '):
+                    while i > 0 and lines[i - 1].startswith('runtime: '):
+                        i -= 1
                 lines = lines[i:]
                 break
         first = lines[0] if lines else ''
         self.sigquit = first.startswith('SIGQUIT')
+        # A dump the signal handler started (sighandler's fatalsignal, not a
+        # panic): "SIGSEGV: segmentation violation", "PC=… m=N …".
+        self.signal_dump = None
+        if SIGNAME.match(first) and len(lines) > 1 and RELAY_PC.match(lines[1]):
+            self.signal_dump = first.split(':')[0]
+        # What the runtime printed before the dump (overview's "panic"): the
+        # panic or fatal-error lines (up to "[signal …]"), or the signal
+        # dump's banner, PC= and cgo lines.
         self.panic = ''
-        if first.startswith('panic: ') or first.startswith('fatal error: '):
+        if first.startswith(('panic: ', 'fatal error: ', 'runtime: ')) or self.signal_dump:
             msg = []
             for l in lines:
                 if not l.strip() or l.startswith('[signal '):
@@ -266,14 +284,36 @@ class Oracle(object):
         self.signal_line = m.group(0) if m else None
         self.fault_signal = m.group(1) if m else None
         # The crashing goroutine: the first block of a panic/fatal error
-        # dump, when that block is a running goroutine (a throw on the
-        # system stack, e.g. the deadlock detector, prints "runtime stack:"
-        # and then goroutines that are not running: no crashing goroutine).
+        # dump, when that block is a running goroutine.  A throw on a system
+        # stack prints "runtime stack:" first; then tracebackothers prints
+        # the M's curg first, when it has one (it is running, e.g. in
+        # morestack, or in a cgo call or syscall); the deadlock detector's M
+        # has none, and its first block is a parked goroutine.  A signal
+        # dump's first block is the goroutine the signal interrupted (0: the
+        # M's g0, none).
         self.crashing = None
-        if self.panic and blocks and blocks[0].running and blocks[0].goid != 0:
-            rest = self.text[:self.text.find('goroutine %d ' % blocks[0].goid)]
-            if 'runtime stack:' not in rest:
+        self.crashing_m = None
+        first_hdr = None
+        for l in lines:
+            if compare.HEADER.match(l.strip()):
+                first_hdr = l.strip()
+                break
+        if self.signal_dump:
+            self.crashing_m = int(RELAY_PC.match(lines[1]).group(1))
+            if blocks and blocks[0].goid != 0:
                 self.crashing = blocks[0].goid
+        elif self.panic and blocks and blocks[0].goid != 0:
+            b0 = blocks[0]
+            rest = self.text[:self.text.find('goroutine %d ' % b0.goid)]
+            if 'runtime stack:' not in rest:
+                if b0.running:
+                    self.crashing = b0.goid
+            elif (b0.running and not b0.unavailable) or b0.bracket.startswith('syscall'):
+                self.crashing = b0.goid
+            # 1.22+: "goroutine N gp=… m=M mp=…" names the crashing M.
+            mm = re.match(r'^goroutine \d+ gp=\S+ m=(\d+) ', first_hdr or '')
+            if self.crashing is not None and mm:
+                self.crashing_m = int(mm.group(1))
         # SIGQUIT relays: each "PC=0x… m=N sigcode=…" is followed by the
         # goroutine that M was running (0: its g0, i.e. none).  In a
         # SIGQUIT dump the last M to print is the one that crashes.
@@ -283,7 +323,7 @@ class Oracle(object):
             if not m:
                 continue
             goid = None
-            for l2 in lines[i + 1:i + 4]:
+            for l2 in lines[i + 1:i + 5]:
                 h = compare.HEADER.match(l2.strip())
                 if h:
                     goid = int(h.group(1)) or None
@@ -600,8 +640,9 @@ def check_program(d, tmp):
         if o.fault_signal:
             want('signal', o.fault_signal)
             want('signal_line', o.signal_line)
-        elif o.sigquit:
-            want('signal', 'SIGQUIT')
+        elif o.signal_dump:
+            want('signal', o.signal_dump)
+            want('signal_line', '')
         else:
             if ov.get('signal') not in (None, 'SIGABRT'):
                 probs.append('signal: want null or SIGABRT (no signal in the oracle) got %r' % ov.get('signal'))
@@ -609,6 +650,8 @@ def check_program(d, tmp):
                 probs.append('signal_line: want none got %r' % ov.get('signal_line'))
         if o.panic:
             want('crashing_goroutine', o.crashing)
+        if o.crashing_m is not None:
+            want('crashing_m', o.crashing_m)
         if o.sigquit and o.relay_m:
             want('threads', len(set(m for m, _ in o.relay_m)))
         # overview names the host and the Go library the core maps (the
@@ -937,18 +980,30 @@ def check_program(d, tmp):
             probs.append('%d entries with a signal, want 1' % len(sig))
         else:
             st = sig[0]
-            if ov is not None and st['lwp'] != ov.get('crashing_thread'):
-                probs.append('signal thread LWP %r, overview crashing_thread %r' % (st['lwp'], ov.get('crashing_thread')))
-            if o.panic and st.get('goroutine') != o.crashing:
-                probs.append('signal thread runs goroutine %r, oracle crashing goroutine %r' % (st.get('goroutine'), o.crashing))
-            # Up to Go 1.20 the last M of the SIGQUIT relay crashes; from
-            # 1.21 the first one waits for the others and crashes itself
-            # (signal_unix.go crashing): either way a relayed M.
+            # The thread that took the core's signal (the runtime's crash)
+            # is the one the crash began on, except in a signal dump before
+            # Go 1.22: the last M of the SIGQUIT relay crashes there, while
+            # from 1.22 the first one waits for the others and crashes
+            # itself (signal_unix.go crashing).  Either way a relayed M.
             relayed = [m for m, _ in o.relay_m]
-            if o.sigquit and relayed and st.get('m') not in (relayed[-1], relayed[0]):
+            crash_thread = ov is not None and st['lwp'] == ov.get('crashing_thread')
+            if ov is not None and not crash_thread and not (relayed and st.get('m') == relayed[-1]):
+                probs.append('signal thread LWP %r (M %r), overview crashing_thread %r%s'
+                             % (st['lwp'], st.get('m'), ov.get('crashing_thread'),
+                                ', not the last M of the relay' if relayed else ''))
+            if o.panic and crash_thread and st.get('goroutine') != o.crashing:
+                probs.append('signal thread runs goroutine %r, oracle crashing goroutine %r' % (st.get('goroutine'), o.crashing))
+            if (o.sigquit or o.signal_dump) and relayed and st.get('m') not in (relayed[-1], relayed[0]):
                 probs.append('signal thread is M %r; the oracle\'s SIGQUIT relay starts with M %d '
                              'and ends with M %d (one of them crashes)'
                              % (st.get('m'), relayed[0], relayed[-1]))
+        if ov is not None:
+            ct = [t for t in th if t.get('lwp') == ov.get('crashing_thread')]
+            if len(ct) != 1:
+                probs.append('%d threads with overview\'s crashing_thread LWP %r' % (len(ct), ov.get('crashing_thread')))
+            elif ov.get('crashing_m') is not None and ct[0].get('m') != ov.get('crashing_m'):
+                probs.append('crashing thread LWP %r is M %r, overview crashing_m %r'
+                             % (ct[0]['lwp'], ct[0].get('m'), ov.get('crashing_m')))
         if o.relay_m:
             bym = {t.get('m'): t for t in th}
             for m, goid in o.relay_m:

@@ -416,13 +416,11 @@ run_gdb() {
 	command -v gdb >/dev/null || { note "gdb is not installed (Debian: gdb)"; return 1; }
 	local q
 	q=$(printf ' %q' "${cmd[@]}")
-	# With SIGABRT as the trigger gdb first stops at ours: pass it on
-	# (continue) and stop at the runtime's own SIGABRT after the dump.
-	local again=()
-	[ "$qsig" = ABRT ] && again=(-ex 'continue')
+	# With SIGABRT as the trigger gdb first stops at ours, which the
+	# runtime still catches: CORE_GDB_TAIL continues to its final one.
 	pid_is_gdb=1
 	( cd "$work" && exec env "${envs[@]}" gdb "${CORE_GDB_HEAD[@]}" \
-		-ex "run$q <stdin >stdout.txt 2>oracle.txt" "${again[@]}" "${CORE_GDB_TAIL[@]}" \
+		-ex "run$q <stdin >stdout.txt 2>oracle.txt" "${CORE_GDB_TAIL[@]}" \
 		"$exe" >gdb.log 2>&1 ) &
 	pid=$!
 	wait_ready_and_quit || kill -KILL "$pid" 2>/dev/null

@@ -245,6 +245,10 @@ PANIC_TEST(recovered)
 PANIC_TEST(goroutine)
 FATAL_TEST(deadlock)
 FATAL_TEST(unlock)
+/* newstack's two "runtime: …" lines: the limit debug.SetMaxStack set, read
+ * through runtime.maxstacksize, or without symbols through the global
+ * runtime/debug.setMaxStack writes. */
+FATAL_TEST(overflow)
 
 static void test_signal_names(void **state)
 {
@@ -288,7 +292,7 @@ int main(void)
 		cmocka_unit_test(test_nilfunc),   cmocka_unit_test(test_assert),
 		cmocka_unit_test(test_chain),     cmocka_unit_test(test_recovered),
 		cmocka_unit_test(test_goroutine), cmocka_unit_test(test_deadlock),
-		cmocka_unit_test(test_unlock),
+		cmocka_unit_test(test_unlock),    cmocka_unit_test(test_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

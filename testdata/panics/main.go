@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -109,6 +110,11 @@ func run(mode string) {
 	case "unlock":
 		var mu sync.Mutex
 		mu.Unlock()
+	case "overflow":
+		// A limit other than the default 1 GB: newstack's "goroutine
+		// stack exceeds 1048576-byte limit" names the set value.
+		debug.SetMaxStack(1 << 20)
+		recurse(0)
 	case "goroutine":
 		done := make(chan bool)
 		go func() {
@@ -121,6 +127,13 @@ func run(mode string) {
 		fmt.Fprintf(os.Stderr, "unknown mode %q\n", mode)
 		os.Exit(2)
 	}
+}
+
+//go:noinline
+func recurse(n int) int {
+	var pad [64]int64
+	pad[n%len(pad)] = int64(n)
+	return recurse(n+1) + int(pad[(n*3)%len(pad)])
 }
 
 func main() {

@@ -79,13 +79,17 @@ core_take_coredumpctl() {
 
 # gdb arguments for a Go program run under gdb: the runtime's own signals
 # pass through, and gdb stops at the SIGABRT that ends a GOTRACEBACK=crash
-# dump.  Then CORE_GDB_TAIL prints the stop signal and takes the core.
+# dump.  CORE_GDB_TAIL, after `run`, continues past SIGABRTs the process
+# still catches (abort() in C, a SIGABRT sent to it: the runtime handles
+# those, tests/gdb_final_abort.py), then prints the stop signal and takes
+# the core.
 CORE_GDB_HEAD=(-batch -nx -ex 'set pagination off' -ex 'set confirm off'
 	-ex 'handle SIGURG nostop noprint pass' -ex 'handle SIGPIPE nostop noprint pass'
 	-ex 'handle SIGSEGV nostop noprint pass' -ex 'handle SIGQUIT nostop noprint pass'
 	-ex 'handle SIGPROF nostop noprint pass' -ex 'handle SIGCHLD nostop noprint pass'
 	-ex 'handle SIGABRT stop print')
-CORE_GDB_TAIL=(-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' -ex 'gcore core')
+CORE_GDB_TAIL=(-x "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/gdb_final_abort.py"
+	-ex 'printf "gocore-stop-signal %d\n", $_siginfo.si_signo' -ex 'gcore core')
 
 # core_gdb_check DIR: after a gdb run in DIR (log DIR/gdb.log, core DIR/core):
 # did it stop at SIGABRT and save the core?  Punches holes in the core
