@@ -15,30 +15,61 @@
 #include "../goruntime/unwind.h"
 #include "progress.h"
 
+/* ---- output errors ---- */
+
+/* EXIT_OUTPUT, after saying why stdout failed (errnum: the write's errno,
+ * read right after the failing call). */
+static int output_failed(int errnum)
+{
+	fprintf(stderr, "gocore: writing the output: %s\n",
+		strerror(errnum ? errnum : EIO));
+	return EXIT_OUTPUT;
+}
+
 /* ---- goroutines, stack ---- */
+
+/* A goroutine JSON leaves partial: a gap, explained on stderr as the text
+ * output explains its own. */
+static void json_gap(void *ctx, const struct gr_goroutine *g, unsigned flags)
+{
+	struct session *s = ctx;
+	s->gaps = true;
+	fprintf(stderr, "gocore: goroutine %" PRIu64 ": %s\n", g->goid, gr_stack_gap(flags));
+}
 
 static int print_goroutines(struct session *s, const struct gr_goroutine *const *gs, size_t n,
 			    const struct cmd_options *o)
 {
 	if (o->json) {
-		struct gc_error *err = gr_write_goroutines_json(s->proc, gs, n, stdout);
-		if (err)
+		struct gc_error *err = gr_write_goroutines_json_gaps(s->proc, gs, n, stdout,
+								     json_gap, s);
+		int errnum = errno;
+		if (err && err->code != GC_ERR_IO)
 			return session_fail(err);
+		gc_error_destroy(err);
+		if (err || ferror(stdout))
+			return output_failed(errnum);
 		fputc('\n', stdout);
 		return EXIT_OK;
 	}
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
 	struct progress pr;
 	progress_start(&pr, "printed");
+	int rc = EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
 		progress_update(&pr, i, n);
 		if (i)
 			fputc('\n', stdout);
 		if (gr_print_goroutine(s->proc, gs[i], &popts, stdout, stderr))
 			s->gaps = true;
+		/* A full disk or a closed pipe: stop at once. */
+		if (ferror(stdout)) {
+			rc = output_failed(errno);
+			break;
+		}
 	}
 	progress_end(&pr);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o)
@@ -71,16 +102,13 @@ static void note_group_gaps(struct session *s, const struct gr_groups *groups)
 {
 	for (size_t i = 0; i < groups->n; i++) {
 		const struct gr_group *g = &groups->v[i];
-		if (!g->unwind_flags)
+		const char *gap = gr_stack_gap(g->unwind_flags);
+		if (!gap)
 			continue;
 		s->gaps = true;
 		fprintf(stderr, "gocore: %zu goroutine%s (goroutine %" PRIu64 "%s): %s\n", g->count,
 			g->count == 1 ? "" : "s", g->goids[0], g->count > 1 ? " and others" : "",
-			g->unwind_flags & GR_UNWIND_NO_THREAD ? "running on a thread gocore could not "
-								 "find; stack unavailable"
-			: g->unwind_flags & GR_UNWIND_FAULT ? "stack memory not in core; traceback is partial"
-							    : "traceback is partial (a pc outside every Go "
-							      "function, or the walk bound)");
+			gap);
 	}
 }
 
@@ -97,10 +125,11 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 		return session_fail(err);
 	note_group_gaps(s, groups);
 	bool ok = o->json ? gr_groups_write_json(groups, stdout) : gr_groups_print_text(groups, stdout);
+	int errnum = errno;
 	if (ok && o->json)
 		fputc('\n', stdout);
 	gr_groups_destroy(groups);
-	return ok ? EXIT_OK : EXIT_INPUT;
+	return ok ? EXIT_OK : output_failed(errnum);
 }
 
 int cmd_pprof(struct session *s, const struct cmd_options *o)
@@ -108,7 +137,7 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	FILE *f = fopen(o->output, "wb");
 	if (!f) {
 		fprintf(stderr, "gocore: %s: %s\n", o->output, strerror(errno));
-		return EXIT_INPUT;
+		return EXIT_OUTPUT;
 	}
 	struct gr_groups *groups;
 	struct progress pr;
@@ -128,7 +157,9 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 		err = gc_error_create(GC_ERR_IO, "%s: %s", o->output, strerror(errno));
 	if (err) {
 		unlink(o->output);
-		return session_fail(err);
+		bool io = err->code == GC_ERR_IO;
+		int rc = session_fail(err);
+		return io ? EXIT_OUTPUT : rc;
 	}
 	return EXIT_OK;
 }

@@ -13,7 +13,7 @@
 #include "elfexe.h"
 
 /* Exit codes (README.md). */
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3 };
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3, EXIT_OUTPUT = 4 };
 
 struct session {
 	struct gc_core *core;

@@ -573,7 +573,13 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 	}
 	unsigned gaps = 0;
 	if (flags & GR_UNWIND_NO_THREAD) {
+		/* The runtime's words; for gocore a gap: the thread's registers
+		 * did not lead to the goroutine's stack. */
 		ob_str(out, "\tgoroutine running on other thread; stack unavailable\n");
+		gaps |= GR_GAP_STACK;
+		if (warn)
+			fprintf(warn, "gocore: goroutine %" PRIu64 ": running, but no thread of the "
+				"core leads to its stack; stack unavailable\n", g->goid);
 	} else if (c.minor < 21 && c.nprint == MAX_FRAMES_OLD) {
 		ob_str(out, "...additional frames elided...\n");
 	}
@@ -591,7 +597,8 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		if (warn)
 			fprintf(warn, "gocore: goroutine %" PRIu64 ": %s; traceback is partial\n",
 				g->goid, flags & GR_UNWIND_LIMIT
-						 ? "the stack walk did not end within the stack's bounds"
+						 ? "the stack walk did not end within the stack's bounds "
+						   "(at most 134217728 frames: a 1 GiB stack of 8-byte frames)"
 						 : "a pc on its stack lies outside every Go function");
 	}
 	print_created_by(p, g, out);

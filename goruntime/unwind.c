@@ -270,10 +270,13 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 
 	bool waspanic = false;
 	/* sp rises with every frame on one stack: the stack's size bounds the
-	 * number of frames. */
+	 * number of frames, and so does the largest stack the runtime allows
+	 * (the g's bounds are the core's word, not a fact). */
 	uint64_t limit = (g->stack_hi > g->stack_lo ? (g->stack_hi - g->stack_lo) / 8 : 0) + 16;
+	if (limit > GR_MAX_PHYSICAL_FRAMES)
+		limit = GR_MAX_PHYSICAL_FRAMES;
 	for (uint64_t iter = 0; n < max; iter++) {
-		if (iter > limit) {
+		if (iter >= limit) {
 			flags |= GR_UNWIND_LIMIT;
 			break;
 		}
