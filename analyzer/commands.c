@@ -2,10 +2,12 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../goruntime/buildinfo.h"
@@ -132,13 +134,93 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	return ok ? EXIT_OK : output_failed(errnum);
 }
 
+/* Where pprof writes: never over the core or the executable being read.
+ * A regular file (or a new one) is written as a temporary file beside it,
+ * renamed over it once complete (*tmp_ret and *target_ret, to be freed), so
+ * that a failed run leaves no half-written profile and keeps an old one;
+ * anything else (/dev/stdout, a pipe) is written in place (*tmp_ret NULL).
+ * Returns the open stream, or NULL after saying why (*rc_ret: the exit
+ * code). */
+static FILE *open_profile(const struct session *s, const char *path, char **tmp_ret,
+			  char **target_ret, int *rc_ret)
+{
+	*tmp_ret = *target_ret = NULL;
+	*rc_ret = EXIT_OUTPUT;
+	struct stat st, exe_st;
+	bool exists = stat(path, &st) == 0;
+	if (exists) {
+		const char *what = NULL;
+		if ((uint64_t)st.st_dev == s->core->file_dev && (uint64_t)st.st_ino == s->core->file_ino)
+			what = "the core";
+		else if (fstat(s->exe->fd, &exe_st) == 0 && st.st_dev == exe_st.st_dev &&
+			 st.st_ino == exe_st.st_ino)
+			what = "the executable";
+		if (what) {
+			fprintf(stderr, "gocore: %s: this is %s being read (%s); refusing to write "
+				"the profile over it\n", path, what,
+				what[4] == 'c' ? s->core->path : s->exe->path);
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			FILE *f = fopen(path, "wb");
+			if (!f)
+				fprintf(stderr, "gocore: %s: %s\n", path, strerror(errno));
+			return f;
+		}
+	}
+	/* A symbolic link keeps pointing where it did: replace its target. */
+	char *target = exists ? realpath(path, NULL) : strdup(path);
+	if (!target) {
+		*rc_ret = exists && errno != ENOMEM ? EXIT_OUTPUT : EXIT_INPUT;
+		fprintf(stderr, "gocore: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	const char *slash = strrchr(target, '/');
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%.*s%s.gocore-XXXXXX", slash ? (int)(slash + 1 - target) : 0,
+		     target, slash ? slash + 1 : target) < 0) {
+		free(target);
+		*rc_ret = session_fail(&gc_error_nomem);
+		return NULL;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	FILE *f = NULL;
+	if (fd < 0) {
+		fprintf(stderr, "gocore: %s: cannot create a temporary file beside it: %s\n", path,
+			strerror(errno));
+	} else {
+		/* mkostemp makes it 0600; a profile gets fopen's 0666 & ~umask. */
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+		if (!(f = fdopen(fd, "wb"))) {
+			int errnum = errno;
+			close(fd);
+			unlink(tmp);
+			if (errnum == ENOMEM) {
+				*rc_ret = session_fail(&gc_error_nomem);
+			} else {
+				fprintf(stderr, "gocore: %s: %s\n", path, strerror(errnum));
+			}
+		}
+	}
+	if (!f) {
+		free(tmp);
+		free(target);
+		return NULL;
+	}
+	*tmp_ret = tmp;
+	*target_ret = target;
+	return f;
+}
+
 int cmd_pprof(struct session *s, const struct cmd_options *o)
 {
-	FILE *f = fopen(o->output, "wb");
-	if (!f) {
-		fprintf(stderr, "gocore: %s: %s\n", o->output, strerror(errno));
-		return EXIT_OUTPUT;
-	}
+	char *tmp, *target;
+	int rc;
+	FILE *f = open_profile(s, o->output, &tmp, &target, &rc);
+	if (!f)
+		return rc;
 	struct gr_groups *groups;
 	struct progress pr;
 	progress_start(&pr, "grouped");
@@ -155,10 +237,16 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	}
 	if (fclose(f) != 0 && !err)
 		err = gc_error_create(GC_ERR_IO, "%s: %s", o->output, strerror(errno));
+	if (!err && tmp && rename(tmp, target) != 0)
+		err = gc_error_create(GC_ERR_IO, "%s: renaming %s over it: %s", o->output, tmp,
+				      strerror(errno));
+	if (err && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(target);
 	if (err) {
-		unlink(o->output);
 		bool io = err->code == GC_ERR_IO;
-		int rc = session_fail(err);
+		rc = session_fail(err);
 		return io ? EXIT_OUTPUT : rc;
 	}
 	return EXIT_OK;

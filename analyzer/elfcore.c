@@ -489,6 +489,8 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 		close(fd);
 		goto fail;
 	}
+	core->file_dev = (uint64_t)st.st_dev;
+	core->file_ino = (uint64_t)st.st_ino;
 	err = decompress_if_compressed(core, &fd, &st);
 	if (err) {
 		close(fd);

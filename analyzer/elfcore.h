@@ -74,6 +74,9 @@ struct gc_core {
 	 * path and how many bytes were recovered (the core is then usually
 	 * truncated too); else NULL.  Owned by the core. */
 	const char *decompress_warning;
+	/* The file at path (the compressed one when compressed): its device
+	 * and inode, so that an output file is never written over it. */
+	uint64_t file_dev, file_ino;
 	/* private */
 	void *priv;
 };
