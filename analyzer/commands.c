@@ -500,17 +500,19 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 		free(goid);
 		return session_fail(&gc_error_nomem);
 	}
+	/* Linear in threads and goroutines: a core may hold tens of
+	 * thousands of each. */
 	for (size_t i = 0; i < nm; i++) {
 		const struct gr_thread *th = gr_process_thread(p, i);
-		for (size_t k = 0; k < core->nthreads; k++)
-			if (th->core == &core->threads[k])
-				ms[k] = th;
+		if (th->core && th->core >= core->threads && th->core < core->threads + core->nthreads)
+			ms[th->core - core->threads] = th;
 	}
 	for (size_t j = 0; j < ng; j++) {
 		const struct gr_goroutine *g = gr_process_goroutine(p, j);
-		for (size_t k = 0; k < core->nthreads; k++)
-			if (ms[k] && ms[k]->curg == g->addr)
-				goid[k] = g->goid;
+		const struct gr_thread *th = gr_process_thread_of(p, g);
+		if (th && th->core && th->core >= core->threads &&
+		    th->core < core->threads + core->nthreads && ms[th->core - core->threads] == th)
+			goid[th->core - core->threads] = g->goid;
 	}
 	if (o->json)
 		fputc('[', stdout);

@@ -150,7 +150,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);
-	if (gr_process_unreadable(s->proc))
+	if (gr_process_open_gaps(s->proc))
 		s->gaps = true;
 	return EXIT_OK;
 }

@@ -37,6 +37,9 @@ struct gr_process {
 	size_t unreadable;
 	struct gr_thread *threads;
 	size_t nthreads;
+	uint32_t *curg_index;        /* open addressing by curg: thread index + 1 */
+	size_t curg_slots;
+	size_t gaps;                 /* what opening could not read (gr_process_open_gaps) */
 	char **waitreasons;
 	size_t nwaitreasons;
 	int funcids[GR_FID_COUNT];
@@ -621,28 +624,136 @@ static void estimate_now(struct gr_process *p)
 
 /* ---- threads ---- */
 
-static void read_threads(struct gr_process *p)
+/* Open addressing over 64-bit keys (LWPs, M and g addresses): a slot holds
+ * an index + 1, 0 when empty; nslots is a power of two. */
+static size_t key_slot(uint64_t key, size_t nslots)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (nslots - 1);
+}
+
+static size_t slots_for(size_t n)
+{
+	size_t nslots = 16;
+	while (nslots < 2 * n)
+		nslots *= 2;
+	return nslots;
+}
+
+/* A set of M addresses, for cycles in allm. */
+struct mset {
+	uint64_t *v;   /* 0: empty (an M is never at 0) */
+	size_t n, nslots;
+};
+
+/* Adds m; *seen_ret says it was there already.  False when out of memory. */
+static bool mset_add(struct mset *s, uint64_t m, bool *seen_ret)
+{
+	*seen_ret = false;
+	if (2 * (s->n + 1) > s->nslots) {
+		size_t nslots = slots_for(s->n + 1);
+		uint64_t *v = calloc(nslots, sizeof(*v));
+		if (!v)
+			return false;
+		for (size_t i = 0; i < s->nslots; i++) {
+			if (!s->v[i])
+				continue;
+			size_t k = key_slot(s->v[i], nslots);
+			while (v[k])
+				k = (k + 1) & (nslots - 1);
+			v[k] = s->v[i];
+		}
+		free(s->v);
+		s->v = v;
+		s->nslots = nslots;
+	}
+	size_t k = key_slot(m, s->nslots);
+	for (; s->v[k]; k = (k + 1) & (s->nslots - 1))
+		if (s->v[k] == m) {
+			*seen_ret = true;
+			return true;
+		}
+	s->v[k] = m;
+	s->n++;
+	return true;
+}
+
+/* The core's threads by LWP.  NULL when out of memory. */
+static uint32_t *lwp_index(const struct gc_core *core, size_t *nslots_ret)
+{
+	size_t nslots = slots_for(core->nthreads);
+	uint32_t *idx = calloc(nslots, sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < core->nthreads && i < UINT32_MAX; i++) {
+		size_t k = key_slot((uint32_t)core->threads[i].pid, nslots);
+		while (idx[k])
+			k = (k + 1) & (nslots - 1);
+		idx[k] = (uint32_t)(i + 1);
+	}
+	*nslots_ret = nslots;
+	return idx;
+}
+
+/* The first core thread (in note order) whose LWP is procid, or NULL. */
+static const struct gc_thread *find_lwp(const struct gc_core *core, const uint32_t *idx,
+					size_t nslots, uint64_t procid)
+{
+	if (procid == 0 || procid > UINT32_MAX)
+		return NULL;
+	for (size_t k = key_slot(procid, nslots); idx[k]; k = (k + 1) & (nslots - 1))
+		if ((uint64_t)(uint32_t)core->threads[idx[k] - 1].pid == procid)
+			return &core->threads[idx[k] - 1];
+	return NULL;
+}
+
+/* The Ms of allm, newest first, each matched to its core thread by LWP.
+ * The list is bounded by the number of core threads plus slack for Ms whose
+ * threads are gone (cgo's extra Ms) and must not come back to an M it
+ * listed: a cycle, a cut or an overlong list is a gap, said on the warnings
+ * stream.  Only out-of-memory is an error. */
+static struct gc_error *read_threads(struct gr_process *p)
 {
 	const struct gc_addrspace *as = p->cfg.as;
+	const struct gc_core *core = p->cfg.core;
 	const struct gr_m_offsets *mo = &p->mo;
 	uint64_t allm = p->glob.allm, m;
 	if (!allm || !gc_addrspace_u64(as, allm, &m))
-		return;
+		return NULL;
 	if (p->m_alllink == NO_OFF || mo->procid == NO_OFF || mo->curg == NO_OFF)
-		return;
-	/* The list is bounded by the number of core threads plus slack for Ms
-	 * whose threads exited; a cycle or garbage ends it. */
-	size_t limit = p->cfg.core->nthreads + 10000;
-	p->threads = calloc(limit < 64 ? limit : 64, sizeof(*p->threads));
-	size_t capn = limit < 64 ? limit : 64;
-	if (!p->threads)
-		return;
-	for (size_t n = 0; m && n < limit; n++) {
+		return NULL;
+	size_t limit = core->nthreads + 10000, capn = 0, nslots = 0;
+	struct mset seen = {0};
+	uint32_t *lwps = lwp_index(core, &nslots);
+	struct gc_error *err = lwps ? NULL : &gc_error_nomem;
+	size_t missing = 0;
+	uint64_t missing_lwp[4];
+	while (m && !err) {
+		bool again;
+		if (p->nthreads == limit) {
+			warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
+			     "and 10000 more); the rest are ignored", core->path, limit,
+			     core->nthreads);
+			p->gaps++;
+			break;
+		}
+		if (!mset_add(&seen, m, &again)) {
+			err = &gc_error_nomem;
+			break;
+		}
+		if (again) {
+			warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
+			     "0x%" PRIx64 "; those %zu are used", core->path, p->nthreads, m,
+			     p->nthreads);
+			p->gaps++;
+			break;
+		}
 		if (p->nthreads == capn) {
-			size_t nc = capn * 2;
-			struct gr_thread *t = realloc(p->threads, nc * sizeof(*t));
-			if (!t)
+			size_t nc = capn ? 2 * capn : 64;
+			struct gr_thread *t = reallocarray(p->threads, nc, sizeof(*t));
+			if (!t) {
+				err = &gc_error_nomem;
 				break;
+			}
 			p->threads = t;
 			capn = nc;
 		}
@@ -651,21 +762,62 @@ static void read_threads(struct gr_process *p)
 		t->m = m;
 		uint64_t id = 0;
 		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
-		    !gc_addrspace_u64(as, m + mo->curg, &t->curg))
+		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
+			warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
+			     "after it are unknown", core->path, m);
+			p->gaps++;
 			break;
+		}
 		if (mo->id != NO_OFF && gc_addrspace_u64(as, m + mo->id, &id))
 			t->m_id = (int64_t)id;
 		if (mo->g0 != NO_OFF)
 			gc_addrspace_u64(as, m + mo->g0, &t->g0);
 		if (mo->gsignal != NO_OFF)
 			gc_addrspace_u64(as, m + mo->gsignal, &t->gsignal);
-		for (size_t i = 0; i < p->cfg.core->nthreads; i++)
-			if ((uint64_t)p->cfg.core->threads[i].pid == t->procid)
-				t->core = &p->cfg.core->threads[i];
+		t->core = find_lwp(core, lwps, nslots, t->procid);
+		/* An M that has had a thread (procid set by minit) but whose
+		 * thread the core lacks: the core lost threads. */
+		if (!t->core && t->procid && core->nthreads) {
+			if (missing < 4)
+				missing_lwp[missing] = t->procid;
+			missing++;
+		}
 		p->nthreads++;
-		if (!gc_addrspace_u64(as, m + p->m_alllink, &m))
+		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
+			warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
+			     "core; the Ms after it are unknown", core->path, t->m);
+			p->gaps++;
 			break;
+		}
 	}
+	free(seen.v);
+	free(lwps);
+	if (err)
+		return err;
+	if (missing) {
+		char list[96] = "";
+		for (size_t i = 0, len = 0; i < missing && i < 4; i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
+						i ? ", " : "", missing_lwp[i]);
+		warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
+		     "thread notes (LWP %s%s)", core->path, missing, p->nthreads, list,
+		     missing > 4 ? ", ..." : "");
+		p->gaps++;
+	}
+	/* Running goroutines find their M through its curg. */
+	p->curg_slots = slots_for(p->nthreads);
+	p->curg_index = calloc(p->curg_slots, sizeof(*p->curg_index));
+	if (!p->curg_index)
+		return &gc_error_nomem;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		if (!p->threads[i].curg)
+			continue;
+		size_t k = key_slot(p->threads[i].curg, p->curg_slots);
+		while (p->curg_index[k])
+			k = (k + 1) & (p->curg_slots - 1);
+		p->curg_index[k] = (uint32_t)(i + 1);
+	}
+	return NULL;
 }
 
 /* ---- wait reasons and funcIDs ---- */
@@ -824,7 +976,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if ((err = read_allgs(p)))
 		goto fail;
 	estimate_now(p);
-	read_threads(p);
+	if ((err = read_threads(p)))
+		goto fail;
 	int32_t tl;
 	if (p->minor >= 26 && gr_process_debug_var(p, "tracebacklabels", &tl))
 		p->header_labels = tl == 1;
@@ -847,6 +1000,7 @@ void gr_process_destroy(struct gr_process *p)
 	free(p->gs);
 	free(p->order);
 	free(p->threads);
+	free(p->curg_index);
 	for (size_t i = 0; i < p->nwaitreasons * GR_STATE_MARKS; i++)
 		free(p->waitreasons[i]);
 	free(p->waitreasons);
@@ -876,6 +1030,7 @@ const char *gr_process_globals_source(const struct gr_process *p)
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->cfg.as; }
 size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
 size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
+size_t gr_process_open_gaps(const struct gr_process *p) { return p->unreadable + p->gaps; }
 uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
 bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
 {
@@ -921,9 +1076,15 @@ const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i)
 const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
 					     const struct gr_goroutine *g)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].curg == g->addr && (!g->m || p->threads[i].m == g->m))
-			return &p->threads[i];
+	if (!p->curg_index || !g->addr)
+		return NULL;
+	/* Entries of one key lie along its probe sequence in list order. */
+	for (size_t k = key_slot(g->addr, p->curg_slots); p->curg_index[k];
+	     k = (k + 1) & (p->curg_slots - 1)) {
+		const struct gr_thread *t = &p->threads[p->curg_index[k] - 1];
+		if (t->curg == g->addr && (!g->m || t->m == g->m))
+			return t;
+	}
 	return NULL;
 }
 

@@ -96,6 +96,10 @@ const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size
 const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid);
 /* Number of allgs entries that could not be read. */
 size_t gr_process_unreadable(const struct gr_process *p);
+/* Number of gaps gr_process_open found, each said on the warnings stream:
+ * the unreadable allgs entries, and an allm list that is cyclic, cut or
+ * overlong, or whose Ms' threads the core lacks (exit code 3). */
+size_t gr_process_open_gaps(const struct gr_process *p);
 
 /* The Go thread (M) whose curg is g, or NULL. */
 const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
