@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,6 +31,7 @@ struct core_priv {
 	size_t map_len;
 	char *path;     /* owned copy behind core->path */
 	char *warning;  /* owned copy behind core->decompress_warning */
+	char *note_warning; /* owned copy behind core->note_warning */
 	size_t threads_cap;
 };
 
@@ -91,8 +94,6 @@ static const char *etype_name(uint16_t t)
 static struct gc_error *parse_prstatus(struct gc_core *core, const uint8_t *d,
 				       size_t n)
 {
-	if (n < PRSTATUS_MIN)
-		return NULL; /* not the x86-64 layout: ignore */
 	struct gc_thread t = {0};
 	uint16_t cursig = 0;
 	uint32_t pid = 0;
@@ -178,16 +179,15 @@ static void parse_auxv(struct gc_core *core, const uint8_t *d, size_t n)
 }
 
 /* NT_FILE: count, page_size, count x {start, end, file_ofs (pages)}, then
- * count NUL-terminated paths.  Paths point into the core's bytes. */
+ * count NUL-terminated paths.  Paths point into the core's bytes.  The
+ * caller has checked that the table fits (note_fits). */
 static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_t n)
 {
 	uint64_t count = 0, page_size = 0;
 	if (core->mappings || !gc_get_u64(d, n, 0, &count) ||
 	    !gc_get_u64(d, n, 8, &page_size))
 		return NULL;
-	if (count > (n - 16) / 24)
-		return NULL; /* malformed: the table cannot be there */
-	if (count == 0)
+	if (count == 0 || count > (n - 16) / 24)
 		return NULL;
 	struct gc_mapping *m = calloc((size_t)count, sizeof(*m));
 	if (!m)
@@ -226,10 +226,69 @@ static bool name_is(const uint8_t *name, uint32_t namesz, const char *want)
 	return (namesz == len || namesz == len + 1) && memcmp(name, want, len) == 0;
 }
 
-/* Parses the notes in [d, d+n), the bytes of one PT_NOTE present in the file;
- * a note cut by the end is dropped.  Only out-of-memory is an error. */
+static const char *note_type_name(uint32_t type)
+{
+	switch (type) {
+	case NT_PRSTATUS: return "NT_PRSTATUS";
+	case NT_PRFPREG: return "NT_PRFPREG";
+	case NT_PRPSINFO: return "NT_PRPSINFO";
+	case NT_AUXV: return "NT_AUXV";
+	case NT_SIGINFO: return "NT_SIGINFO";
+	case NT_FILE: return "NT_FILE";
+	case NT_X86_XSTATE: return "NT_X86_XSTATE";
+	default: return "unknown";
+	}
+}
+
+/* Whether a CORE note's descriptor has room for what its type holds (the
+ * x86-64 layouts; other types are not read). */
+static bool note_fits(uint32_t type, const uint8_t *d, uint64_t n)
+{
+	switch (type) {
+	case NT_PRSTATUS: return n >= PRSTATUS_MIN;
+	case NT_PRPSINFO: return n >= PRPSINFO_SIZE;
+	case NT_SIGINFO: return n >= 12;
+	case NT_AUXV: return n % 16 == 0;
+	case NT_FILE: {
+		uint64_t count = 0;
+		return n >= 16 && gc_get_u64(d, n, 0, &count) && count <= (n - 16) / 24;
+	}
+	default: return true;
+	}
+}
+
+/* Stops note parsing: says which note at file offset off, and why. */
+static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+				 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+				 const char *fmt, ...)
+{
+	struct core_priv *priv = core->priv;
+	if (priv->note_warning)
+		return NULL;
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (asprintf(&priv->note_warning, "%s: the note at offset 0x%llx (type 0x%x, %s) %s; "
+		     "it and the notes after it are not read", core->path,
+		     (unsigned long long)off, type, note_type_name(type), why) < 0) {
+		priv->note_warning = NULL;
+		return &gc_error_nomem;
+	}
+	core->note_warning = priv->note_warning;
+	return NULL;
+}
+
+/* Parses the notes in [d, d+n), the bytes of one PT_NOTE present in the
+ * file, which begins at file offset base and should have filesz bytes.  A
+ * note whose sizes run past the segment, or whose descriptor does not fit
+ * its type, ends the parsing (bad_note); what came before it is kept.  Only
+ * out-of-memory is an error. */
 static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
-				    size_t n, uint64_t align)
+				    size_t n, uint64_t align, uint64_t base, uint64_t filesz)
 {
 	uint64_t a = align == 8 ? 8 : 4;
 	uint64_t off = 0;
@@ -241,12 +300,23 @@ static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
 		uint64_t name_off = off + 12;
 		uint64_t desc_off = name_off + (((uint64_t)namesz + a - 1) & ~(a - 1));
 		if (!gc_in_bounds(n, name_off, namesz) ||
-		    !gc_in_bounds(n, desc_off, descsz))
-			break;
+		    !gc_in_bounds(n, desc_off, descsz)) {
+			if (n < filesz && gc_in_bounds(filesz, name_off, namesz) &&
+			    gc_in_bounds(filesz, desc_off, descsz))
+				return bad_note(core, base + off, type, "is cut by the end of the file");
+			return bad_note(core, base + off, type,
+					"has a name size of %u and a descriptor size of %u, which "
+					"run past the end of its PT_NOTE (%llu bytes)",
+					namesz, descsz, (unsigned long long)filesz);
+		}
+		uint64_t at = off;
 		off = desc_off + (((uint64_t)descsz + a - 1) & ~(a - 1));
 		if (!name_is(d + name_off, namesz, "CORE"))
 			continue; /* "LINUX" (xstate...) and others */
 		const uint8_t *desc = d + desc_off;
+		if (!note_fits(type, desc, descsz))
+			return bad_note(core, base + at, type,
+					"has a descriptor of %u bytes, which cannot hold one", descsz);
 		struct gc_error *err = NULL;
 		switch (type) {
 		case NT_PRSTATUS:
@@ -356,6 +426,11 @@ static struct gc_error *parse(struct gc_core *core)
 			return &gc_error_nomem;
 	}
 
+	/* The kernel and gdb write one PT_NOTE; a core with more is crafted
+	 * (each may cover the same bytes): read a few, each offset once. */
+	enum { MAX_NOTE_SEGMENTS = 16 };
+	uint64_t note_offs[MAX_NOTE_SEGMENTS];
+	size_t nnotes = 0;
 	for (uint64_t k = 0; k < phnum; k++) {
 		uint64_t ph = phoff + k * phentsize;
 		uint32_t pt = 0, flags = 0;
@@ -381,11 +456,33 @@ static struct gc_error *parse(struct gc_core *core)
 				.vaddr = vaddr, .memsz = memsz, .offset = off,
 				.filesz = filesz, .avail = present, .flags = flags,
 			};
-		} else if (present) {
-			struct gc_error *err = parse_notes(core, d + off, (size_t)present, align);
+		} else if (present && !core->note_warning) {
+			bool seen = false;
+			for (size_t i = 0; i < nnotes; i++)
+				seen |= note_offs[i] == off;
+			if (seen)
+				continue;
+			struct gc_error *err = NULL;
+			if (nnotes == MAX_NOTE_SEGMENTS)
+				err = bad_note(core, off, 0, "is in PT_NOTE number %zu; gocore reads "
+					       "%d", nnotes + 1, (int)MAX_NOTE_SEGMENTS);
+			else {
+				note_offs[nnotes++] = off;
+				err = parse_notes(core, d + off, (size_t)present, align, off, filesz);
+			}
 			if (err)
 				return err;
 		}
+	}
+	if (core->nthreads == 0 && !core->note_warning) {
+		struct core_priv *priv = core->priv;
+		if (asprintf(&priv->note_warning, "%s: the core has no thread notes "
+			     "(NT_PRSTATUS): no thread's registers, so running goroutines show "
+			     "no stack", core->path) < 0) {
+			priv->note_warning = NULL;
+			return &gc_error_nomem;
+		}
+		core->note_warning = priv->note_warning;
 	}
 	/* Overlapping program headers (a corrupted core) would count the same
 	 * missing bytes twice: never claim more than the file lacks. */
@@ -537,6 +634,7 @@ void gc_core_close(struct gc_core *core)
 			munmap(priv->map, priv->map_len);
 		free(priv->path);
 		free(priv->warning);
+		free(priv->note_warning);
 		free(priv);
 	}
 	free(core->threads);

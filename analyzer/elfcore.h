@@ -74,6 +74,12 @@ struct gc_core {
 	 * path and how many bytes were recovered (the core is then usually
 	 * truncated too); else NULL.  Owned by the core. */
 	const char *decompress_warning;
+	/* When the notes could not all be read (a note whose sizes run past
+	 * its PT_NOTE or whose contents do not fit its type, too many PT_NOTE
+	 * segments, or no thread note at all): a message naming path and the
+	 * note's offset and type; what came before it is kept, the rest is
+	 * not read.  NULL otherwise.  Owned by the core.  A gap (exit 3). */
+	const char *note_warning;
 	/* The file at path (the compressed one when compressed): its device
 	 * and inode, so that an output file is never written over it. */
 	uint64_t file_dev, file_ino;

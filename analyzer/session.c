@@ -133,6 +133,10 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	}
 	if (s->core->decompress_warning)
 		fprintf(stderr, "gocore: warning: %s\n", s->core->decompress_warning);
+	if (s->core->note_warning) {
+		fprintf(stderr, "gocore: warning: %s\n", s->core->note_warning);
+		s->gaps = true;
+	}
 	if (s->core->truncated_bytes) {
 		fprintf(stderr, "gocore: %s: core is truncated: %" PRIu64 " of %" PRIu64
 			" bytes missing (ulimit -c or a full disk?); memory there is unavailable\n",
