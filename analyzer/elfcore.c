@@ -646,15 +646,19 @@ void gc_core_close(struct gc_core *core)
 struct gc_error *gc_core_add_segments(const struct gc_core *core,
 				      struct gc_addrspace *as, unsigned tier)
 {
+	/* A core may have any number of PT_LOADs (PN_XNUM), in any order:
+	 * they go in at once. */
+	struct gc_range *r = calloc(core->nsegments ? core->nsegments : 1, sizeof(*r));
+	if (!r)
+		return &gc_error_nomem;
 	for (size_t k = 0; k < core->nsegments; k++) {
 		const struct gc_core_segment *s = &core->segments[k];
-		const uint8_t *data = s->avail ? core->data + s->offset : NULL;
-		struct gc_error *err = gc_addrspace_add(as, tier, s->vaddr, s->memsz,
-							data, s->avail, core->path);
-		if (err)
-			return err;
+		r[k] = (struct gc_range){s->vaddr, s->memsz,
+					 s->avail ? core->data + s->offset : NULL, s->avail};
 	}
-	return NULL;
+	struct gc_error *err = gc_addrspace_add_ranges(as, tier, r, core->nsegments, core->path);
+	free(r);
+	return err;
 }
 
 const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)

@@ -450,26 +450,32 @@ struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
 				     struct gc_addrspace *as, unsigned tier,
 				     uint64_t bias)
 {
+	/* Any number of segments, in any order: they go in at once. */
+	struct gc_range *r = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*r));
+	if (!r)
+		return &gc_error_nomem;
+	size_t n = 0;
 	for (size_t k = 0; k < exe->nsegments; k++) {
 		const struct gc_exe_segment *s = &exe->segments[k];
 		if (s->filesz == 0)
 			continue;
 		uint64_t vaddr;
-		if (!gc_add_u64(s->vaddr, bias, &vaddr))
+		if (!gc_add_u64(s->vaddr, bias, &vaddr)) {
+			free(r);
 			return gc_error_create(GC_ERR_FORMAT,
 					       "%s: segment 0x%llx moved by 0x%llx wraps around",
 					       exe->path, (unsigned long long)s->vaddr,
 					       (unsigned long long)bias);
+		}
 		uint64_t present = s->offset >= exe->size ? 0 : exe->size - s->offset;
 		if (present > s->filesz)
 			present = s->filesz;
-		struct gc_error *err = gc_addrspace_add(as, tier, vaddr, s->filesz,
-							present ? exe->data + s->offset : NULL,
-							present, exe->path);
-		if (err)
-			return err;
+		r[n++] = (struct gc_range){vaddr, s->filesz,
+					   present ? exe->data + s->offset : NULL, present};
 	}
-	return NULL;
+	struct gc_error *err = gc_addrspace_add_ranges(as, tier, r, n, exe->path);
+	free(r);
+	return err;
 }
 
 const uint8_t *gc_exe_vaddr_ptr(const struct gc_exe *exe, uint64_t vaddr, size_t len)
