@@ -528,6 +528,146 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 	return NULL;
 }
 
+/* ---- compressed cores: what the first decompressed bytes promise ---- */
+
+/* A compressed core is decompressed no further than its ELF and program
+ * headers account for: the end of the furthest segment or note (and of the
+ * section headers, a little past it), plus this margin.  Until those headers
+ * are read, the output may not pass MAX_HEADER_BYTES: the kernel writes
+ * them first, 56 bytes per mapping. */
+#define STREAM_MARGIN ((uint64_t)1 << 20)
+#define MAX_HEADER_BYTES ((uint64_t)256 << 20)
+
+struct stream_check {
+	const char *name;
+	uint64_t phoff, phend;   /* phend: 0 while unknown (PN_XNUM) */
+	uint16_t phentsize;
+	bool xnum;
+	uint64_t k;              /* program headers read */
+	uint64_t data_start;     /* PN_XNUM: lowest segment offset, where the table ends */
+	uint64_t accounted;      /* furthest end of what the headers describe */
+	uint64_t sh_end;         /* end of the section headers, 0 if none */
+};
+
+/* The reason the 64 bytes at eh are not an x86-64 ELF core, or NULL. */
+static const char *not_a_core(const uint8_t *eh)
+{
+	uint16_t type = 0, machine = 0;
+	gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_type), &type);
+	gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_machine), &machine);
+	if (memcmp(eh, ELFMAG, SELFMAG) != 0)
+		return "no ELF magic";
+	if (eh[EI_CLASS] != ELFCLASS64 || eh[EI_DATA] != ELFDATA2LSB)
+		return "not 64-bit little-endian ELF";
+	if (type != ET_CORE)
+		return "its ELF type is not ET_CORE";
+	if (machine != EM_X86_64)
+		return "its ELF machine is not x86-64";
+	return NULL;
+}
+
+static struct gc_error *check_stream(void *ctx, const struct gc_decompress_output *o,
+				     uint64_t *need_ret, uint64_t *max_ret)
+{
+	struct stream_check *sc = ctx;
+	*need_ret = UINT64_MAX;
+	if (o->size < 64) {
+		if (!o->end)
+			*need_ret = 64;
+		return NULL; /* too short to be a core: the parser says so */
+	}
+	if (sc->phentsize == 0) {
+		/* First: the ELF header. */
+		uint8_t eh[64];
+		if (!o->read(o, 0, eh, sizeof(eh)))
+			return gc_error_create(GC_ERR_IO, "%s: reading back the decompressed data "
+					       "failed", sc->name);
+		const char *why = not_a_core(eh);
+		if (why)
+			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed data is not a core "
+					       "(%s; an x86-64 ELF core was expected); stopped after "
+					       "%llu bytes", sc->name, why, (unsigned long long)o->size);
+		uint16_t phnum = 0, shentsize = 0, shnum = 0;
+		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_phoff), &sc->phoff);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_phentsize), &sc->phentsize);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_phnum), &phnum);
+		uint64_t shoff = 0, shbytes = 0;
+		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_shoff), &shoff);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_shentsize), &shentsize);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_shnum), &shnum);
+		sc->xnum = phnum == PN_XNUM;
+		if (phnum == 0 || sc->phentsize < sizeof(Elf64_Phdr) ||
+		    (!sc->xnum && !gc_add_u64(sc->phoff, (uint64_t)phnum * sc->phentsize, &sc->phend)))
+			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed core has no usable "
+					       "program headers (%u of %u bytes each); stopped after "
+					       "%llu bytes", sc->name, phnum, sc->phentsize,
+					       (unsigned long long)o->size);
+		if (shoff && !__builtin_mul_overflow((uint64_t)shentsize, (uint64_t)(shnum ? shnum : 1),
+						     &shbytes))
+			sc->sh_end = sat_add(shoff, shbytes);
+		sc->accounted = sc->xnum ? sc->phoff : sc->phend;
+		sc->data_start = UINT64_MAX;
+		if (sc->phoff >= MAX_HEADER_BYTES || (!sc->xnum && sc->phend > MAX_HEADER_BYTES))
+			return gc_error_create(GC_ERR_LIMIT, "%s: the decompressed core's program "
+					       "headers end past %llu MiB (at byte %llu); a crafted "
+					       "core", sc->name,
+					       (unsigned long long)(MAX_HEADER_BYTES >> 20),
+					       (unsigned long long)(sc->xnum ? sc->phoff : sc->phend));
+		*max_ret = MAX_HEADER_BYTES;
+	}
+	/* Then the program headers, as far as they have come. */
+	uint8_t buf[64 * sizeof(Elf64_Phdr)];
+	for (;;) {
+		uint64_t at = sc->phoff + sc->k * sc->phentsize;
+		if ((sc->phend && at >= sc->phend) || (sc->xnum && at >= sc->data_start))
+			break; /* the table is read */
+		if (at + sizeof(Elf64_Phdr) > o->size) {
+			if (!o->end) {
+				*need_ret = at + sc->phentsize;
+				*max_ret = MAX_HEADER_BYTES;
+			}
+			return NULL;
+		}
+		if (at + sizeof(Elf64_Phdr) > MAX_HEADER_BYTES)
+			return gc_error_create(GC_ERR_LIMIT, "%s: the decompressed core's program "
+					       "headers run past %llu MiB; a crafted core", sc->name,
+					       (unsigned long long)(MAX_HEADER_BYTES >> 20));
+		size_t n = (size_t)(o->size - at) / sc->phentsize;
+		if (n > sizeof(buf) / sc->phentsize)
+			n = sizeof(buf) / sc->phentsize;
+		if (n == 0)
+			n = 1;
+		if (!o->read(o, at, buf, n * sc->phentsize))
+			return gc_error_create(GC_ERR_IO, "%s: reading back the decompressed data "
+					       "failed", sc->name);
+		for (size_t i = 0; i < n; i++, sc->k++) {
+			const uint8_t *ph = buf + i * sc->phentsize;
+			uint64_t off = 0, filesz = 0;
+			gc_get_u64(ph, sizeof(Elf64_Phdr), offsetof(Elf64_Phdr, p_offset), &off);
+			gc_get_u64(ph, sizeof(Elf64_Phdr), offsetof(Elf64_Phdr, p_filesz), &filesz);
+			uint64_t end = sat_add(off, filesz);
+			if (end > sc->accounted)
+				sc->accounted = end;
+			/* PN_XNUM: the count is in a section header at the end
+			 * of the file, but segment data follows the table. */
+			if (sc->xnum && filesz && off > sc->phoff && off < sc->data_start)
+				sc->data_start = off;
+			if ((sc->phend && sc->phoff + (sc->k + 1) * sc->phentsize >= sc->phend) ||
+			    (sc->xnum && sc->phoff + (sc->k + 1) * sc->phentsize >= sc->data_start)) {
+				sc->k++;
+				break;
+			}
+		}
+	}
+	/* The section headers (gdb writes them; the kernel writes one for
+	 * PN_XNUM) lie at the end: counted when near it. */
+	uint64_t limit = sat_add(sc->accounted, STREAM_MARGIN);
+	if (sc->sh_end > sc->accounted && sc->sh_end <= limit)
+		limit = sat_add(sc->sh_end, STREAM_MARGIN);
+	*max_ret = limit;
+	return NULL;
+}
+
 /* When *fd is compressed, replaces it with a decompressed copy and *st with
  * that copy's stat. */
 static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
@@ -543,9 +683,10 @@ static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
 	struct core_priv *priv = core->priv;
 	int tmp;
 	uint64_t size;
-	struct gc_error *err = gc_decompress_to_tmpfile(core->path, *fd, c,
-							GC_DECOMPRESS_MAX_SIZE, &tmp, &size,
-							&priv->warning);
+	struct stream_check sc = {.name = core->path};
+	struct gc_error *err = gc_decompress_check_tmpfile(core->path, *fd, c,
+							   GC_DECOMPRESS_MAX_SIZE, check_stream,
+							   &sc, &tmp, &size, &priv->warning);
 	if (err)
 		return err;
 	core->compression = gc_compression_name(c);
