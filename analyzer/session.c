@@ -122,11 +122,15 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	if ((err = gc_exe_open(exe_path, &s->exe)))
 		return session_fail(gc_error_prefix(err, "executable for %s", core_path));
 	bool unverified;
+	bool forced = false;
 	if ((err = check_match(s, map, &unverified))) {
-		if (!force)
+		if (!force || err == &gc_error_nomem)
 			return session_fail(err);
-		fprintf(stderr, "gocore: warning: %s (going on: --force)\n", err->message);
+		/* Whatever is read from here on may be wrong: a gap. */
+		fprintf(stderr, "gocore: warning: %s (going on: --force; what follows may be "
+			"wrong)\n", err->message);
 		gc_error_destroy(err);
+		s->gaps = forced = true;
 	} else if (unverified) {
 		fprintf(stderr, "gocore: warning: cannot check that %s belongs to %s "
 			"(its first page is not in the core)\n", exe_path, core_path);
@@ -150,7 +154,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		return session_fail(err);
 	struct gr_open_config cfg = {
 		.core = s->core, .exe = s->exe, .as = s->as, .bias = bias, .warnings = stderr,
-		.only_goid = only_goid,
+		.only_goid = only_goid, .forced = forced,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);

@@ -925,6 +925,23 @@ static struct gc_error *find_globals(struct gr_process *p)
 
 /* ---- open/close ---- */
 
+/* With a forced mismatch (gr_open_config.forced), what the executable says
+ * is not in the core: the error becomes a gap with no goroutines.  Returns
+ * err when it stays an error, NULL when forgiven (err freed). */
+static struct gc_error *forgive(struct gr_process *p, struct gc_error *err)
+{
+	if (!p->cfg.forced || err == &gc_error_nomem)
+		return err;
+	warn(p, "%s (the executable does not match the core: no goroutine is listed)",
+	     err->message);
+	gc_error_destroy(err);
+	free(p->gs);
+	p->gs = NULL;
+	p->ngs = 0;
+	p->gaps++;
+	return sort_by_goid(p);
+}
+
 struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_process **ret)
 {
 	struct gr_process *p = calloc(1, sizeof(*p));
@@ -970,10 +987,14 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 	learn_funcids(p);
-	if ((err = find_globals(p)))
-		goto fail;
+	bool have_globals = true;
+	if ((err = find_globals(p))) {
+		if ((err = forgive(p, err)))
+			goto fail;
+		have_globals = false;
+	}
 	read_waitreasons(p);
-	if ((err = read_allgs(p)))
+	if (have_globals && (err = read_allgs(p)) && (err = forgive(p, err)))
 		goto fail;
 	estimate_now(p);
 	if ((err = read_threads(p)))

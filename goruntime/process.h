@@ -66,6 +66,10 @@ struct gr_open_config {
 	/* Nonzero: read only this goroutine (for `stack`): the others' goids
 	 * are read to find it, nothing more. */
 	uint64_t only_goid;
+	/* The executable was taken although it does not match the core
+	 * (--force): runtime state that cannot then be found (allgs and the
+	 * other globals) is a gap, said on warnings, rather than an error. */
+	bool forced;
 };
 
 /* Opens the process; the config's objects must outlive it.  Errors:
