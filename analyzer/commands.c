@@ -342,6 +342,8 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	const struct gr_process *p = s->proc;
 	struct gr_buildinfo bi = {0};
 	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
+	if (err && err->code == GC_ERR_NOMEM)
+		return session_fail(err);
 	bool have_bi = !err;
 	gc_error_destroy(err);
 	char gnu_id[2 * sizeof(exe->build_id) + 1] = "";
@@ -361,13 +363,23 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	const struct gr_goroutine *crashed = gr_crashing_goroutine(p);
 	char *panic = NULL, *sigline = NULL;
 	err = gr_panic_message(p, crashed, &panic);
-	if (err) {
+	if (err && err->code != GC_ERR_NOMEM) {
 		fprintf(stderr, "gocore: warning: panic message: %s\n", err->message);
 		gc_error_destroy(err);
+		err = NULL;
 	}
-	if (crashed && (err = gr_signal_line(p, crashed, &sigline))) {
+	if (!err && crashed && (err = gr_signal_line(p, crashed, &sigline)) &&
+	    err->code != GC_ERR_NOMEM) {
 		gc_error_destroy(err);
+		err = NULL;
 		sigline = NULL;
+	}
+	if (err) {
+		free(panic);
+		free(states);
+		if (have_bi)
+			gr_buildinfo_deinit(&bi);
+		return session_fail(err);
 	}
 	if (panic) {
 		size_t l = strlen(panic);

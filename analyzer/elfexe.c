@@ -42,10 +42,11 @@ struct exe_priv {
 	void *map;         /* mmap()ed file or NULL */
 	size_t map_len;
 	char *path;
-	/* The symbol index, sorted by (name, order), built on the first
-	 * lookup.  gc_exe_symbol takes a const exe and may be called from
-	 * several threads, so building is done under sym_lock and published
-	 * with sym_built (acquire/release). */
+	/* The symbol index, sorted by (name, order), built when the file is
+	 * parsed (and, should that ever be skipped, on the first lookup:
+	 * gc_exe_symbol takes a const exe and may be called from several
+	 * threads, so building is done under sym_lock and published with
+	 * sym_built, acquire/release). */
 	pthread_mutex_t sym_lock;
 	atomic_bool sym_built;
 	struct sym *syms;
@@ -183,6 +184,8 @@ static struct gc_error *read_sections(struct gc_exe *exe, Elf *elf)
 	return NULL;
 }
 
+static bool build_syms(struct exe_priv *priv);
+
 static struct gc_error *parse(struct gc_exe *exe)
 {
 	const uint8_t *d = exe->data;
@@ -231,6 +234,12 @@ static struct gc_error *parse(struct gc_exe *exe)
 	struct gc_error *err = read_segments(exe, priv->elf);
 	if (!err)
 		err = read_sections(exe, priv->elf);
+	/* The symbol index now, so that running out of memory for it is an
+	 * error here rather than a symbol that seems absent later. */
+	if (!err && !build_syms(priv))
+		err = &gc_error_nomem;
+	if (!err)
+		atomic_store_explicit(&priv->sym_built, true, memory_order_release);
 	return err;
 }
 

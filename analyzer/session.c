@@ -73,8 +73,12 @@ static struct gc_error *check_match(const struct session *s, const struct gc_map
 	if (err)
 		return err;
 	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
+		gc_addrspace_destroy(core_as);
+		if (err == &gc_error_nomem)
+			return err;
 		/* The full address space reports the same problem later. */
 		gc_error_destroy(err);
+		return NULL;
 	} else {
 		in_core = gc_addrspace_span(core_as, map->start, 4096, &n);
 	}

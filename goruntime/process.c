@@ -10,6 +10,7 @@
 #include "globals.h"
 #include "labels.h"
 #include "moduledata.h"
+#include "traceback.h"
 
 #define NO_OFF UINT64_MAX
 
@@ -104,29 +105,37 @@ static void parse_minor(struct gr_process *p)
 		p->minor = minor;
 }
 
-static void find_version(struct gr_process *p)
+/* The Go release; only out-of-memory is an error (an unknown release is
+ * p->minor == 0). */
+static struct gc_error *find_version(struct gr_process *p)
 {
 	uint64_t addr;
 	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
 	    read_gostring(p->cfg.as, addr, p->version, sizeof(p->version)) &&
 	    p->version[0]) {
 		parse_minor(p);
-		return;
+		return NULL;
 	}
 	char *v = NULL;
 	struct gc_error *err = gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v);
-	if (err) {
+	if (err && err != &gc_error_nomem) {
 		gc_error_destroy(err);
 		/* Some release pipelines drop the build info (esbuild 0.27+);
 		 * runtime.buildVersion's bytes still stand alone in rodata. */
 		err = gr_version_from_rodata(p->cfg.exe, &v);
-		gc_error_destroy(err);
+		if (err != &gc_error_nomem) {
+			gc_error_destroy(err);
+			err = NULL;
+		}
 	}
+	if (err)
+		return err;
 	if (v) {
 		snprintf(p->version, sizeof(p->version), "%s", v);
 		free(v);
 		parse_minor(p);
 	}
+	return NULL;
 }
 
 /* ---- pclntab and moduledata ---- */
@@ -366,6 +375,14 @@ static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
 					     sizeof(layout_names) / sizeof(layout_names[0]),
 					     &dwarf);
 	terr = layouts_from_types(p, md_addr, &types);
+	if (derr == &gc_error_nomem || terr == &gc_error_nomem) {
+		/* Not a source that failed: the answer would depend on memory. */
+		gr_layouts_destroy(dwarf);
+		gr_layouts_destroy(types);
+		gc_error_destroy(derr);
+		gc_error_destroy(terr);
+		return &gc_error_nomem;
+	}
 	if (dwarf && types)
 		p->layout_disagreements = cross_check(p, dwarf, types);
 	if (dwarf) {
@@ -822,18 +839,18 @@ static struct gc_error *read_threads(struct gr_process *p)
 
 /* ---- wait reasons and funcIDs ---- */
 
-static void read_waitreasons(struct gr_process *p)
+static struct gc_error *read_waitreasons(struct gr_process *p)
 {
 	uint64_t addr = p->glob.waitreasons;
 	size_t n = p->glob.nwaitreasons;
 	if (!addr || !n || n > 256)
-		return;
+		return NULL;
 	/* Each reason, then as the header's state shows it with the markers
 	 * " (leaked)" (1.26+) and " (durable)" (1.25+): gr_goroutine_state()
 	 * hands out these, so they live as long as the process. */
 	p->waitreasons = calloc(n * GR_STATE_MARKS, sizeof(char *));
 	if (!p->waitreasons)
-		return;
+		return &gc_error_nomem;
 	p->nwaitreasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
@@ -845,7 +862,10 @@ static void read_waitreasons(struct gr_process *p)
 			v[GR_STATE_LEAKED] = NULL;
 		if (asprintf(&v[GR_STATE_DURABLE], "%s (durable)", buf) < 0)
 			v[GR_STATE_DURABLE] = NULL;
+		if (!v[GR_STATE_PLAIN] || !v[GR_STATE_LEAKED] || !v[GR_STATE_DURABLE])
+			return &gc_error_nomem;
 	}
+	return NULL;
 }
 
 static void learn_funcids(struct gr_process *p)
@@ -955,7 +975,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	uint64_t tabaddr = 0;
 	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
 		goto fail;
-	find_version(p);
+	if ((err = find_version(p)))
+		goto fail;
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
 				      "%s: cannot tell which Go release built it (no build "
@@ -993,7 +1014,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 			goto fail;
 		have_globals = false;
 	}
-	read_waitreasons(p);
+	if ((err = read_waitreasons(p)))
+		goto fail;
 	if (have_globals && (err = read_allgs(p)) && (err = forgive(p, err)))
 		goto fail;
 	estimate_now(p);
@@ -1016,6 +1038,7 @@ void gr_process_destroy(struct gr_process *p)
 {
 	if (!p)
 		return;
+	gr_print_forget(p);
 	gopclntab_destroy(p->pcln);
 	gr_layouts_destroy(p->layouts);
 	free(p->gs);

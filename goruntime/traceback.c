@@ -365,6 +365,14 @@ static void cache_clear(void)
 	cache.cap = cache.n = 0;
 }
 
+void gr_print_forget(const struct gr_process *p)
+{
+	if (cache.owner == p) {
+		cache_clear();
+		cache.owner = NULL;
+	}
+}
+
 static size_t cache_slot(uint64_t pc, uint64_t tracepc, size_t cap)
 {
 	uint64_t h = (pc ^ (tracepc << 1)) * 0x9e3779b97f4a7c15ull;
@@ -467,8 +475,13 @@ static const struct rendered *rendering(const struct print_ctx *c, const struct 
 	if (!render(c, fr, tmp))
 		return NULL;
 	/* Keep at most a million renderings (a few hundred MB at worst). */
-	if (fr->pc && cache.n < (1u << 20) &&
-	    ((cache.n + 1) * 2 <= cache.cap || cache_grow())) {
+	bool room = fr->pc && cache.n < (1u << 20);
+	if (room && (cache.n + 1) * 2 > cache.cap && !cache_grow()) {
+		/* Printed all the same, but the run is to say it ran short. */
+		c->out->failed = true;
+		room = false;
+	}
+	if (room) {
 		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
 		while (cache.v[i].pc)
 			i = (i + 1) & (cache.cap - 1);
@@ -602,8 +615,12 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 						 : "a pc on its stack lies outside every Go function");
 	}
 	print_created_by(p, g, out);
-	if (out->failed && warn)
-		fprintf(warn, "gocore: goroutine %" PRIu64 ": out of memory formatting it\n", g->goid);
+	if (out->failed) {
+		gaps |= GR_GAP_NOMEM;
+		if (warn)
+			fprintf(warn, "gocore: warning: goroutine %" PRIu64 ": out of memory formatting "
+				"it; frames may be missing\n", g->goid);
+	}
 	out->failed = false;
 	ob_flush(out, file);
 	return gaps;
