@@ -187,7 +187,8 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	return NULL;
 }
 
-_Static_assert(GR_MAX_PHYSICAL_FRAMES == 134217728, "gr_stack_gap's message");
+_Static_assert(GR_MAX_PHYSICAL_FRAMES == 134217728 && GR_MAX_STACK_BYTES == 1u << 30,
+	       "gr_stack_gap's message");
 _Static_assert(GR_MAX_GOROUTINE_FRAMES == 10000, "gr_stack_gap's message");
 _Static_assert(GR_MAX_GROUPED_FRAMES == 2097152, "gr_stack_gap's message");
 
@@ -201,7 +202,7 @@ const char *gr_stack_gap(unsigned flags)
 		return "stack partial: a pc lies outside every Go function";
 	if (flags & GR_UNWIND_LIMIT)
 		return "stack partial: the walk did not end within the stack's bounds "
-		       "(at most 134217728 frames: a 1 GiB stack of 8-byte frames)";
+		       "(at most 1 GiB of stack, 134217728 frames)";
 	if (flags & GR_FRAMES_TRUNCATED)
 		return "stack partial: more than 10000 frames; the innermost 10000 are kept";
 	if (flags & GR_FRAMES_BUDGET)

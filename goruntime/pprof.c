@@ -362,6 +362,13 @@ static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping
 			pb_uint(&sub2, LABEL_STR, intern(pr, gr->labels.v[k].value));
 			pb_msg(&sub, SAMPLE_LABEL, &sub2);
 		}
+		/* A partial stack is marked in the profile itself. */
+		const char *gap = gr_stack_gap(gr->unwind_flags);
+		if (gap) {
+			pb_uint(&sub2, LABEL_KEY, intern(pr, GR_PPROF_GAP_LABEL));
+			pb_uint(&sub2, LABEL_STR, intern(pr, gap));
+			pb_msg(&sub, SAMPLE_LABEL, &sub2);
+		}
 		pb_msg(out, PROFILE_SAMPLE, &sub);
 	}
 
