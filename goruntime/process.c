@@ -940,6 +940,13 @@ static struct gc_error *find_globals(struct gr_process *p)
 	if (!gl->waitreasons)
 		warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
 		     "\"waiting\"", exe->path);
+	if (!gl->allm) {
+		/* (A cyclic or overlong allm is not taken for allm.) */
+		warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
+		     "one); threads are not matched to Ms, running goroutines have no stack",
+		     exe->path);
+		p->gaps++;
+	}
 	return NULL;
 }
 
