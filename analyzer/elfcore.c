@@ -538,17 +538,6 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 #define STREAM_MARGIN ((uint64_t)1 << 20)
 #define MAX_HEADER_BYTES ((uint64_t)256 << 20)
 
-struct stream_check {
-	const char *name;
-	uint64_t phoff, phend;   /* phend: 0 while unknown (PN_XNUM) */
-	uint16_t phentsize;
-	bool xnum;
-	uint64_t k;              /* program headers read */
-	uint64_t data_start;     /* PN_XNUM: lowest segment offset, where the table ends */
-	uint64_t accounted;      /* furthest end of what the headers describe */
-	uint64_t sh_end;         /* end of the section headers, 0 if none */
-};
-
 /* The reason the 64 bytes at eh are not an x86-64 ELF core, or NULL. */
 static const char *not_a_core(const uint8_t *eh)
 {
@@ -566,10 +555,10 @@ static const char *not_a_core(const uint8_t *eh)
 	return NULL;
 }
 
-static struct gc_error *check_stream(void *ctx, const struct gc_decompress_output *o,
-				     uint64_t *need_ret, uint64_t *max_ret)
+struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_output *o,
+				      uint64_t *need_ret, uint64_t *max_ret)
 {
-	struct stream_check *sc = ctx;
+	struct gc_core_stream_check *sc = ctx;
 	*need_ret = UINT64_MAX;
 	if (o->size < 64) {
 		if (!o->end)
@@ -683,9 +672,9 @@ static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
 	struct core_priv *priv = core->priv;
 	int tmp;
 	uint64_t size;
-	struct stream_check sc = {.name = core->path};
+	struct gc_core_stream_check sc = {.name = core->path};
 	struct gc_error *err = gc_decompress_check_tmpfile(core->path, *fd, c,
-							   GC_DECOMPRESS_MAX_SIZE, check_stream,
+							   GC_DECOMPRESS_MAX_SIZE, gc_core_check_stream,
 							   &sc, &tmp, &size, &priv->warning);
 	if (err)
 		return err;
