@@ -10,6 +10,7 @@ void session_close(struct session *s)
 {
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
+	gc_addrspace_destroy(s->exe_as);
 	gc_exe_close(s->exe);
 	gc_core_close(s->core);
 }
@@ -156,9 +157,12 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
 	    (err = gc_exe_add_segments(s->exe, s->as, 1, bias)))
 		return session_fail(err);
+	if (forced && ((err = gc_addrspace_create(&s->exe_as)) ||
+		       (err = gc_exe_add_segments(s->exe, s->exe_as, 0, bias))))
+		return session_fail(err);
 	struct gr_open_config cfg = {
 		.core = s->core, .exe = s->exe, .as = s->as, .bias = bias, .warnings = stderr,
-		.only_goid = only_goid, .forced = forced,
+		.only_goid = only_goid, .forced = forced, .exe_as = s->exe_as,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);

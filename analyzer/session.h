@@ -19,6 +19,7 @@ struct session {
 	struct gc_core *core;
 	struct gc_exe *exe;
 	struct gc_addrspace *as;
+	struct gc_addrspace *exe_as; /* --force on a mismatch: the executable alone */
 	struct gr_process *proc;
 	uint64_t bias;  /* PIE load bias */
 	bool gaps;      /* something could not be read: exit 3 */

@@ -25,6 +25,10 @@ struct g_offsets {
 
 struct gr_process {
 	struct gr_open_config cfg;
+	/* Where runtime.firstmoduledata is read: the process's memory, or with
+	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
+	 * core's data then belongs to another build. */
+	const struct gc_addrspace *md_as;
 	char version[64];
 	int minor;
 	struct gopclntab *pcln;
@@ -189,7 +193,7 @@ static bool md_field(const struct gr_process *p, const struct moduledata *md,
 	uint64_t off;
 	if (!gr_layouts_offset(p->layouts, "runtime.moduledata", name, &off))
 		return false;
-	return gc_addrspace_u64(p->cfg.as, md->addr + off, ret);
+	return gc_addrspace_u64(p->md_as, md->addr + off, ret);
 }
 
 /* The executable's writable segments at run-time addresses (data, bss):
@@ -227,8 +231,8 @@ static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_a
 	size_t n;
 	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	struct gc_error *err = gr_find_moduledata(read_fn, p->cfg.as, pclntab_addr, ranges, n,
-						  &md->addr);
+	struct gc_error *err = gr_find_moduledata(read_fn, (void *)p->md_as, pclntab_addr, ranges,
+						  n, &md->addr);
 	free(ranges);
 	if (err)
 		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
@@ -303,10 +307,10 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 	int minor = p->minor;
 	/* The moduledata offsets are per-release facts; the descriptors then
 	 * describe runtime.moduledata itself, which confirms them below. */
-	struct gc_error *err = gr_moduledata_types(read_fn, p->cfg.as, md_addr, minor, &mt);
+	struct gc_error *err = gr_moduledata_types(read_fn, (void *)p->md_as, md_addr, minor, &mt);
 	if (err)
 		return err;
-	err = gr_layouts_from_types(read_fn, p->cfg.as, mt.types, mt.etypes, mt.typelinks,
+	err = gr_layouts_from_types(read_fn, (void *)p->md_as, mt.types, mt.etypes, mt.typelinks,
 				    mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
 				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
 	if (err)
@@ -314,7 +318,7 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 	uint64_t off;
 	if (gr_layouts_offset(*ret, "runtime.moduledata", "types", &off)) {
 		uint64_t types;
-		if (!gc_addrspace_u64(p->cfg.as, md_addr + off, &types) || types != mt.types) {
+		if (!gc_addrspace_u64(p->md_as, md_addr + off, &types) || types != mt.types) {
 			gr_layouts_destroy(*ret);
 			*ret = NULL;
 			return gc_error_create(GC_ERR_FORMAT,
@@ -975,6 +979,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if (!p)
 		return &gc_error_nomem;
 	p->cfg = *config;
+	p->md_as = config->forced && config->exe_as ? config->exe_as : config->as;
 	struct gc_error *err;
 
 	const uint8_t *tab = NULL;

@@ -70,6 +70,10 @@ struct gr_open_config {
 	 * (--force): runtime state that cannot then be found (allgs and the
 	 * other globals) is a gap, said on warnings, rather than an error. */
 	bool forced;
+	/* With forced: the executable's segments alone, where
+	 * runtime.firstmoduledata and the type descriptors are read (the
+	 * core's data is another build's).  May be NULL. */
+	const struct gc_addrspace *exe_as;
 };
 
 /* Opens the process; the config's objects must outlive it.  Errors:
