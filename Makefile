@@ -21,7 +21,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install test unit e2e demo clean holdout fuzz fuzz-regress badinput valgrind asan bench
+.PHONY: all deps testdeps install test unit e2e demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -67,15 +67,21 @@ $(BUILD)/analyzer/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
 badinput: $(BUILD)/gocore
 	GOCORE=$(BUILD)/gocore tests/badinput.sh
 
+# Inputs crafted as an attacker would, built from the end-to-end cores
+# (tests/crafted.sh): bounded time, memory, output and temporary files.
+crafted: $(BUILD)/gocore
+	GOCORE=$(BUILD)/gocore tests/crafted.sh
+
 # valgrind memcheck over the end-to-end cores and some bad inputs.
 valgrind: $(BUILD)/gocore
 	GOCORE=$(BUILD)/gocore tests/valgrind.sh
 
-# The end-to-end and bad-input suites again with ASan+UBSan.
+# The end-to-end, bad-input and crafted-input suites again with ASan+UBSan.
 asan:
 	$(MAKE) SANITIZE=1 BUILD=build-asan build-asan/gocore
 	GOCORE=build-asan/gocore tests/e2e.sh
 	GOCORE=build-asan/gocore tests/badinput.sh
+	GOCORE=build-asan/gocore GOCORE_CRAFTED_DIR=cache/crafted-asan tests/crafted.sh
 
 # 10k, 100k and 1M goroutines: gocore's times and memory, and Delve's on
 # the 100k core when it is installed (bench/run.sh; cores cached in cache/bench).
@@ -120,7 +126,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/commands.sh --dir cache/npm
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
-test: unit e2e fuzz-regress asan
+test: unit e2e crafted fuzz-regress asan
 
 # libFuzzer targets (clang, ASan+UBSan) built in build-fuzz/; see fuzz/README.md.
 # `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds; make test

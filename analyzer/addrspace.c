@@ -270,6 +270,167 @@ struct gc_error *gc_addrspace_add(struct gc_addrspace *as, unsigned tier,
 	return NULL;
 }
 
+/* ---- many ranges at once ---- */
+
+/* A candidate for the bytes of an address: an existing window or a piece of
+ * a new range.  The lowest rank covering an address wins. */
+struct cand {
+	struct window w;
+	uint64_t rank;
+};
+
+/* The order gc_addrspace_add's rules give, for one tier t of new ranges
+ * against the existing windows (which are disjoint): an existing window
+ * with bytes from tier t or a lower one; then the new pieces with bytes,
+ * the first added first; then any other existing window; then the new
+ * pieces without bytes. */
+static uint64_t cand_rank(const struct window *w, bool existing, unsigned t, uint64_t order)
+{
+	uint64_t class;
+	if (existing)
+		class = w->data && w->tier <= t ? 0 : 2;
+	else
+		class = w->data ? 1 : 3;
+	return class << 60 | order;
+}
+
+static int cmp_cand_start(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->w.start != y->w.start)
+		return x->w.start < y->w.start ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* A binary min-heap of candidate indices by rank. */
+struct heap {
+	size_t *v, n;
+	const struct cand *c;
+};
+
+static void heap_push(struct heap *h, size_t i)
+{
+	size_t k = h->n++;
+	while (k && h->c[h->v[(k - 1) / 2]].rank > h->c[i].rank) {
+		h->v[k] = h->v[(k - 1) / 2];
+		k = (k - 1) / 2;
+	}
+	h->v[k] = i;
+}
+
+static void heap_pop(struct heap *h)
+{
+	size_t last = h->v[--h->n], k = 0;
+	for (;;) {
+		size_t c = 2 * k + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->c[h->v[c + 1]].rank < h->c[h->v[c]].rank)
+			c++;
+		if (h->c[h->v[c]].rank >= h->c[last].rank)
+			break;
+		h->v[k] = h->v[c];
+		k = c;
+	}
+	if (h->n)
+		h->v[k] = last;
+}
+
+struct gc_error *gc_addrspace_add_ranges(struct gc_addrspace *as, unsigned tier,
+					 const struct gc_range *r, size_t n, const char *name)
+{
+	if (tier >= MAX_TIERS)
+		return gc_error_create(GC_ERR_UNSUPPORTED,
+				       "%s: address space tier %u (at most %u tiers)",
+				       name ? name : "?", tier, MAX_TIERS);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t end;
+		if (!gc_add_u64(r[i].vaddr, r[i].memsz, &end))
+			return gc_error_create(GC_ERR_FORMAT,
+					       "%s: range 0x%llx+0x%llx wraps around the address space",
+					       name ? name : "?", (unsigned long long)r[i].vaddr,
+					       (unsigned long long)r[i].memsz);
+	}
+	/* Each new range gives at most two pieces (bytes, then no bytes). */
+	size_t ncand = as->nwin, maxc;
+	if (n > (SIZE_MAX / sizeof(struct cand) - as->nwin) / 2)
+		return &gc_error_nomem;
+	maxc = as->nwin + 2 * n;
+	struct cand *c = malloc((maxc ? maxc : 1) * sizeof(*c));
+	if (!c)
+		return &gc_error_nomem;
+	for (size_t i = 0; i < as->nwin; i++)
+		c[i] = (struct cand){as->win[i], cand_rank(&as->win[i], true, tier, i)};
+	uint64_t missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t avail = r[i].data ? r[i].avail : 0;
+		if (avail > r[i].memsz)
+			avail = r[i].memsz;
+		if (!gc_add_u64(missing, r[i].memsz - avail, &missing))
+			missing = UINT64_MAX;
+		struct window w = {r[i].vaddr, r[i].vaddr + avail, r[i].data, name, tier};
+		if (avail)
+			c[ncand++] = (struct cand){w, cand_rank(&w, false, tier, i)};
+		w = (struct window){r[i].vaddr + avail, r[i].vaddr + r[i].memsz, NULL, name, tier};
+		if (avail < r[i].memsz)
+			c[ncand++] = (struct cand){w, cand_rank(&w, false, tier, i)};
+	}
+	size_t *hv = malloc((ncand ? ncand : 1) * sizeof(*hv));
+	/* Every boundary is a start or an end of a candidate: at most
+	 * 2 * ncand windows, usually about ncand. */
+	size_t ocap = ncand + 1;
+	struct window *out = malloc(ocap * sizeof(*out));
+	if (!hv || !out) {
+		free(c);
+		free(hv);
+		free(out);
+		return &gc_error_nomem;
+	}
+	qsort(c, ncand, sizeof(*c), cmp_cand_start);
+	/* Sweep: at each boundary the best candidate covering it wins until
+	 * it ends or a better one starts. */
+	struct heap h = {hv, 0, c};
+	struct winbuf buf = {out, 0};
+	uint64_t x = 0;
+	for (size_t i = 0; i < ncand || h.n;) {
+		if (!h.n)
+			x = c[i].w.start;
+		while (i < ncand && c[i].w.start <= x)
+			heap_push(&h, i++);
+		while (h.n && c[h.v[0]].w.end <= x)
+			heap_pop(&h);
+		if (!h.n)
+			continue;
+		const struct window *t = &c[h.v[0]].w;
+		uint64_t next = t->end;
+		if (i < ncand && c[i].w.start < next)
+			next = c[i].w.start;
+		if (buf.n == ocap) {
+			struct window *w = reallocarray(buf.w, 2 * ocap, sizeof(*w));
+			if (!w) {
+				free(c);
+				free(hv);
+				free(buf.w);
+				return &gc_error_nomem;
+			}
+			buf.w = w;
+			ocap *= 2;
+		}
+		push(&buf, piece(t, x, next));
+		x = next;
+	}
+	free(c);
+	free(hv);
+	if (!gc_add_u64(as->missing[tier], missing, &as->missing[tier]))
+		as->missing[tier] = UINT64_MAX;
+	free(as->win);
+	as->win = buf.w;
+	as->nwin = buf.n;
+	as->cap = ocap;
+	atomic_store_explicit(&as->last_hit, SIZE_MAX, memory_order_relaxed);
+	return NULL;
+}
+
 enum gc_read_status gc_addrspace_read(const struct gc_addrspace *as,
 				      uint64_t addr, void *buf, size_t len)
 {

@@ -44,6 +44,23 @@ struct gc_error *gc_addrspace_add(struct gc_addrspace *as, unsigned tier,
 				  const uint8_t *data, uint64_t avail,
 				  const char *name);
 
+/* One range for gc_addrspace_add_ranges: as gc_addrspace_add's arguments. */
+struct gc_range {
+	uint64_t vaddr, memsz;
+	const uint8_t *data;  /* may be NULL when avail == 0 */
+	uint64_t avail;
+};
+
+/* Adds r[0..n) in the given tier, with the result of n gc_addrspace_add()
+ * calls in that order, in one pass: the ranges and the windows already
+ * there are sorted once (O((n + windows) log(n + windows))), where adding
+ * them one by one costs a memmove of the windows above each range, which is
+ * quadratic for ranges that come in descending order.  For the core's and
+ * the executable's segments, whose counts the files decide.  Returns NULL,
+ * &gc_error_nomem or GC_ERR_FORMAT (a range wraps; nothing is added then). */
+struct gc_error *gc_addrspace_add_ranges(struct gc_addrspace *as, unsigned tier,
+					 const struct gc_range *r, size_t n, const char *name);
+
 /* Copies len bytes at addr into buf, spanning ranges if needed.  Returns
  * GC_READ_OK or the status of the first byte that could not be read. */
 enum gc_read_status gc_addrspace_read(const struct gc_addrspace *as,

@@ -2,10 +2,12 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../goruntime/buildinfo.h"
@@ -15,30 +17,61 @@
 #include "../goruntime/unwind.h"
 #include "progress.h"
 
+/* ---- output errors ---- */
+
+/* EXIT_OUTPUT, after saying why stdout failed (errnum: the write's errno,
+ * read right after the failing call). */
+static int output_failed(int errnum)
+{
+	fprintf(stderr, "gocore: writing the output: %s\n",
+		strerror(errnum ? errnum : EIO));
+	return EXIT_OUTPUT;
+}
+
 /* ---- goroutines, stack ---- */
+
+/* A goroutine JSON leaves partial: a gap, explained on stderr as the text
+ * output explains its own. */
+static void json_gap(void *ctx, const struct gr_goroutine *g, unsigned flags)
+{
+	struct session *s = ctx;
+	s->gaps = true;
+	fprintf(stderr, "gocore: goroutine %" PRIu64 ": %s\n", g->goid, gr_stack_gap(flags));
+}
 
 static int print_goroutines(struct session *s, const struct gr_goroutine *const *gs, size_t n,
 			    const struct cmd_options *o)
 {
 	if (o->json) {
-		struct gc_error *err = gr_write_goroutines_json(s->proc, gs, n, stdout);
-		if (err)
+		struct gc_error *err = gr_write_goroutines_json_gaps(s->proc, gs, n, stdout,
+								     json_gap, s);
+		int errnum = errno;
+		if (err && err->code != GC_ERR_IO)
 			return session_fail(err);
+		gc_error_destroy(err);
+		if (err || ferror(stdout))
+			return output_failed(errnum);
 		fputc('\n', stdout);
 		return EXIT_OK;
 	}
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
 	struct progress pr;
 	progress_start(&pr, "printed");
+	int rc = EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
 		progress_update(&pr, i, n);
 		if (i)
 			fputc('\n', stdout);
 		if (gr_print_goroutine(s->proc, gs[i], &popts, stdout, stderr))
 			s->gaps = true;
+		/* A full disk or a closed pipe: stop at once. */
+		if (ferror(stdout)) {
+			rc = output_failed(errno);
+			break;
+		}
 	}
 	progress_end(&pr);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o)
@@ -71,16 +104,13 @@ static void note_group_gaps(struct session *s, const struct gr_groups *groups)
 {
 	for (size_t i = 0; i < groups->n; i++) {
 		const struct gr_group *g = &groups->v[i];
-		if (!g->unwind_flags)
+		const char *gap = gr_stack_gap(g->unwind_flags);
+		if (!gap)
 			continue;
 		s->gaps = true;
 		fprintf(stderr, "gocore: %zu goroutine%s (goroutine %" PRIu64 "%s): %s\n", g->count,
 			g->count == 1 ? "" : "s", g->goids[0], g->count > 1 ? " and others" : "",
-			g->unwind_flags & GR_UNWIND_NO_THREAD ? "running on a thread gocore could not "
-								 "find; stack unavailable"
-			: g->unwind_flags & GR_UNWIND_FAULT ? "stack memory not in core; traceback is partial"
-							    : "traceback is partial (a pc outside every Go "
-							      "function, or the walk bound)");
+			gap);
 	}
 }
 
@@ -97,19 +127,104 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 		return session_fail(err);
 	note_group_gaps(s, groups);
 	bool ok = o->json ? gr_groups_write_json(groups, stdout) : gr_groups_print_text(groups, stdout);
+	int errnum = errno;
 	if (ok && o->json)
 		fputc('\n', stdout);
 	gr_groups_destroy(groups);
-	return ok ? EXIT_OK : EXIT_INPUT;
+	return ok ? EXIT_OK : output_failed(errnum);
+}
+
+/* Where pprof writes: never over the core or the executable being read.
+ * A regular file (or a new one) is written as a temporary file beside it,
+ * renamed over it once complete (*tmp_ret and *target_ret, to be freed), so
+ * that a failed run leaves no half-written profile and keeps an old one;
+ * anything else (/dev/stdout, a pipe) is written in place (*tmp_ret NULL).
+ * Returns the open stream, or NULL after saying why (*rc_ret: the exit
+ * code). */
+static FILE *open_profile(const struct session *s, const char *path, char **tmp_ret,
+			  char **target_ret, int *rc_ret)
+{
+	*tmp_ret = *target_ret = NULL;
+	*rc_ret = EXIT_OUTPUT;
+	struct stat st, exe_st;
+	bool exists = stat(path, &st) == 0;
+	if (exists) {
+		const char *what = NULL;
+		if ((uint64_t)st.st_dev == s->core->file_dev && (uint64_t)st.st_ino == s->core->file_ino)
+			what = "the core";
+		else if (fstat(s->exe->fd, &exe_st) == 0 && st.st_dev == exe_st.st_dev &&
+			 st.st_ino == exe_st.st_ino)
+			what = "the executable";
+		else if (s->go != s->exe && fstat(s->go->fd, &exe_st) == 0 &&
+			 st.st_dev == exe_st.st_dev && st.st_ino == exe_st.st_ino)
+			what = "the Go library";
+		if (what) {
+			fprintf(stderr, "gocore: %s: this is %s being read (%s); refusing to write "
+				"the profile over it\n", path, what,
+				what[4] == 'c' ? s->core->path : what[4] == 'G' ? s->go->path
+									 : s->exe->path);
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			FILE *f = fopen(path, "wb");
+			if (!f)
+				fprintf(stderr, "gocore: %s: %s\n", path, strerror(errno));
+			return f;
+		}
+	}
+	/* A symbolic link keeps pointing where it did: replace its target. */
+	char *target = exists ? realpath(path, NULL) : strdup(path);
+	if (!target) {
+		*rc_ret = exists && errno != ENOMEM ? EXIT_OUTPUT : EXIT_INPUT;
+		fprintf(stderr, "gocore: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	const char *slash = strrchr(target, '/');
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%.*s%s.gocore-XXXXXX", slash ? (int)(slash + 1 - target) : 0,
+		     target, slash ? slash + 1 : target) < 0) {
+		free(target);
+		*rc_ret = session_fail(&gc_error_nomem);
+		return NULL;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	FILE *f = NULL;
+	if (fd < 0) {
+		fprintf(stderr, "gocore: %s: cannot create a temporary file beside it: %s\n", path,
+			strerror(errno));
+	} else {
+		/* mkostemp makes it 0600; a profile gets fopen's 0666 & ~umask. */
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+		if (!(f = fdopen(fd, "wb"))) {
+			int errnum = errno;
+			close(fd);
+			unlink(tmp);
+			if (errnum == ENOMEM) {
+				*rc_ret = session_fail(&gc_error_nomem);
+			} else {
+				fprintf(stderr, "gocore: %s: %s\n", path, strerror(errnum));
+			}
+		}
+	}
+	if (!f) {
+		free(tmp);
+		free(target);
+		return NULL;
+	}
+	*tmp_ret = tmp;
+	*target_ret = target;
+	return f;
 }
 
 int cmd_pprof(struct session *s, const struct cmd_options *o)
 {
-	FILE *f = fopen(o->output, "wb");
-	if (!f) {
-		fprintf(stderr, "gocore: %s: %s\n", o->output, strerror(errno));
-		return EXIT_INPUT;
-	}
+	char *tmp, *target;
+	int rc;
+	FILE *f = open_profile(s, o->output, &tmp, &target, &rc);
+	if (!f)
+		return rc;
 	struct gr_groups *groups;
 	struct progress pr;
 	progress_start(&pr, "grouped");
@@ -126,9 +241,17 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	}
 	if (fclose(f) != 0 && !err)
 		err = gc_error_create(GC_ERR_IO, "%s: %s", o->output, strerror(errno));
+	if (!err && tmp && rename(tmp, target) != 0)
+		err = gc_error_create(GC_ERR_IO, "%s: renaming %s over it: %s", o->output, tmp,
+				      strerror(errno));
+	if (err && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(target);
 	if (err) {
-		unlink(o->output);
-		return session_fail(err);
+		bool io = err->code == GC_ERR_IO;
+		rc = session_fail(err);
+		return io ? EXIT_OUTPUT : rc;
 	}
 	return EXIT_OK;
 }
@@ -188,11 +311,6 @@ static const char *source_name(enum gr_layout_source src)
 	}
 }
 
-/* The signal that started the crash: the fault the runtime turned into a
- * panic (g.sig of the crashing goroutine); else the signal the dumping
- * thread was handling when it died (a SIGQUIT dump: the runtime prints,
- * then raises SIGABRT from inside the SIGQUIT handler); else the core's own
- * signal. */
 /* The signal that started the crash: the one gr_crash_read found, else
  * the one the core's first thread was handling, else the core's own. */
 static int fatal_signal(const struct session *s, const struct gr_crash *crash)
@@ -224,6 +342,8 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	const struct gr_process *p = s->proc;
 	struct gr_buildinfo bi = {0};
 	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
+	if (err && err->code == GC_ERR_NOMEM)
+		return session_fail(err);
 	bool have_bi = !err;
 	gc_error_destroy(err);
 	char gnu_id[2 * sizeof(exe->build_id) + 1] = "";
@@ -251,6 +371,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	if (err) {
 		fprintf(stderr, "gocore: warning: panic message: %s\n", err->message);
 		gc_error_destroy(err);
+		err = NULL;
 	}
 	const struct gr_goroutine *crashed = crash.g;
 	char *panic = crash.message, *sigline = crash.signal_line;
@@ -399,17 +520,19 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 		free(goid);
 		return session_fail(&gc_error_nomem);
 	}
+	/* Linear in threads and goroutines: a core may hold tens of
+	 * thousands of each. */
 	for (size_t i = 0; i < nm; i++) {
 		const struct gr_thread *th = gr_process_thread(p, i);
-		for (size_t k = 0; k < core->nthreads; k++)
-			if (th->core == &core->threads[k])
-				ms[k] = th;
+		if (th->core && th->core >= core->threads && th->core < core->threads + core->nthreads)
+			ms[th->core - core->threads] = th;
 	}
 	for (size_t j = 0; j < ng; j++) {
 		const struct gr_goroutine *g = gr_process_goroutine(p, j);
-		for (size_t k = 0; k < core->nthreads; k++)
-			if (ms[k] && ms[k]->curg == g->addr)
-				goid[k] = g->goid;
+		const struct gr_thread *th = gr_process_thread_of(p, g);
+		if (th && th->core && th->core >= core->threads &&
+		    th->core < core->threads + core->nthreads && ms[th->core - core->threads] == th)
+			goid[th->core - core->threads] = g->goid;
 	}
 	if (o->json)
 		fputc('[', stdout);

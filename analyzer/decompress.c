@@ -85,6 +85,11 @@ struct run {
 	struct source src;
 	struct sink out;
 	char *warning;
+	gc_decompress_check_fn *check;
+	void *check_ctx;
+	uint64_t check_need;  /* output size at which to call check next */
+	uint64_t max_size;    /* the caller's bound: check may set out.max below it */
+	bool check_lowered;   /* check set out.max */
 };
 
 static uint64_t src_offset(const struct run *r)
@@ -188,15 +193,70 @@ static struct gc_error *sink_space(struct run *r, uint8_t **p_ret, size_t *avail
 	return NULL;
 }
 
+static struct gc_error *over_bound(const struct run *r)
+{
+	if (r->check_lowered)
+		return gc_error_create(GC_ERR_LIMIT,
+				       "%s: decompresses to more than the %llu bytes its ELF "
+				       "headers account for (with a margin): a decompression "
+				       "bomb, or a damaged core", r->name,
+				       (unsigned long long)r->out.max);
+	return gc_error_create(GC_ERR_LIMIT,
+			       "%s: decompresses to more than %llu bytes, the limit "
+			       "(a decompression bomb, or not a core)",
+			       r->name, (unsigned long long)r->out.max);
+}
+
+/* The output for check: the file below out.off (holes read as zeros, and
+ * so does the unwritten zero tail), the buffer above. */
+static bool output_read(const struct gc_decompress_output *o, uint64_t off, void *buf, size_t n)
+{
+	const struct run *r = o->priv;
+	uint8_t *b = buf;
+	if (off > o->size || n > o->size - off)
+		return false;
+	while (n && off < r->out.off) {
+		size_t k = r->out.off - off < n ? (size_t)(r->out.off - off) : n;
+		ssize_t got = pread(r->out.fd, b, k, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return false;
+		if (got == 0) { /* past the written end: zeros not yet written */
+			memset(b, 0, k);
+			got = (ssize_t)k;
+		}
+		b += got;
+		off += (uint64_t)got;
+		n -= (size_t)got;
+	}
+	if (n)
+		memcpy(b, r->out.buf + (off - r->out.off), n);
+	return true;
+}
+
+static struct gc_error *run_check(struct run *r, bool end)
+{
+	if (!r->check || r->check_need == UINT64_MAX || (!end && out_size(r) < r->check_need))
+		return NULL;
+	struct gc_decompress_output o = {out_size(r), end, output_read, r};
+	uint64_t max = r->out.max;
+	struct gc_error *err = r->check(r->check_ctx, &o, &r->check_need, &max);
+	if (!err && max != r->out.max) {
+		r->out.max = max < r->max_size ? max : r->max_size;
+		r->check_lowered = max < r->max_size;
+	}
+	if (!err && out_size(r) > r->out.max)
+		return over_bound(r);
+	return err;
+}
+
 static struct gc_error *sink_commit(struct run *r, size_t n)
 {
 	r->out.len += n;
 	if (out_size(r) > r->out.max)
-		return gc_error_create(GC_ERR_LIMIT,
-				       "%s: decompresses to more than %llu bytes, the limit "
-				       "(a decompression bomb, or not a core)",
-				       r->name, (unsigned long long)r->out.max);
-	return NULL;
+		return over_bound(r);
+	return run_check(r, false);
 }
 
 /* Sets the warning; returns NULL or &gc_error_nomem. */
@@ -506,6 +566,16 @@ struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
 					  int *fd_ret, uint64_t *size_ret,
 					  char **warning_ret)
 {
+	return gc_decompress_check_tmpfile(name, fd_in, c, max_size, NULL, NULL, fd_ret, size_ret,
+					   warning_ret);
+}
+
+struct gc_error *gc_decompress_check_tmpfile(const char *name, int fd_in,
+					     enum gc_compression c, uint64_t max_size,
+					     gc_decompress_check_fn *check, void *check_ctx,
+					     int *fd_ret, uint64_t *size_ret,
+					     char **warning_ret)
+{
 	struct gc_error *(*decode)(struct run *);
 	switch (c) {
 	case GC_COMPRESSION_ZSTD: decode = run_zstd; break;
@@ -521,6 +591,7 @@ struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
 		.format = gc_compression_name(c),
 		.src = {.fd = fd_in},
 		.out = {.fd = -1, .max = max_size},
+		.check = check, .check_ctx = check_ctx, .max_size = max_size,
 	};
 	struct stat st;
 	off_t pos = lseek(fd_in, 0, SEEK_CUR);
@@ -537,6 +608,8 @@ struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
 		err = create_output(&r);
 	if (!err)
 		err = decode(&r);
+	if (!err)
+		err = run_check(&r, true);
 	if (!err)
 		err = sink_flush(&r);
 	/* The holes at the end: the size is what was decompressed. */

@@ -16,6 +16,7 @@
 #ifndef GOCORE_ANALYZER_DECOMPRESS_H
 #define GOCORE_ANALYZER_DECOMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,5 +76,35 @@ struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
 					  enum gc_compression c, uint64_t max_size,
 					  int *fd_ret, uint64_t *size_ret,
 					  char **warning_ret);
+
+/* A look at the output while it is being decompressed (decompressing a
+ * bomb is bounded by what its first bytes promise, not by max_size alone).
+ * read() copies n bytes of output at off, all produced already, into buf
+ * (zeros where the sparse file has holes); false on an I/O error. */
+struct gc_decompress_output {
+	uint64_t size;   /* bytes produced so far */
+	bool end;        /* the compressed data has ended: no more is coming */
+	bool (*read)(const struct gc_decompress_output *o, uint64_t off, void *buf, size_t n);
+	void *priv;
+};
+
+/* Called when the output reaches *need_ret bytes (first: 0, i.e. at the
+ * first output) and once more at the end of the data unless *need_ret is
+ * UINT64_MAX.  Returns NULL to go on, having set *need_ret to when to be
+ * called next (UINT64_MAX: never) and possibly lowered *max_ret, the bound
+ * on the output; or an error, which stops the decompression and is
+ * returned by gc_decompress_check_tmpfile (GC_ERR_FORMAT: the data is not
+ * what it should be). */
+typedef struct gc_error *gc_decompress_check_fn(void *ctx, const struct gc_decompress_output *o,
+						 uint64_t *need_ret, uint64_t *max_ret);
+
+/* gc_decompress_to_tmpfile, with check looking at the output as it comes
+ * (check may be NULL).  Passing the bound lowered by check is GC_ERR_LIMIT
+ * with a message saying so. */
+struct gc_error *gc_decompress_check_tmpfile(const char *name, int fd_in,
+					     enum gc_compression c, uint64_t max_size,
+					     gc_decompress_check_fn *check, void *check_ctx,
+					     int *fd_ret, uint64_t *size_ret,
+					     char **warning_ret);
 
 #endif

@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,6 +31,7 @@ struct core_priv {
 	size_t map_len;
 	char *path;     /* owned copy behind core->path */
 	char *warning;  /* owned copy behind core->decompress_warning */
+	char *note_warning; /* owned copy behind core->note_warning */
 	size_t threads_cap;
 };
 
@@ -91,8 +94,6 @@ static const char *etype_name(uint16_t t)
 static struct gc_error *parse_prstatus(struct gc_core *core, const uint8_t *d,
 				       size_t n)
 {
-	if (n < PRSTATUS_MIN)
-		return NULL; /* not the x86-64 layout: ignore */
 	struct gc_thread t = {0};
 	uint16_t cursig = 0;
 	uint32_t pid = 0;
@@ -178,16 +179,15 @@ static void parse_auxv(struct gc_core *core, const uint8_t *d, size_t n)
 }
 
 /* NT_FILE: count, page_size, count x {start, end, file_ofs (pages)}, then
- * count NUL-terminated paths.  Paths point into the core's bytes. */
+ * count NUL-terminated paths.  Paths point into the core's bytes.  The
+ * caller has checked that the table fits (note_fits). */
 static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_t n)
 {
 	uint64_t count = 0, page_size = 0;
 	if (core->mappings || !gc_get_u64(d, n, 0, &count) ||
 	    !gc_get_u64(d, n, 8, &page_size))
 		return NULL;
-	if (count > (n - 16) / 24)
-		return NULL; /* malformed: the table cannot be there */
-	if (count == 0)
+	if (count == 0 || count > (n - 16) / 24)
 		return NULL;
 	struct gc_mapping *m = calloc((size_t)count, sizeof(*m));
 	if (!m)
@@ -226,10 +226,69 @@ static bool name_is(const uint8_t *name, uint32_t namesz, const char *want)
 	return (namesz == len || namesz == len + 1) && memcmp(name, want, len) == 0;
 }
 
-/* Parses the notes in [d, d+n), the bytes of one PT_NOTE present in the file;
- * a note cut by the end is dropped.  Only out-of-memory is an error. */
+static const char *note_type_name(uint32_t type)
+{
+	switch (type) {
+	case NT_PRSTATUS: return "NT_PRSTATUS";
+	case NT_PRFPREG: return "NT_PRFPREG";
+	case NT_PRPSINFO: return "NT_PRPSINFO";
+	case NT_AUXV: return "NT_AUXV";
+	case NT_SIGINFO: return "NT_SIGINFO";
+	case NT_FILE: return "NT_FILE";
+	case NT_X86_XSTATE: return "NT_X86_XSTATE";
+	default: return "unknown";
+	}
+}
+
+/* Whether a CORE note's descriptor has room for what its type holds (the
+ * x86-64 layouts; other types are not read). */
+static bool note_fits(uint32_t type, const uint8_t *d, uint64_t n)
+{
+	switch (type) {
+	case NT_PRSTATUS: return n >= PRSTATUS_MIN;
+	case NT_PRPSINFO: return n >= PRPSINFO_SIZE;
+	case NT_SIGINFO: return n >= 12;
+	case NT_AUXV: return n % 16 == 0;
+	case NT_FILE: {
+		uint64_t count = 0;
+		return n >= 16 && gc_get_u64(d, n, 0, &count) && count <= (n - 16) / 24;
+	}
+	default: return true;
+	}
+}
+
+/* Stops note parsing: says which note at file offset off, and why. */
+static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+				 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+				 const char *fmt, ...)
+{
+	struct core_priv *priv = core->priv;
+	if (priv->note_warning)
+		return NULL;
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (asprintf(&priv->note_warning, "%s: the note at offset 0x%llx (type 0x%x, %s) %s; "
+		     "it and the notes after it are not read", core->path,
+		     (unsigned long long)off, type, note_type_name(type), why) < 0) {
+		priv->note_warning = NULL;
+		return &gc_error_nomem;
+	}
+	core->note_warning = priv->note_warning;
+	return NULL;
+}
+
+/* Parses the notes in [d, d+n), the bytes of one PT_NOTE present in the
+ * file, which begins at file offset base and should have filesz bytes.  A
+ * note whose sizes run past the segment, or whose descriptor does not fit
+ * its type, ends the parsing (bad_note); what came before it is kept.  Only
+ * out-of-memory is an error. */
 static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
-				    size_t n, uint64_t align)
+				    size_t n, uint64_t align, uint64_t base, uint64_t filesz)
 {
 	uint64_t a = align == 8 ? 8 : 4;
 	uint64_t off = 0;
@@ -241,12 +300,23 @@ static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
 		uint64_t name_off = off + 12;
 		uint64_t desc_off = name_off + (((uint64_t)namesz + a - 1) & ~(a - 1));
 		if (!gc_in_bounds(n, name_off, namesz) ||
-		    !gc_in_bounds(n, desc_off, descsz))
-			break;
+		    !gc_in_bounds(n, desc_off, descsz)) {
+			if (n < filesz && gc_in_bounds(filesz, name_off, namesz) &&
+			    gc_in_bounds(filesz, desc_off, descsz))
+				return bad_note(core, base + off, type, "is cut by the end of the file");
+			return bad_note(core, base + off, type,
+					"has a name size of %u and a descriptor size of %u, which "
+					"run past the end of its PT_NOTE (%llu bytes)",
+					namesz, descsz, (unsigned long long)filesz);
+		}
+		uint64_t at = off;
 		off = desc_off + (((uint64_t)descsz + a - 1) & ~(a - 1));
 		if (!name_is(d + name_off, namesz, "CORE"))
 			continue; /* "LINUX" (xstate...) and others */
 		const uint8_t *desc = d + desc_off;
+		if (!note_fits(type, desc, descsz))
+			return bad_note(core, base + at, type,
+					"has a descriptor of %u bytes, which cannot hold one", descsz);
 		struct gc_error *err = NULL;
 		switch (type) {
 		case NT_PRSTATUS:
@@ -356,6 +426,11 @@ static struct gc_error *parse(struct gc_core *core)
 			return &gc_error_nomem;
 	}
 
+	/* The kernel and gdb write one PT_NOTE; a core with more is crafted
+	 * (each may cover the same bytes): read a few, each offset once. */
+	enum { MAX_NOTE_SEGMENTS = 16 };
+	uint64_t note_offs[MAX_NOTE_SEGMENTS];
+	size_t nnotes = 0;
 	for (uint64_t k = 0; k < phnum; k++) {
 		uint64_t ph = phoff + k * phentsize;
 		uint32_t pt = 0, flags = 0;
@@ -381,11 +456,33 @@ static struct gc_error *parse(struct gc_core *core)
 				.vaddr = vaddr, .memsz = memsz, .offset = off,
 				.filesz = filesz, .avail = present, .flags = flags,
 			};
-		} else if (present) {
-			struct gc_error *err = parse_notes(core, d + off, (size_t)present, align);
+		} else if (present && !core->note_warning) {
+			bool seen = false;
+			for (size_t i = 0; i < nnotes; i++)
+				seen |= note_offs[i] == off;
+			if (seen)
+				continue;
+			struct gc_error *err = NULL;
+			if (nnotes == MAX_NOTE_SEGMENTS)
+				err = bad_note(core, off, 0, "is in PT_NOTE number %zu; gocore reads "
+					       "%d", nnotes + 1, (int)MAX_NOTE_SEGMENTS);
+			else {
+				note_offs[nnotes++] = off;
+				err = parse_notes(core, d + off, (size_t)present, align, off, filesz);
+			}
 			if (err)
 				return err;
 		}
+	}
+	if (core->nthreads == 0 && !core->note_warning) {
+		struct core_priv *priv = core->priv;
+		if (asprintf(&priv->note_warning, "%s: the core has no thread notes "
+			     "(NT_PRSTATUS): no thread's registers, so running goroutines show "
+			     "no stack", core->path) < 0) {
+			priv->note_warning = NULL;
+			return &gc_error_nomem;
+		}
+		core->note_warning = priv->note_warning;
 	}
 	/* Overlapping program headers (a corrupted core) would count the same
 	 * missing bytes twice: never claim more than the file lacks. */
@@ -431,6 +528,135 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 	return NULL;
 }
 
+/* ---- compressed cores: what the first decompressed bytes promise ---- */
+
+/* A compressed core is decompressed no further than its ELF and program
+ * headers account for: the end of the furthest segment or note (and of the
+ * section headers, a little past it), plus this margin.  Until those headers
+ * are read, the output may not pass MAX_HEADER_BYTES: the kernel writes
+ * them first, 56 bytes per mapping. */
+#define STREAM_MARGIN ((uint64_t)1 << 20)
+#define MAX_HEADER_BYTES ((uint64_t)256 << 20)
+
+/* The reason the 64 bytes at eh are not an x86-64 ELF core, or NULL. */
+static const char *not_a_core(const uint8_t *eh)
+{
+	uint16_t type = 0, machine = 0;
+	gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_type), &type);
+	gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_machine), &machine);
+	if (memcmp(eh, ELFMAG, SELFMAG) != 0)
+		return "no ELF magic";
+	if (eh[EI_CLASS] != ELFCLASS64 || eh[EI_DATA] != ELFDATA2LSB)
+		return "not 64-bit little-endian ELF";
+	if (type != ET_CORE)
+		return "its ELF type is not ET_CORE";
+	if (machine != EM_X86_64)
+		return "its ELF machine is not x86-64";
+	return NULL;
+}
+
+struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_output *o,
+				      uint64_t *need_ret, uint64_t *max_ret)
+{
+	struct gc_core_stream_check *sc = ctx;
+	*need_ret = UINT64_MAX;
+	if (o->size < 64) {
+		if (!o->end)
+			*need_ret = 64;
+		return NULL; /* too short to be a core: the parser says so */
+	}
+	if (sc->phentsize == 0) {
+		/* First: the ELF header. */
+		uint8_t eh[64];
+		if (!o->read(o, 0, eh, sizeof(eh)))
+			return gc_error_create(GC_ERR_IO, "%s: reading back the decompressed data "
+					       "failed", sc->name);
+		const char *why = not_a_core(eh);
+		if (why)
+			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed data is not a core "
+					       "(%s; an x86-64 ELF core was expected); stopped after "
+					       "%llu bytes", sc->name, why, (unsigned long long)o->size);
+		uint16_t phnum = 0, shentsize = 0, shnum = 0;
+		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_phoff), &sc->phoff);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_phentsize), &sc->phentsize);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_phnum), &phnum);
+		uint64_t shoff = 0, shbytes = 0;
+		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_shoff), &shoff);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_shentsize), &shentsize);
+		gc_get_u16(eh, 64, offsetof(Elf64_Ehdr, e_shnum), &shnum);
+		sc->xnum = phnum == PN_XNUM;
+		if (phnum == 0 || sc->phentsize < sizeof(Elf64_Phdr) ||
+		    (!sc->xnum && !gc_add_u64(sc->phoff, (uint64_t)phnum * sc->phentsize, &sc->phend)))
+			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed core has no usable "
+					       "program headers (%u of %u bytes each); stopped after "
+					       "%llu bytes", sc->name, phnum, sc->phentsize,
+					       (unsigned long long)o->size);
+		if (shoff && !__builtin_mul_overflow((uint64_t)shentsize, (uint64_t)(shnum ? shnum : 1),
+						     &shbytes))
+			sc->sh_end = sat_add(shoff, shbytes);
+		sc->accounted = sc->xnum ? sc->phoff : sc->phend;
+		sc->data_start = UINT64_MAX;
+		if (sc->phoff >= MAX_HEADER_BYTES || (!sc->xnum && sc->phend > MAX_HEADER_BYTES))
+			return gc_error_create(GC_ERR_LIMIT, "%s: the decompressed core's program "
+					       "headers end past %llu MiB (at byte %llu); a crafted "
+					       "core", sc->name,
+					       (unsigned long long)(MAX_HEADER_BYTES >> 20),
+					       (unsigned long long)(sc->xnum ? sc->phoff : sc->phend));
+		*max_ret = MAX_HEADER_BYTES;
+	}
+	/* Then the program headers, as far as they have come. */
+	uint8_t buf[64 * sizeof(Elf64_Phdr)];
+	for (;;) {
+		uint64_t at = sc->phoff + sc->k * sc->phentsize;
+		if ((sc->phend && at >= sc->phend) || (sc->xnum && at >= sc->data_start))
+			break; /* the table is read */
+		if (at + sizeof(Elf64_Phdr) > o->size) {
+			if (!o->end) {
+				*need_ret = at + sc->phentsize;
+				*max_ret = MAX_HEADER_BYTES;
+			}
+			return NULL;
+		}
+		if (at + sizeof(Elf64_Phdr) > MAX_HEADER_BYTES)
+			return gc_error_create(GC_ERR_LIMIT, "%s: the decompressed core's program "
+					       "headers run past %llu MiB; a crafted core", sc->name,
+					       (unsigned long long)(MAX_HEADER_BYTES >> 20));
+		size_t n = (size_t)(o->size - at) / sc->phentsize;
+		if (n > sizeof(buf) / sc->phentsize)
+			n = sizeof(buf) / sc->phentsize;
+		if (n == 0)
+			n = 1;
+		if (!o->read(o, at, buf, n * sc->phentsize))
+			return gc_error_create(GC_ERR_IO, "%s: reading back the decompressed data "
+					       "failed", sc->name);
+		for (size_t i = 0; i < n; i++, sc->k++) {
+			const uint8_t *ph = buf + i * sc->phentsize;
+			uint64_t off = 0, filesz = 0;
+			gc_get_u64(ph, sizeof(Elf64_Phdr), offsetof(Elf64_Phdr, p_offset), &off);
+			gc_get_u64(ph, sizeof(Elf64_Phdr), offsetof(Elf64_Phdr, p_filesz), &filesz);
+			uint64_t end = sat_add(off, filesz);
+			if (end > sc->accounted)
+				sc->accounted = end;
+			/* PN_XNUM: the count is in a section header at the end
+			 * of the file, but segment data follows the table. */
+			if (sc->xnum && filesz && off > sc->phoff && off < sc->data_start)
+				sc->data_start = off;
+			if ((sc->phend && sc->phoff + (sc->k + 1) * sc->phentsize >= sc->phend) ||
+			    (sc->xnum && sc->phoff + (sc->k + 1) * sc->phentsize >= sc->data_start)) {
+				sc->k++;
+				break;
+			}
+		}
+	}
+	/* The section headers (gdb writes them; the kernel writes one for
+	 * PN_XNUM) lie at the end: counted when near it. */
+	uint64_t limit = sat_add(sc->accounted, STREAM_MARGIN);
+	if (sc->sh_end > sc->accounted && sc->sh_end <= limit)
+		limit = sat_add(sc->sh_end, STREAM_MARGIN);
+	*max_ret = limit;
+	return NULL;
+}
+
 /* When *fd is compressed, replaces it with a decompressed copy and *st with
  * that copy's stat. */
 static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
@@ -446,9 +672,10 @@ static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
 	struct core_priv *priv = core->priv;
 	int tmp;
 	uint64_t size;
-	struct gc_error *err = gc_decompress_to_tmpfile(core->path, *fd, c,
-							GC_DECOMPRESS_MAX_SIZE, &tmp, &size,
-							&priv->warning);
+	struct gc_core_stream_check sc = {.name = core->path};
+	struct gc_error *err = gc_decompress_check_tmpfile(core->path, *fd, c,
+							   GC_DECOMPRESS_MAX_SIZE, gc_core_check_stream,
+							   &sc, &tmp, &size, &priv->warning);
 	if (err)
 		return err;
 	core->compression = gc_compression_name(c);
@@ -489,6 +716,8 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 		close(fd);
 		goto fail;
 	}
+	core->file_dev = (uint64_t)st.st_dev;
+	core->file_ino = (uint64_t)st.st_ino;
 	err = decompress_if_compressed(core, &fd, &st);
 	if (err) {
 		close(fd);
@@ -535,6 +764,7 @@ void gc_core_close(struct gc_core *core)
 			munmap(priv->map, priv->map_len);
 		free(priv->path);
 		free(priv->warning);
+		free(priv->note_warning);
 		free(priv);
 	}
 	free(core->threads);
@@ -546,15 +776,19 @@ void gc_core_close(struct gc_core *core)
 struct gc_error *gc_core_add_segments(const struct gc_core *core,
 				      struct gc_addrspace *as, unsigned tier)
 {
+	/* A core may have any number of PT_LOADs (PN_XNUM), in any order:
+	 * they go in at once. */
+	struct gc_range *r = calloc(core->nsegments ? core->nsegments : 1, sizeof(*r));
+	if (!r)
+		return &gc_error_nomem;
 	for (size_t k = 0; k < core->nsegments; k++) {
 		const struct gc_core_segment *s = &core->segments[k];
-		const uint8_t *data = s->avail ? core->data + s->offset : NULL;
-		struct gc_error *err = gc_addrspace_add(as, tier, s->vaddr, s->memsz,
-							data, s->avail, core->path);
-		if (err)
-			return err;
+		r[k] = (struct gc_range){s->vaddr, s->memsz,
+					 s->avail ? core->data + s->offset : NULL, s->avail};
 	}
-	return NULL;
+	struct gc_error *err = gc_addrspace_add_ranges(as, tier, r, core->nsegments, core->path);
+	free(r);
+	return err;
 }
 
 const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)

@@ -13,6 +13,7 @@
 
 #include "../common/error.h"
 #include "addrspace.h"
+#include "decompress.h"
 
 /* struct user_regs_struct of x86-64, in kernel order (sys/user.h). */
 struct gc_regs {
@@ -74,6 +75,15 @@ struct gc_core {
 	 * path and how many bytes were recovered (the core is then usually
 	 * truncated too); else NULL.  Owned by the core. */
 	const char *decompress_warning;
+	/* When the notes could not all be read (a note whose sizes run past
+	 * its PT_NOTE or whose contents do not fit its type, too many PT_NOTE
+	 * segments, or no thread note at all): a message naming path and the
+	 * note's offset and type; what came before it is kept, the rest is
+	 * not read.  NULL otherwise.  Owned by the core.  A gap (exit 3). */
+	const char *note_warning;
+	/* The file at path (the compressed one when compressed): its device
+	 * and inode, so that an output file is never written over it. */
+	uint64_t file_dev, file_ino;
 	/* private */
 	void *priv;
 };
@@ -96,6 +106,26 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
  * segment bytes in an address space) die with it. */
 void gc_core_close(struct gc_core *core);
 
+
+/* The check gc_core_open makes while it decompresses a compressed core (a
+ * gc_decompress_check_fn of decompress.h, for gc_decompress_check_tmpfile):
+ * an x86-64 ELF core header at once (GC_ERR_FORMAT otherwise), then program
+ * headers that end within 256 MiB (GC_ERR_LIMIT), then no more output than
+ * the furthest segment or note they describe (or the section headers just
+ * past it) plus 1 MiB.  ctx points to a zeroed gc_core_stream_check whose
+ * name is set; the other fields are the check's own. */
+struct gc_core_stream_check {
+	const char *name;        /* for messages */
+	uint64_t phoff, phend;   /* phend: 0 while unknown (PN_XNUM) */
+	uint16_t phentsize;
+	bool xnum;
+	uint64_t k;              /* program headers read */
+	uint64_t data_start;     /* PN_XNUM: lowest segment offset, where the table ends */
+	uint64_t accounted;      /* furthest end of what the headers describe */
+	uint64_t sh_end;         /* end of the section headers, 0 if none */
+};
+struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_output *o,
+				      uint64_t *need_ret, uint64_t *max_ret);
 
 /* Adds the core's PT_LOAD segments to as in the given tier: each as
  * [vaddr, vaddr+memsz) with its first avail bytes backed (p_filesz == 0

@@ -42,10 +42,11 @@ struct exe_priv {
 	void *map;         /* mmap()ed file or NULL */
 	size_t map_len;
 	char *path;
-	/* The symbol index, sorted by (name, order), built on the first
-	 * lookup.  gc_exe_symbol takes a const exe and may be called from
-	 * several threads, so building is done under sym_lock and published
-	 * with sym_built (acquire/release). */
+	/* The symbol index, sorted by (name, order), built when the file is
+	 * parsed (and, should that ever be skipped, on the first lookup:
+	 * gc_exe_symbol takes a const exe and may be called from several
+	 * threads, so building is done under sym_lock and published with
+	 * sym_built, acquire/release). */
 	pthread_mutex_t sym_lock;
 	atomic_bool sym_built;
 	struct sym *syms;
@@ -183,6 +184,8 @@ static struct gc_error *read_sections(struct gc_exe *exe, Elf *elf)
 	return NULL;
 }
 
+static bool build_syms(struct exe_priv *priv);
+
 static struct gc_error *parse(struct gc_exe *exe)
 {
 	const uint8_t *d = exe->data;
@@ -231,6 +234,12 @@ static struct gc_error *parse(struct gc_exe *exe)
 	struct gc_error *err = read_segments(exe, priv->elf);
 	if (!err)
 		err = read_sections(exe, priv->elf);
+	/* The symbol index now, so that running out of memory for it is an
+	 * error here rather than a symbol that seems absent later. */
+	if (!err && !build_syms(priv))
+		err = &gc_error_nomem;
+	if (!err)
+		atomic_store_explicit(&priv->sym_built, true, memory_order_release);
 	return err;
 }
 
@@ -450,26 +459,32 @@ struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
 				     struct gc_addrspace *as, unsigned tier,
 				     uint64_t bias)
 {
+	/* Any number of segments, in any order: they go in at once. */
+	struct gc_range *r = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*r));
+	if (!r)
+		return &gc_error_nomem;
+	size_t n = 0;
 	for (size_t k = 0; k < exe->nsegments; k++) {
 		const struct gc_exe_segment *s = &exe->segments[k];
 		if (s->filesz == 0)
 			continue;
 		uint64_t vaddr;
-		if (!gc_add_u64(s->vaddr, bias, &vaddr))
+		if (!gc_add_u64(s->vaddr, bias, &vaddr)) {
+			free(r);
 			return gc_error_create(GC_ERR_FORMAT,
 					       "%s: segment 0x%llx moved by 0x%llx wraps around",
 					       exe->path, (unsigned long long)s->vaddr,
 					       (unsigned long long)bias);
+		}
 		uint64_t present = s->offset >= exe->size ? 0 : exe->size - s->offset;
 		if (present > s->filesz)
 			present = s->filesz;
-		struct gc_error *err = gc_addrspace_add(as, tier, vaddr, s->filesz,
-							present ? exe->data + s->offset : NULL,
-							present, exe->path);
-		if (err)
-			return err;
+		r[n++] = (struct gc_range){vaddr, s->filesz,
+					   present ? exe->data + s->offset : NULL, present};
 	}
-	return NULL;
+	struct gc_error *err = gc_addrspace_add_ranges(as, tier, r, n, exe->path);
+	free(r);
+	return err;
 }
 
 const uint8_t *gc_exe_vaddr_ptr(const struct gc_exe *exe, uint64_t vaddr, size_t len)

@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"<exe> defaults to the executable path recorded in the core.  When it has\n"
 	"no Go code, the Go library it loaded is found among the core's mapped files.\n"
 	"exit codes: 0 success, 1 usage, 2 input cannot be analysed,\n"
-	"            3 success with gaps (each gap explained on stderr)\n";
+	"            3 success with gaps (each gap explained on stderr),\n"
+	"            4 the output could not be written\n";
 
 static const char goroutines_help[] =
 	"usage: gocore goroutines [--json] [--state STATE] [--match REGEXP]\n"
@@ -266,9 +267,10 @@ int main(int argc, char **argv)
 		case CMD_THREADS: rc = cmd_threads(&s, &o); break;
 		}
 	}
-	if (fflush(stdout) != 0 && rc == EXIT_OK) {
-		fprintf(stderr, "gocore: writing output: %s\n", strerror(errno));
-		rc = EXIT_INPUT;
+	int errnum = fflush(stdout) != 0 ? errno : 0;
+	if ((errnum || ferror(stdout)) && rc == EXIT_OK) {
+		fprintf(stderr, "gocore: writing the output: %s\n", strerror(errnum ? errnum : EIO));
+		rc = EXIT_OUTPUT;
 	}
 	if (rc == EXIT_OK && s.gaps)
 		rc = EXIT_GAPS;

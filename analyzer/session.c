@@ -10,6 +10,7 @@ void session_close(struct session *s)
 {
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
+	gc_addrspace_destroy(s->exe_as);
 	gc_golib_deinit(&s->golib);
 	gc_exe_close(s->exe);
 	gc_core_close(s->core);
@@ -70,18 +71,22 @@ static struct gc_error *check_match(const struct session *s, const struct gc_add
 	}
 }
 
-/* check_match, then --force and the warnings.  EXIT_OK or EXIT_INPUT. */
-static int verify(const struct session *s, const struct gc_addrspace *core_as,
+/* check_match, then --force and the warnings.  EXIT_OK or EXIT_INPUT.
+ * Going on with --force makes everything read afterwards a gap (*forced). */
+static int verify(struct session *s, const struct gc_addrspace *core_as,
 		  const struct gc_exe *f, const char *what, const struct gc_mapping *map,
-		  bool force)
+		  bool force, bool *forced)
 {
 	bool unverified;
 	struct gc_error *err = check_match(s, core_as, f, what, map, &unverified);
 	if (err) {
-		if (!force)
+		if (!force || err == &gc_error_nomem)
 			return session_fail(err);
-		fprintf(stderr, "gocore: warning: %s (going on: --force)\n", err->message);
+		/* Whatever is read from here on may be wrong: a gap. */
+		fprintf(stderr, "gocore: warning: %s (going on: --force; what follows may be "
+			"wrong)\n", err->message);
 		gc_error_destroy(err);
+		s->gaps = *forced = true;
 	} else if (unverified) {
 		fprintf(stderr, "gocore: warning: cannot check that %s belongs to %s "
 			"(its first page is not in the core)\n", f->path, s->core->path);
@@ -92,7 +97,8 @@ static int verify(const struct session *s, const struct gc_addrspace *core_as,
 /* Finds the Go code: the executable's, else a Go library the core maps
  * (lib_path: --lib).  Sets s->go, s->golib and s->bias. */
 static int find_go(struct session *s, const struct gc_addrspace *core_as,
-		   const struct gc_mapping *exe_map, const char *lib_path, bool force)
+		   const struct gc_mapping *exe_map, const char *lib_path, bool force,
+		   bool *forced)
 {
 	const char *exe_recorded = exe_map ? exe_map->path : NULL;
 	struct gc_error *err;
@@ -115,7 +121,7 @@ static int find_go(struct session *s, const struct gc_addrspace *core_as,
 		}
 		if ((err = gc_golib_find(s->core, exe_recorded, s->exe->path, &s->golib)))
 			return session_fail(err);
-		int rc = verify(s, core_as, s->golib.lib, "Go library", s->golib.map, force);
+		int rc = verify(s, core_as, s->golib.lib, "Go library", s->golib.map, force, forced);
 		if (rc != EXIT_OK)
 			return rc;
 	}
@@ -149,11 +155,14 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	if ((err = gc_addrspace_create(&core_as)))
 		return session_fail(err);
 	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
-		gc_error_destroy(err);
 		gc_addrspace_destroy(core_as);
+		if (err == &gc_error_nomem)
+			return session_fail(err);
+		gc_error_destroy(err);
 		core_as = NULL;
 	}
-	int rc = verify(s, core_as, s->exe, "executable", map, force);
+	bool forced = false;
+	int rc = verify(s, core_as, s->exe, "executable", map, force, &forced);
 	if (rc != EXIT_OK) {
 		gc_addrspace_destroy(core_as);
 		return rc;
@@ -162,13 +171,17 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	 * lost the mapped files too. */
 	if (s->core->decompress_warning)
 		fprintf(stderr, "gocore: warning: %s\n", s->core->decompress_warning);
+	if (s->core->note_warning) {
+		fprintf(stderr, "gocore: warning: %s\n", s->core->note_warning);
+		s->gaps = true;
+	}
 	if (s->core->truncated_bytes) {
 		fprintf(stderr, "gocore: %s: core is truncated: %" PRIu64 " of %" PRIu64
 			" bytes missing (ulimit -c or a full disk?); memory there is unavailable\n",
 			core_path, s->core->truncated_bytes, s->core->expected_size);
 		s->gaps = true;
 	}
-	rc = find_go(s, core_as, map, lib_path, force);
+	rc = find_go(s, core_as, map, lib_path, force, &forced);
 	gc_addrspace_destroy(core_as);
 	if (rc != EXIT_OK)
 		return rc;
@@ -181,13 +194,18 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	    (s->go != s->exe &&
 	     (err = gc_exe_add_segments(s->exe, s->as, 2, session_load_bias(s->exe, map)))))
 		return session_fail(err);
+	/* With --force on another build, the Go file's own bytes (its
+	 * moduledata, type descriptors) are read apart from the core's. */
+	if (forced && ((err = gc_addrspace_create(&s->exe_as)) ||
+		       (err = gc_exe_add_segments(s->go, s->exe_as, 0, s->bias))))
+		return session_fail(err);
 	struct gr_open_config cfg = {
 		.core = s->core, .exe = s->go, .as = s->as, .bias = s->bias, .warnings = stderr,
-		.only_goid = only_goid,
+		.only_goid = only_goid, .forced = forced, .exe_as = s->exe_as,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);
-	if (gr_process_unreadable(s->proc))
+	if (gr_process_open_gaps(s->proc))
 		s->gaps = true;
 	return EXIT_OK;
 }

@@ -15,7 +15,7 @@
 #include "mapped.h"
 
 /* Exit codes (README.md). */
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3 };
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3, EXIT_OUTPUT = 4 };
 
 struct session {
 	struct gc_core *core;
@@ -26,6 +26,7 @@ struct session {
 	struct gc_golib golib;
 	struct gc_exe *go;        /* the file with the Go code: golib.lib, else exe */
 	struct gc_addrspace *as;
+	struct gc_addrspace *exe_as; /* --force on a mismatch: the executable alone */
 	struct gr_process *proc;
 	uint64_t bias;  /* load bias of go (a PIE, a shared library) */
 	bool gaps;      /* something could not be read: exit 3 */

@@ -3,8 +3,9 @@
  *
  * The format is told by the input's magic (gc_detect_compression), as
  * gc_core_open does; inputs with no known magic stop there.  The input is
- * written to a memfd, decompressed by gc_decompress_to_tmpfile with a small
- * bound (MAX_OUT, so that bombs stop fast) into $TMPDIR, which is pointed at
+ * written to a memfd, decompressed by gc_decompress_check_tmpfile with a
+ * small bound (MAX_OUT, so that bombs stop fast), with gc_core_open's
+ * gc_core_check_stream for inputs whose last byte is odd, into $TMPDIR, which is pointed at
  * /dev/shm (else /tmp) once at start, and the result is mmap()ed and parsed
  * with gc_core_open_memory.
  *
@@ -17,6 +18,7 @@
  * concatenated frames/members, and truncated). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,8 +135,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = -1;
 	uint64_t out_size = 0;
 	char *warning = NULL;
-	struct gc_error *err = gc_decompress_to_tmpfile("fuzz.core.z", in_fd, c, MAX_OUT,
-							&fd, &out_size, &warning);
+	/* Half the inputs (by their last byte) go through gc_core_open's check
+	 * of what the first bytes promise, half decompress unchecked (which
+	 * reaches more of the decoders on data that is not a core). */
+	struct gc_core_stream_check sc = {.name = "fuzz.core.z"};
+	bool checked = data[size - 1] & 1;
+	struct gc_error *err = gc_decompress_check_tmpfile("fuzz.core.z", in_fd, c, MAX_OUT,
+							   checked ? gc_core_check_stream : NULL,
+							   checked ? &sc : NULL, &fd, &out_size,
+							   &warning);
 	if (err) {
 		gc_error_destroy(err);
 		check_fds();

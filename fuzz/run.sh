@@ -77,31 +77,71 @@ opts() {
 SEEDS=cache/fuzz/seeds
 build
 [ "${1:-}" = --build ] && exit 0
+REGRESS=0
+[ "${1:-}" = --regress ] && REGRESS=1
+status=0
+# In --regress, anything that would leave inputs unreplayed is a failure:
+# a missing fuzz/regressions/, seeds that failed to build, a target not
+# built or not in TARGETS, a target with no executable or no input, a
+# replay that ran no input.
+fail() { echo "fuzz-regress: FAILED: $*"; status=1; }
 # Seeds come from the end-to-end tests' cores; make them once when possible.
 if [ ! -d "$SEEDS" ] && ls cache/e2e/*/core >/dev/null 2>&1; then
-	fuzz/seeds.sh >&2 || echo "fuzz/run.sh: fuzz/seeds.sh failed; running without seeds" >&2
+	if ! fuzz/seeds.sh >&2; then
+		rm -rf "$SEEDS"
+		if [ "$REGRESS" = 1 ]; then
+			fail "fuzz/seeds.sh could not build the seed corpora"
+		else
+			echo "fuzz/run.sh: fuzz/seeds.sh failed; running without seeds" >&2
+		fi
+	fi
 fi
 # fuzz_walk needs its executable (seeds.sh copies it).
 if [ ! -f "${GOCORE_FUZZ_EXE:-$SEEDS/walk.exe}" ]; then
 	case " $TARGETS " in *" walk "*)
-		echo "fuzz_walk: skipped, no executable (run tests/e2e.sh chans, then fuzz/seeds.sh)" >&2
+		if [ "$REGRESS" = 1 ]; then
+			fail "fuzz_walk has no executable (run tests/e2e.sh chans, then fuzz/seeds.sh)"
+		else
+			echo "fuzz_walk: skipped, no executable (run tests/e2e.sh chans, then fuzz/seeds.sh)" >&2
+		fi
 		TARGETS=$(echo " $TARGETS " | sed 's/ walk / /') ;;
 	esac
 fi
 
-if [ "${1:-}" = --regress ]; then
-	status=0
+if [ "$REGRESS" = 1 ]; then
+	[ -d fuzz/regressions ] || fail "fuzz/regressions/ is missing"
+	# Every target in fuzz/ is replayed (unless FUZZ_TARGETS picks some).
+	if [ -z "${FUZZ_TARGETS:-}" ]; then
+		for src in fuzz/fuzz_*.c; do
+			t=$(basename "$src" .c | sed 's/^fuzz_//')
+			case " $TARGETS walk " in *" $t "*) ;; *) fail "fuzz_$t is not among the targets ($TARGETS)" ;; esac
+		done
+	fi
 	for t in $TARGETS; do
+		if [ ! -x "$B/bin/fuzz_$t" ]; then
+			fail "fuzz_$t was not built"
+			continue
+		fi
 		dirs=""
 		for d in "fuzz/regressions/$t" "$SEEDS/$t"; do
 			[ -d "$d" ] && [ -n "$(ls -A "$d")" ] && dirs="$dirs $d"
 		done
-		[ -z "$dirs" ] && { echo "fuzz_$t: no inputs"; continue; }
-		n=$(find $dirs -type f | wc -l)
+		if [ -z "$dirs" ]; then
+			fail "fuzz_$t: no input (nothing in fuzz/regressions/$t or $SEEDS/$t)"
+			continue
+		fi
+		nreg=0
+		[ -d "fuzz/regressions/$t" ] && nreg=$(find "fuzz/regressions/$t" -type f | wc -l)
 		# -runs=0 with directories runs every file once and exits.
 		if ASAN_OPTIONS=detect_leaks=1 "$B/bin/fuzz_$t" $(opts "$t") -runs=0 $dirs \
 			>"$B/regress_$t.log" 2>&1; then
-			echo "fuzz_$t: $n inputs ok"
+			# What libFuzzer says it read, not what the directories hold.
+			n=$(sed -n 's/.*seed corpus: files: \([0-9]*\).*/\1/p' "$B/regress_$t.log" | tail -1)
+			if [ -z "$n" ] || [ "$n" -eq 0 ] || ! grep -q '^Done [0-9]* runs' "$B/regress_$t.log"; then
+				fail "fuzz_$t replayed no input (see $B/regress_$t.log)"
+			else
+				echo "fuzz_$t: $n inputs replayed ($nreg from fuzz/regressions/$t), ok"
+			fi
 		else
 			echo "fuzz_$t: FAILED (see $B/regress_$t.log)"; tail -40 "$B/regress_$t.log"
 			status=1

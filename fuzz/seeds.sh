@@ -68,7 +68,7 @@ if [ -f "$W/core" ] && [ -f "$W/exe.stripped" ]; then
 		[ -f "$c" ] || continue
 		cmp -s cache/e2e-gdb/chans/exe "$W/exe" || [ "$c" = "$W/core" ] || continue
 		out="$S/walk/$(echo "$c" | cut -d/ -f2).chans"
-		$PY fuzz/mincore.py "$c" "$out"
+		$PY fuzz/mincore.py "$c" "$out" 1
 		if [ -x build/gocore ]; then
 			build/gocore goroutines "$c" "$S/walk.exe" >"$S/full.txt" 2>/dev/null || true
 			build/gocore goroutines "$out" "$S/walk.exe" >"$S/min.txt" 2>/dev/null || true

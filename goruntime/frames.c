@@ -144,6 +144,8 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	*n_ret = 0;
 	if (unwind_flags_ret)
 		*unwind_flags_ret = 0;
+	if (max > GR_MAX_GOROUTINE_FRAMES)
+		max = GR_MAX_GOROUTINE_FRAMES;
 	struct collect c = {.p = p, .max = max};
 	unsigned flags = 0;
 	if (max > 0)
@@ -182,6 +184,30 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	*n_ret = c.n;
 	if (unwind_flags_ret)
 		*unwind_flags_ret = flags;
+	return NULL;
+}
+
+_Static_assert(GR_MAX_PHYSICAL_FRAMES == 134217728 && GR_MAX_STACK_BYTES == 1u << 30,
+	       "gr_stack_gap's message");
+_Static_assert(GR_MAX_GOROUTINE_FRAMES == 10000, "gr_stack_gap's message");
+_Static_assert(GR_MAX_GROUPED_FRAMES == 2097152, "gr_stack_gap's message");
+
+const char *gr_stack_gap(unsigned flags)
+{
+	if (flags & GR_UNWIND_NO_THREAD)
+		return "goroutine running on other thread; stack unavailable";
+	if (flags & GR_UNWIND_FAULT)
+		return "stack partial: memory not in core";
+	if (flags & GR_UNWIND_BAD_PC)
+		return "stack partial: a pc lies outside every Go function";
+	if (flags & GR_UNWIND_LIMIT)
+		return "stack partial: the walk did not end within the stack's bounds "
+		       "(at most 1 GiB of stack, 134217728 frames)";
+	if (flags & GR_FRAMES_TRUNCATED)
+		return "stack partial: more than 10000 frames; the innermost 10000 are kept";
+	if (flags & GR_FRAMES_BUDGET)
+		return "stack partial: the frames kept for all groups reached their bound "
+		       "(2097152); this group's stack is cut";
 	return NULL;
 }
 

@@ -37,8 +37,31 @@ struct gr_lframe {
 /* Set in *unwind_flags_ret (next to the GR_UNWIND_* flags of unwind.h) when
  * the goroutine has more logical frames than max. */
 enum { GR_FRAMES_TRUNCATED = 0x100 };
+/* Set by the grouping of report.h when GR_MAX_GROUPED_FRAMES cut a group's
+ * frames. */
+enum { GR_FRAMES_BUDGET = 0x200 };
 
-/* Collects g's logical frames, innermost first, at most max of them.  On
+/* The most logical frames kept for one goroutine by the outputs that keep
+ * frames (JSON, summary, pprof, --match): real stacks are far shallower (the
+ * runtime's own dump shows 100), and a stack of more is a runaway recursion
+ * or a crafted core.  Past it the goroutine is partial (GR_FRAMES_TRUNCATED)
+ * and its innermost frames are kept. */
+#define GR_MAX_GOROUTINE_FRAMES 10000
+
+/* The most frames summary's and pprof's groups keep in all (each group keeps
+ * its first member's stack; 2M frames are about 112 MiB): thousands of
+ * distinct stacks of a hundred frames stay far below it.  Past it a new
+ * group's stack is cut (GR_FRAMES_BUDGET). */
+#define GR_MAX_GROUPED_FRAMES ((size_t)1 << 21)
+
+/* What the flags of a walk (GR_UNWIND_* of unwind.h, GR_FRAMES_TRUNCATED)
+ * say is missing from a goroutine's stack, as one phrase ("stack partial:
+ * memory not in core"...) for JSON's "gap", summary's partial line and
+ * stderr; NULL when the stack was read whole.  A static string. */
+const char *gr_stack_gap(unsigned flags);
+
+/* Collects g's logical frames, innermost first, at most max of them (and
+ * never more than GR_MAX_GOROUTINE_FRAMES; the walk stops there).  On
  * success *frames_ret is one malloc'd block (free() it; NULL when there are
  * no frames), *n_ret its length, and *unwind_flags_ret (may be NULL) the
  * GR_UNWIND_* flags of the walk plus GR_FRAMES_TRUNCATED: a goroutine

@@ -598,7 +598,10 @@ static struct gc_error *scan(struct reader *r)
 				/* Anything that merely looks like a header is skipped,
 				 * not an error: the scan reads every word. */
 				struct gc_error *e = check_wanted(r, &t);
-				gc_error_destroy(e);
+				if (e == &gc_error_nomem)
+					err = e;
+				else
+					gc_error_destroy(e);
 			}
 			if (err)
 				break;

@@ -88,6 +88,7 @@ struct ctx {
 	int minor;
 	uint64_t types;  /* moduledata.types; 0 when unknown */
 	bool have_types;
+	bool nomem;      /* an allocation failed: the message is not to be trusted */
 };
 
 static bool read_fn(void *vctx, uint64_t addr, void *buf, size_t len)
@@ -97,13 +98,15 @@ static bool read_fn(void *vctx, uint64_t addr, void *buf, size_t len)
 
 /* A Go string (ptr, len) as malloc'd bytes plus NUL; NULL when unreadable
  * or longer than MAX_STRING. */
-static char *read_string(const struct ctx *c, uint64_t ptr, uint64_t len)
+static char *read_string(struct ctx *c, uint64_t ptr, uint64_t len)
 {
 	if (len > MAX_STRING)
 		return NULL;
 	char *s = malloc(len + 1);
-	if (!s)
+	if (!s) {
+		c->nomem = true;
 		return NULL;
+	}
 	if (len && gc_addrspace_read(c->as, ptr, s, len) != GC_READ_OK) {
 		free(s);
 		return NULL;
@@ -112,7 +115,7 @@ static char *read_string(const struct ctx *c, uint64_t ptr, uint64_t len)
 	return s;
 }
 
-static char *read_string_at(const struct ctx *c, uint64_t addr, uint64_t *len_ret)
+static char *read_string_at(struct ctx *c, uint64_t addr, uint64_t *len_ret)
 {
 	uint64_t ptr, len;
 	if (!gc_addrspace_u64(c->as, addr, &ptr) || !gc_addrspace_u64(c->as, addr + 8, &len))
@@ -144,6 +147,7 @@ static bool ctx_types(struct ctx *c)
 		return false;
 	struct gc_error *err = gr_moduledata_types(read_fn, (void *)c->as, md, c->minor, &mt);
 	if (err) {
+		c->nomem |= err == &gc_error_nomem;
 		gc_error_destroy(err);
 		return false;
 	}
@@ -888,8 +892,11 @@ struct gc_error *gr_panic_message(const struct gr_process *p, const struct gr_go
 			throw_lines(&c, &ts, &b);
 		free(ts.message);
 	}
-	if (!err && b.nomem)
+	if (b.nomem || c.nomem) {
+		/* Whatever else went wrong may have come from that. */
+		gc_error_destroy(err);
 		err = &gc_error_nomem;
+	}
 	if (err) {
 		free(b.s);
 		return g ? gc_error_prefix(err, "goroutine %" PRIu64 "'s panic", g->goid) : err;

@@ -1,5 +1,6 @@
 #include "pprof.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,13 @@ static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping
 			pb_uint(&sub2, LABEL_STR, intern(pr, gr->labels.v[k].value));
 			pb_msg(&sub, SAMPLE_LABEL, &sub2);
 		}
+		/* A partial stack is marked in the profile itself. */
+		const char *gap = gr_stack_gap(gr->unwind_flags);
+		if (gap) {
+			pb_uint(&sub2, LABEL_KEY, intern(pr, GR_PPROF_GAP_LABEL));
+			pb_uint(&sub2, LABEL_STR, intern(pr, gap));
+			pb_msg(&sub, SAMPLE_LABEL, &sub2);
+		}
 		pb_msg(out, PROFILE_SAMPLE, &sub);
 	}
 
@@ -491,19 +499,20 @@ static struct gc_error *write_gzip(const uint8_t *data, size_t len, FILE *out)
 			zs.avail_out = sizeof(buf);
 			rc = deflate(&zs, flush);
 			if (rc == Z_STREAM_ERROR) {
-				err = gc_error_create(GC_ERR_IO, "pprof: deflate failed");
+				err = gc_error_create(GC_ERR_FORMAT, "pprof: zlib's deflate failed");
 				break;
 			}
 			size_t have = sizeof(buf) - zs.avail_out;
 			if (have && fwrite(buf, 1, have, out) != have) {
-				err = gc_error_create(GC_ERR_IO, "pprof: write failed");
+				err = gc_error_create(GC_ERR_IO, "writing the profile: %s",
+						      strerror(errno));
 				break;
 			}
 		} while (zs.avail_out == 0);
 	} while (!err && flush != Z_FINISH);
 	deflateEnd(&zs);
 	if (!err && ferror(out))
-		err = gc_error_create(GC_ERR_IO, "pprof: write failed");
+		err = gc_error_create(GC_ERR_IO, "writing the profile failed");
 	return err;
 }
 

@@ -16,8 +16,13 @@ struct gr_pprof_mapping {
 	const char *build_id;     /* may be NULL */
 };
 
+/* The label a sample of partial stacks carries, its value gr_stack_gap()'s
+ * phrase (go tool pprof -tags shows it). */
+#define GR_PPROF_GAP_LABEL "gocore_gap"
+
 /* Writes groups as a gzipped profile.proto: sample_type and period_type
  * [goroutine/count], period 1; one Sample per group, value [count],
+ * the group's labels and, for partial stacks, GR_PPROF_GAP_LABEL;
  * location_ids leaf first (of a stack with more than 1024 physical frames,
  * the 512 innermost, one Location whose function is "...N frames
  * elided..." at address 0, and the 512 outermost); one Location per

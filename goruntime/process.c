@@ -10,6 +10,7 @@
 #include "globals.h"
 #include "labels.h"
 #include "moduledata.h"
+#include "traceback.h"
 
 #define NO_OFF UINT64_MAX
 
@@ -24,6 +25,10 @@ struct g_offsets {
 
 struct gr_process {
 	struct gr_open_config cfg;
+	/* Where runtime.firstmoduledata is read: the process's memory, or with
+	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
+	 * core's data then belongs to another build. */
+	const struct gc_addrspace *md_as;
 	char version[64];
 	int minor;
 	struct gopclntab *pcln;
@@ -37,6 +42,9 @@ struct gr_process {
 	size_t unreadable;
 	struct gr_thread *threads;
 	size_t nthreads;
+	uint32_t *curg_index;        /* open addressing by curg: thread index + 1 */
+	size_t curg_slots;
+	size_t gaps;                 /* what opening could not read (gr_process_open_gaps) */
 	char **waitreasons;
 	size_t nwaitreasons;
 	int funcids[GR_FID_COUNT];
@@ -101,29 +109,37 @@ static void parse_minor(struct gr_process *p)
 		p->minor = minor;
 }
 
-static void find_version(struct gr_process *p)
+/* The Go release; only out-of-memory is an error (an unknown release is
+ * p->minor == 0). */
+static struct gc_error *find_version(struct gr_process *p)
 {
 	uint64_t addr;
 	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
 	    read_gostring(p->cfg.as, addr, p->version, sizeof(p->version)) &&
 	    p->version[0]) {
 		parse_minor(p);
-		return;
+		return NULL;
 	}
 	char *v = NULL;
 	struct gc_error *err = gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v);
-	if (err) {
+	if (err && err != &gc_error_nomem) {
 		gc_error_destroy(err);
 		/* Some release pipelines drop the build info (esbuild 0.27+);
 		 * runtime.buildVersion's bytes still stand alone in rodata. */
 		err = gr_version_from_rodata(p->cfg.exe, &v);
-		gc_error_destroy(err);
+		if (err != &gc_error_nomem) {
+			gc_error_destroy(err);
+			err = NULL;
+		}
 	}
+	if (err)
+		return err;
 	if (v) {
 		snprintf(p->version, sizeof(p->version), "%s", v);
 		free(v);
 		parse_minor(p);
 	}
+	return NULL;
 }
 
 /* ---- pclntab and moduledata ---- */
@@ -187,7 +203,7 @@ static bool md_field(const struct gr_process *p, const struct moduledata *md,
 	uint64_t off;
 	if (!gr_layouts_offset(p->layouts, "runtime.moduledata", name, &off))
 		return false;
-	return gc_addrspace_u64(p->cfg.as, md->addr + off, ret);
+	return gc_addrspace_u64(p->md_as, md->addr + off, ret);
 }
 
 /* The executable's writable segments at run-time addresses (data, bss):
@@ -225,8 +241,8 @@ static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_a
 	size_t n;
 	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	struct gc_error *err = gr_find_moduledata(read_fn, p->cfg.as, pclntab_addr, ranges, n,
-						  &md->addr);
+	struct gc_error *err = gr_find_moduledata(read_fn, (void *)p->md_as, pclntab_addr, ranges,
+						  n, &md->addr);
 	free(ranges);
 	if (err)
 		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
@@ -301,10 +317,10 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 	int minor = p->minor;
 	/* The moduledata offsets are per-release facts; the descriptors then
 	 * describe runtime.moduledata itself, which confirms them below. */
-	struct gc_error *err = gr_moduledata_types(read_fn, p->cfg.as, md_addr, minor, &mt);
+	struct gc_error *err = gr_moduledata_types(read_fn, (void *)p->md_as, md_addr, minor, &mt);
 	if (err)
 		return err;
-	err = gr_layouts_from_types(read_fn, p->cfg.as, mt.types, mt.etypes, mt.typelinks,
+	err = gr_layouts_from_types(read_fn, (void *)p->md_as, mt.types, mt.etypes, mt.typelinks,
 				    mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
 				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
 	if (err)
@@ -312,7 +328,7 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 	uint64_t off;
 	if (gr_layouts_offset(*ret, "runtime.moduledata", "types", &off)) {
 		uint64_t types;
-		if (!gc_addrspace_u64(p->cfg.as, md_addr + off, &types) || types != mt.types) {
+		if (!gc_addrspace_u64(p->md_as, md_addr + off, &types) || types != mt.types) {
 			gr_layouts_destroy(*ret);
 			*ret = NULL;
 			return gc_error_create(GC_ERR_FORMAT,
@@ -373,6 +389,14 @@ static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
 					     sizeof(layout_names) / sizeof(layout_names[0]),
 					     &dwarf);
 	terr = layouts_from_types(p, md_addr, &types);
+	if (derr == &gc_error_nomem || terr == &gc_error_nomem) {
+		/* Not a source that failed: the answer would depend on memory. */
+		gr_layouts_destroy(dwarf);
+		gr_layouts_destroy(types);
+		gc_error_destroy(derr);
+		gc_error_destroy(terr);
+		return &gc_error_nomem;
+	}
 	if (dwarf && types)
 		p->layout_disagreements = cross_check(p, dwarf, types);
 	if (dwarf) {
@@ -632,28 +656,136 @@ static void estimate_now(struct gr_process *p)
 
 /* ---- threads ---- */
 
-static void read_threads(struct gr_process *p)
+/* Open addressing over 64-bit keys (LWPs, M and g addresses): a slot holds
+ * an index + 1, 0 when empty; nslots is a power of two. */
+static size_t key_slot(uint64_t key, size_t nslots)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (nslots - 1);
+}
+
+static size_t slots_for(size_t n)
+{
+	size_t nslots = 16;
+	while (nslots < 2 * n)
+		nslots *= 2;
+	return nslots;
+}
+
+/* A set of M addresses, for cycles in allm. */
+struct mset {
+	uint64_t *v;   /* 0: empty (an M is never at 0) */
+	size_t n, nslots;
+};
+
+/* Adds m; *seen_ret says it was there already.  False when out of memory. */
+static bool mset_add(struct mset *s, uint64_t m, bool *seen_ret)
+{
+	*seen_ret = false;
+	if (2 * (s->n + 1) > s->nslots) {
+		size_t nslots = slots_for(s->n + 1);
+		uint64_t *v = calloc(nslots, sizeof(*v));
+		if (!v)
+			return false;
+		for (size_t i = 0; i < s->nslots; i++) {
+			if (!s->v[i])
+				continue;
+			size_t k = key_slot(s->v[i], nslots);
+			while (v[k])
+				k = (k + 1) & (nslots - 1);
+			v[k] = s->v[i];
+		}
+		free(s->v);
+		s->v = v;
+		s->nslots = nslots;
+	}
+	size_t k = key_slot(m, s->nslots);
+	for (; s->v[k]; k = (k + 1) & (s->nslots - 1))
+		if (s->v[k] == m) {
+			*seen_ret = true;
+			return true;
+		}
+	s->v[k] = m;
+	s->n++;
+	return true;
+}
+
+/* The core's threads by LWP.  NULL when out of memory. */
+static uint32_t *lwp_index(const struct gc_core *core, size_t *nslots_ret)
+{
+	size_t nslots = slots_for(core->nthreads);
+	uint32_t *idx = calloc(nslots, sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < core->nthreads && i < UINT32_MAX; i++) {
+		size_t k = key_slot((uint32_t)core->threads[i].pid, nslots);
+		while (idx[k])
+			k = (k + 1) & (nslots - 1);
+		idx[k] = (uint32_t)(i + 1);
+	}
+	*nslots_ret = nslots;
+	return idx;
+}
+
+/* The first core thread (in note order) whose LWP is procid, or NULL. */
+static const struct gc_thread *find_lwp(const struct gc_core *core, const uint32_t *idx,
+					size_t nslots, uint64_t procid)
+{
+	if (procid == 0 || procid > UINT32_MAX)
+		return NULL;
+	for (size_t k = key_slot(procid, nslots); idx[k]; k = (k + 1) & (nslots - 1))
+		if ((uint64_t)(uint32_t)core->threads[idx[k] - 1].pid == procid)
+			return &core->threads[idx[k] - 1];
+	return NULL;
+}
+
+/* The Ms of allm, newest first, each matched to its core thread by LWP.
+ * The list is bounded by the number of core threads plus slack for Ms whose
+ * threads are gone (cgo's extra Ms) and must not come back to an M it
+ * listed: a cycle, a cut or an overlong list is a gap, said on the warnings
+ * stream.  Only out-of-memory is an error. */
+static struct gc_error *read_threads(struct gr_process *p)
 {
 	const struct gc_addrspace *as = p->cfg.as;
+	const struct gc_core *core = p->cfg.core;
 	const struct gr_m_offsets *mo = &p->mo;
 	uint64_t allm = p->glob.allm, m;
 	if (!allm || !gc_addrspace_u64(as, allm, &m))
-		return;
+		return NULL;
 	if (p->m_alllink == NO_OFF || mo->procid == NO_OFF || mo->curg == NO_OFF)
-		return;
-	/* The list is bounded by the number of core threads plus slack for Ms
-	 * whose threads exited; a cycle or garbage ends it. */
-	size_t limit = p->cfg.core->nthreads + 10000;
-	p->threads = calloc(limit < 64 ? limit : 64, sizeof(*p->threads));
-	size_t capn = limit < 64 ? limit : 64;
-	if (!p->threads)
-		return;
-	for (size_t n = 0; m && n < limit; n++) {
+		return NULL;
+	size_t limit = core->nthreads + 10000, capn = 0, nslots = 0;
+	struct mset seen = {0};
+	uint32_t *lwps = lwp_index(core, &nslots);
+	struct gc_error *err = lwps ? NULL : &gc_error_nomem;
+	size_t missing = 0;
+	uint64_t missing_lwp[4];
+	while (m && !err) {
+		bool again;
+		if (p->nthreads == limit) {
+			warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
+			     "and 10000 more); the rest are ignored", core->path, limit,
+			     core->nthreads);
+			p->gaps++;
+			break;
+		}
+		if (!mset_add(&seen, m, &again)) {
+			err = &gc_error_nomem;
+			break;
+		}
+		if (again) {
+			warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
+			     "0x%" PRIx64 "; those %zu are used", core->path, p->nthreads, m,
+			     p->nthreads);
+			p->gaps++;
+			break;
+		}
 		if (p->nthreads == capn) {
-			size_t nc = capn * 2;
-			struct gr_thread *t = realloc(p->threads, nc * sizeof(*t));
-			if (!t)
+			size_t nc = capn ? 2 * capn : 64;
+			struct gr_thread *t = reallocarray(p->threads, nc, sizeof(*t));
+			if (!t) {
+				err = &gc_error_nomem;
 				break;
+			}
 			p->threads = t;
 			capn = nc;
 		}
@@ -662,37 +794,78 @@ static void read_threads(struct gr_process *p)
 		t->m = m;
 		uint64_t id = 0;
 		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
-		    !gc_addrspace_u64(as, m + mo->curg, &t->curg))
+		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
+			warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
+			     "after it are unknown", core->path, m);
+			p->gaps++;
 			break;
+		}
 		if (mo->id != NO_OFF && gc_addrspace_u64(as, m + mo->id, &id))
 			t->m_id = (int64_t)id;
 		if (mo->g0 != NO_OFF)
 			gc_addrspace_u64(as, m + mo->g0, &t->g0);
 		if (mo->gsignal != NO_OFF)
 			gc_addrspace_u64(as, m + mo->gsignal, &t->gsignal);
-		for (size_t i = 0; i < p->cfg.core->nthreads; i++)
-			if ((uint64_t)p->cfg.core->threads[i].pid == t->procid)
-				t->core = &p->cfg.core->threads[i];
+		t->core = find_lwp(core, lwps, nslots, t->procid);
+		/* An M that has had a thread (procid set by minit) but whose
+		 * thread the core lacks: the core lost threads. */
+		if (!t->core && t->procid && core->nthreads) {
+			if (missing < 4)
+				missing_lwp[missing] = t->procid;
+			missing++;
+		}
 		p->nthreads++;
-		if (!gc_addrspace_u64(as, m + p->m_alllink, &m))
+		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
+			warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
+			     "core; the Ms after it are unknown", core->path, t->m);
+			p->gaps++;
 			break;
+		}
 	}
+	free(seen.v);
+	free(lwps);
+	if (err)
+		return err;
+	if (missing) {
+		char list[96] = "";
+		for (size_t i = 0, len = 0; i < missing && i < 4; i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
+						i ? ", " : "", missing_lwp[i]);
+		warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
+		     "thread notes (LWP %s%s)", core->path, missing, p->nthreads, list,
+		     missing > 4 ? ", ..." : "");
+		p->gaps++;
+	}
+	/* Running goroutines find their M through its curg. */
+	p->curg_slots = slots_for(p->nthreads);
+	p->curg_index = calloc(p->curg_slots, sizeof(*p->curg_index));
+	if (!p->curg_index)
+		return &gc_error_nomem;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		if (!p->threads[i].curg)
+			continue;
+		size_t k = key_slot(p->threads[i].curg, p->curg_slots);
+		while (p->curg_index[k])
+			k = (k + 1) & (p->curg_slots - 1);
+		p->curg_index[k] = (uint32_t)(i + 1);
+	}
+	return NULL;
 }
 
 /* ---- wait reasons and funcIDs ---- */
 
-static void read_waitreasons(struct gr_process *p)
+static struct gc_error *read_waitreasons(struct gr_process *p)
 {
 	uint64_t addr = p->glob.waitreasons;
 	size_t n = p->glob.nwaitreasons;
 	if (!addr || !n || n > 256)
-		return;
+		return NULL;
 	/* Each reason, then as the header's state shows it with the markers
 	 * " (leaked)" (1.26+) and " (durable)" (1.25+): gr_goroutine_state()
 	 * hands out these, so they live as long as the process. */
 	p->waitreasons = calloc(n * GR_STATE_MARKS, sizeof(char *));
 	if (!p->waitreasons)
-		return;
+		return &gc_error_nomem;
 	p->nwaitreasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
@@ -704,7 +877,10 @@ static void read_waitreasons(struct gr_process *p)
 			v[GR_STATE_LEAKED] = NULL;
 		if (asprintf(&v[GR_STATE_DURABLE], "%s (durable)", buf) < 0)
 			v[GR_STATE_DURABLE] = NULL;
+		if (!v[GR_STATE_PLAIN] || !v[GR_STATE_LEAKED] || !v[GR_STATE_DURABLE])
+			return &gc_error_nomem;
 	}
+	return NULL;
 }
 
 static void learn_funcids(struct gr_process *p)
@@ -783,10 +959,34 @@ static struct gc_error *find_globals(struct gr_process *p)
 	if (!gl->waitreasons)
 		warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
 		     "\"waiting\"", exe->path);
+	if (!gl->allm) {
+		/* (A cyclic or overlong allm is not taken for allm.) */
+		warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
+		     "one); threads are not matched to Ms, running goroutines have no stack",
+		     exe->path);
+		p->gaps++;
+	}
 	return NULL;
 }
 
 /* ---- open/close ---- */
+
+/* With a forced mismatch (gr_open_config.forced), what the executable says
+ * is not in the core: the error becomes a gap with no goroutines.  Returns
+ * err when it stays an error, NULL when forgiven (err freed). */
+static struct gc_error *forgive(struct gr_process *p, struct gc_error *err)
+{
+	if (!p->cfg.forced || err == &gc_error_nomem)
+		return err;
+	warn(p, "%s (the executable does not match the core: no goroutine is listed)",
+	     err->message);
+	gc_error_destroy(err);
+	free(p->gs);
+	p->gs = NULL;
+	p->ngs = 0;
+	p->gaps++;
+	return sort_by_goid(p);
+}
 
 struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_process **ret)
 {
@@ -794,6 +994,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if (!p)
 		return &gc_error_nomem;
 	p->cfg = *config;
+	p->md_as = config->forced && config->exe_as ? config->exe_as : config->as;
 	struct gc_error *err;
 
 	const uint8_t *tab = NULL;
@@ -801,7 +1002,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	uint64_t tabaddr = 0;
 	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
 		goto fail;
-	find_version(p);
+	if ((err = find_version(p)))
+		goto fail;
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
 				      "%s: cannot tell which Go release built it (no build "
@@ -833,13 +1035,19 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 	learn_funcids(p);
-	if ((err = find_globals(p)))
+	bool have_globals = true;
+	if ((err = find_globals(p))) {
+		if ((err = forgive(p, err)))
+			goto fail;
+		have_globals = false;
+	}
+	if ((err = read_waitreasons(p)))
 		goto fail;
-	read_waitreasons(p);
-	if ((err = read_allgs(p)))
+	if (have_globals && (err = read_allgs(p)) && (err = forgive(p, err)))
 		goto fail;
 	estimate_now(p);
-	read_threads(p);
+	if ((err = read_threads(p)))
+		goto fail;
 	int32_t tl;
 	if (p->minor >= 26 && gr_process_debug_var(p, "tracebacklabels", &tl))
 		p->header_labels = tl == 1;
@@ -857,11 +1065,13 @@ void gr_process_destroy(struct gr_process *p)
 {
 	if (!p)
 		return;
+	gr_print_forget(p);
 	gopclntab_destroy(p->pcln);
 	gr_layouts_destroy(p->layouts);
 	free(p->gs);
 	free(p->order);
 	free(p->threads);
+	free(p->curg_index);
 	for (size_t i = 0; i < p->nwaitreasons * GR_STATE_MARKS; i++)
 		free(p->waitreasons[i]);
 	free(p->waitreasons);
@@ -891,6 +1101,7 @@ const char *gr_process_globals_source(const struct gr_process *p)
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->cfg.as; }
 size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
 size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
+size_t gr_process_open_gaps(const struct gr_process *p) { return p->unreadable + p->gaps; }
 uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
 bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
 {
@@ -963,9 +1174,15 @@ const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i)
 const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
 					     const struct gr_goroutine *g)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].curg == g->addr && (!g->m || p->threads[i].m == g->m))
-			return &p->threads[i];
+	if (!p->curg_index || !g->addr)
+		return NULL;
+	/* Entries of one key lie along its probe sequence in list order. */
+	for (size_t k = key_slot(g->addr, p->curg_slots); p->curg_index[k];
+	     k = (k + 1) & (p->curg_slots - 1)) {
+		const struct gr_thread *t = &p->threads[p->curg_index[k] - 1];
+		if (t->curg == g->addr && (!g->m || t->m == g->m))
+			return t;
+	}
 	return NULL;
 }
 

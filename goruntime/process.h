@@ -66,6 +66,14 @@ struct gr_open_config {
 	/* Nonzero: read only this goroutine (for `stack`): the others' goids
 	 * are read to find it, nothing more. */
 	uint64_t only_goid;
+	/* The executable was taken although it does not match the core
+	 * (--force): runtime state that cannot then be found (allgs and the
+	 * other globals) is a gap, said on warnings, rather than an error. */
+	bool forced;
+	/* With forced: the executable's segments alone, where
+	 * runtime.firstmoduledata and the type descriptors are read (the
+	 * core's data is another build's).  May be NULL. */
+	const struct gc_addrspace *exe_as;
 };
 
 /* Locates the Go pclntab in an executable or shared library: the
@@ -105,6 +113,10 @@ const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size
 const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid);
 /* Number of allgs entries that could not be read. */
 size_t gr_process_unreadable(const struct gr_process *p);
+/* Number of gaps gr_process_open found, each said on the warnings stream:
+ * the unreadable allgs entries, and an allm list that is cyclic, cut or
+ * overlong, or whose Ms' threads the core lacks (exit code 3). */
+size_t gr_process_open_gaps(const struct gr_process *p);
 
 /* The Go thread (M) whose curg is g, or NULL. */
 const struct gr_thread *gr_process_thread_of(const struct gr_process *p,

@@ -61,21 +61,33 @@ static bool match_cheap(const struct gr_process *p, const struct gr_goroutine *g
 	return true;
 }
 
+/* gr_filter_match, with out-of-memory as an error rather than a miss. */
+static struct gc_error *filter_match(const struct gr_process *p, const struct gr_goroutine *g,
+				     const struct gr_filter *filter, bool *ret)
+{
+	*ret = true;
+	if (!filter)
+		return NULL;
+	*ret = match_cheap(p, g, filter);
+	if (!*ret || !filter->have_match)
+		return NULL;
+	struct gr_lframe *f;
+	size_t n;
+	struct gc_error *err = gr_goroutine_frames(p, g, GR_MAX_GOROUTINE_FRAMES, &f, &n, NULL);
+	if (err) {
+		*ret = false;
+		return err;
+	}
+	*ret = frames_match(filter->match, f, n);
+	free(f);
+	return NULL;
+}
+
 bool gr_filter_match(const struct gr_process *p, const struct gr_goroutine *g,
 		     const struct gr_filter *filter)
 {
-	if (!filter)
-		return true;
-	if (!match_cheap(p, g, filter))
-		return false;
-	if (!filter->have_match)
-		return true;
-	struct gr_lframe *f;
-	size_t n;
-	if (gr_goroutine_frames(p, g, SIZE_MAX, &f, &n, NULL))
-		return false;
-	bool ok = frames_match(filter->match, f, n);
-	free(f);
+	bool ok;
+	gc_error_destroy(filter_match(p, g, filter, &ok));
 	return ok;
 }
 
@@ -92,7 +104,13 @@ struct gc_error *gr_filter_select(const struct gr_process *p, const struct gr_fi
 		return &gc_error_nomem;
 	for (size_t i = 0; i < total; i++) {
 		const struct gr_goroutine *g = gr_process_goroutine(p, i);
-		if (g && gr_filter_match(p, g, filter))
+		bool ok = false;
+		struct gc_error *err = g ? filter_match(p, g, filter, &ok) : NULL;
+		if (err) {
+			free(v);
+			return err;
+		}
+		if (ok)
 			v[n++] = g;
 	}
 	if (!n) {
@@ -230,6 +248,7 @@ static bool same_stack(const struct gr_group *gr, const char *state, const struc
 
 struct group_build {
 	struct gr_groups *gs;
+	size_t stored;         /* frames kept by the groups (GR_MAX_GROUPED_FRAMES) */
 	size_t cap;
 	size_t *goid_cap;
 	uint64_t *hashes;
@@ -262,6 +281,13 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 				   unsigned flags, const struct gr_group_by *by)
 {
 	const char *state = gr_goroutine_state(p, g);
+	/* Once the groups keep GR_MAX_GROUPED_FRAMES frames, a goroutine's
+	 * stack is cut to what is left before it is grouped (so it may join a
+	 * group of the same cut stack): only crafted cores get there. */
+	if (n > GR_MAX_GROUPED_FRAMES - b->stored) {
+		n = GR_MAX_GROUPED_FRAMES - b->stored;
+		flags |= GR_FRAMES_BUDGET;
+	}
 	struct gr_labels labels;
 	struct gc_error *lerr = group_labels(p, g, by, &labels);
 	if (lerr) {
@@ -309,6 +335,7 @@ static struct gc_error *add_member(struct group_build *b, const struct gr_proces
 		b->hashes[gi] = h;
 		b->goid_cap[gi] = 0;
 		b->slots[s] = (uint32_t)(gi + 1);
+		b->stored += n;
 		f = NULL;
 	}
 	free(f);
@@ -390,12 +417,10 @@ struct gc_error *gr_groups_build_by(const struct gr_process *p,
 		return &gc_error_nomem;
 	gopclntab_pc_range(gr_process_pclntab(p), &groups->text_lo, &groups->text_hi);
 	struct group_build b = {.gs = groups};
-	/* Without the cache (no memory for it) strings are hashed each time. */
 	b.hc.key = calloc(1u << 16, sizeof(*b.hc.key));
 	b.hc.val = calloc(1u << 16, sizeof(*b.hc.val));
-	if (b.hc.key && b.hc.val)
-		b.hc.cap = 1u << 16;
-	struct gc_error *err = NULL;
+	b.hc.cap = 1u << 16;
+	struct gc_error *err = b.hc.key && b.hc.val ? NULL : &gc_error_nomem;
 	if (!gs)
 		n = gr_process_ngoroutines(p);
 	for (size_t i = 0; i < n && !err; i++) {
@@ -407,7 +432,7 @@ struct gc_error *gr_groups_build_by(const struct gr_process *p,
 		struct gr_lframe *f;
 		size_t nf;
 		unsigned flags;
-		if ((err = gr_goroutine_frames(p, g, SIZE_MAX, &f, &nf, &flags)))
+		if ((err = gr_goroutine_frames(p, g, GR_MAX_GOROUTINE_FRAMES, &f, &nf, &flags)))
 			break;
 		if (filter && filter->have_match && !frames_match(filter->match, f, nf)) {
 			free(f);
@@ -435,21 +460,6 @@ struct gc_error *gr_groups_build_by(const struct gr_process *p,
 /* ---- text ---- */
 
 enum { GOIDS_ALL = 20, GOIDS_HEAD = 10, GOIDS_TAIL = 3 };
-
-static const char *partial_text(unsigned flags)
-{
-	if (flags & GR_UNWIND_NO_THREAD)
-		return "goroutine running on other thread; stack unavailable";
-	if (flags & GR_UNWIND_FAULT)
-		return "stack partial: memory not in core";
-	if (flags & GR_UNWIND_BAD_PC)
-		return "stack partial: a pc lies outside every Go function";
-	if (flags & GR_UNWIND_LIMIT)
-		return "stack partial: the walk did not end within the stack's bounds";
-	if (flags & GR_FRAMES_TRUNCATED)
-		return "stack partial: frame limit reached";
-	return NULL;
-}
 
 bool gr_groups_print_text(const struct gr_groups *groups, FILE *out)
 {
@@ -503,7 +513,7 @@ bool gr_groups_print_text(const struct gr_groups *groups, FILE *out)
 			fprintf(out, "\t%s(%s)\n\t\t%s:%" PRId32 "\n", f->func,
 				f->inlined ? "..." : "", f->file, f->line);
 		}
-		const char *why = partial_text(gr->unwind_flags);
+		const char *why = gr_stack_gap(gr->unwind_flags);
 		if (why)
 			fprintf(out, "\t%s\n", why);
 	}
@@ -612,7 +622,8 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out)
 /* Only allocation failure is an error (the object is still complete). */
 static struct gc_error *write_goroutine_json(const struct gr_process *p,
 					     const struct gr_goroutine *g,
-					     const struct gr_lframe *f, size_t n, FILE *out)
+					     const struct gr_lframe *f, size_t n, unsigned flags,
+					     FILE *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	fprintf(out, "{\"id\":%" PRIu64 ",\"state\":", g->goid);
@@ -679,7 +690,13 @@ static struct gc_error *write_goroutine_json(const struct gr_process *p,
 			"\",\"inlined\":%s}", f[k].line, f[k].pc, f[k].sp,
 			f[k].inlined ? "true" : "false");
 	}
-	fputs("]}", out);
+	const char *gap = gr_stack_gap(flags);
+	fprintf(out, "],\"partial\":%s", gap ? "true" : "false");
+	if (gap) {
+		fputs(",\"gap\":", out);
+		gr_json_string(out, gap);
+	}
+	fputc('}', out);
 	return err;
 }
 
@@ -687,18 +704,31 @@ struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
 					  const struct gr_goroutine *const *gs, size_t n,
 					  FILE *out)
 {
+	return gr_write_goroutines_json_gaps(p, gs, n, out, NULL, NULL);
+}
+
+struct gc_error *gr_write_goroutines_json_gaps(const struct gr_process *p,
+					       const struct gr_goroutine *const *gs, size_t n,
+					       FILE *out, gr_gap_fn *on_gap, void *gap_ctx)
+{
 	fputc('[', out);
 	for (size_t i = 0; i < n; i++) {
 		struct gr_lframe *f;
 		size_t nf;
-		struct gc_error *err = gr_goroutine_frames(p, gs[i], SIZE_MAX, &f, &nf, NULL);
+		unsigned flags;
+		struct gc_error *err = gr_goroutine_frames(p, gs[i], GR_MAX_GOROUTINE_FRAMES, &f,
+							   &nf, &flags);
 		if (err)
 			return err;
 		fputs(i ? ",\n" : "\n", out);
-		err = write_goroutine_json(p, gs[i], f, nf, out);
+		err = write_goroutine_json(p, gs[i], f, nf, flags, out);
 		free(f);
 		if (err)
 			return err;
+		if (on_gap && gr_stack_gap(flags))
+			on_gap(gap_ctx, gs[i], flags);
+		if (ferror(out))
+			break;
 	}
 	fputs(n ? "\n]\n" : "]\n", out);
 	if (ferror(out))

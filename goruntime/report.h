@@ -4,7 +4,7 @@
  *
  * Every function here reads what gr_goroutine_frames reads: the same
  * function names, files and lines the traceback printer prints, all frames
- * (no elision).
+ * (no elision) up to GR_MAX_GOROUTINE_FRAMES per goroutine.
  */
 #ifndef GOCORE_GORUNTIME_REPORT_H
 #define GOCORE_GORUNTIME_REPORT_H
@@ -56,8 +56,9 @@ bool gr_goroutine_wait_minutes(const struct gr_process *p, const struct gr_gorou
 			       int64_t *ret);
 
 /* Whether g passes every condition of filter (NULL passes everything).  A
- * frame match on a goroutine whose frames cannot be collected (out of
- * memory) is false. */
+ * frame match looks at the first GR_MAX_GOROUTINE_FRAMES frames; on a
+ * goroutine whose frames cannot be collected (out of memory) it is false
+ * (gr_filter_select reports that as an error). */
 bool gr_filter_match(const struct gr_process *p, const struct gr_goroutine *g,
 		     const struct gr_filter *filter);
 
@@ -81,8 +82,9 @@ struct gr_group {
 	 * has the same func, file and line list (pc/sp may differ). */
 	struct gr_lframe *frames;
 	size_t nframes;
-	/* GR_UNWIND_* | GR_FRAMES_TRUNCATED flags ORed over the members:
-	 * non-zero when some stack is partial or unavailable. */
+	/* GR_UNWIND_* | GR_FRAMES_TRUNCATED | GR_FRAMES_BUDGET flags ORed
+	 * over the members: non-zero when some stack is partial or
+	 * unavailable (gr_stack_gap says what). */
 	unsigned unwind_flags;
 	/* With gr_group_by: the labels the members share (the one asked for,
 	 * or all of them); n == 0 when they have none. */
@@ -106,7 +108,8 @@ struct gr_groups {
 
 /* Groups the goroutines gs[0..n) (NULL: every goroutine of p) that pass
  * filter (NULL: all) by identical (state text, list of frames' func, file
- * and line).  On success *ret must be freed with gr_groups_destroy.
+ * and line); the groups keep at most GR_MAX_GROUPED_FRAMES frames in all.
+ * On success *ret must be freed with gr_groups_destroy.
  * Returns NULL or &gc_error_nomem. */
 struct gc_error *gr_groups_build(const struct gr_process *p,
 				 const struct gr_goroutine *const *gs, size_t n,
@@ -155,6 +158,16 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out);
 
 /* ---- goroutines as JSON ---- */
 
+/* Writes gs[0..n) as one JSON array (and a newline), in the given order
+ * (see gr_write_goroutines_json_gaps for the objects). */
+struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
+					  const struct gr_goroutine *const *gs, size_t n,
+					  FILE *out);
+
+/* Called for each goroutine written with "partial": true, with the walk's
+ * flags (gr_stack_gap(flags) is the "gap"). */
+typedef void gr_gap_fn(void *ctx, const struct gr_goroutine *g, unsigned flags);
+
 /* Writes gs[0..n) as one JSON array (and a newline), in the given order:
  *   {"id":18,"state":"chan receive","wait_reason":"chan receive",
  *    "wait_minutes":0,"locked_to_thread":false,
@@ -162,18 +175,22 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out);
  *                  "goid":null},
  *    "labels":{},
  *    "frames":[{"func":"main.worker","file":"/src/main.go","line":14,
- *               "pc":"0x48a2f1","sp":"0xc000050f80","inlined":false}]}
+ *               "pc":"0x48a2f1","sp":"0xc000050f80","inlined":false}],
+ *    "partial":false}
  * state: the header's state text; wait_reason: the wait reason string of a
  * waiting goroutine, else ""; wait_minutes: gr_goroutine_wait_minutes, 0
  * when unknown; created_by: null for goroutine 1 or an unknown creator,
  * its goid null when the release records no parent (before 1.21); labels:
  * {} (pprof labels are not read yet); frames: every logical frame,
- * innermost first, func as the dump prints it, pc and sp as "0x…" hex
- * strings (64-bit values do not fit a JSON/JS double).  Returns NULL, a
+ * innermost first (at most GR_MAX_GOROUTINE_FRAMES), func as the dump
+ * prints it, pc and sp as "0x…" hex strings (64-bit values do not fit a
+ * JSON/JS double); then "partial": whether the stack was read whole, and
+ * when it was not "gap": gr_stack_gap()'s phrase, after which on_gap (may be
+ * NULL) is called.  Stops early when out has an error.  Returns NULL, a
  * GC_ERR_IO error on a write error, or &gc_error_nomem. */
-struct gc_error *gr_write_goroutines_json(const struct gr_process *p,
-					  const struct gr_goroutine *const *gs, size_t n,
-					  FILE *out);
+struct gc_error *gr_write_goroutines_json_gaps(const struct gr_process *p,
+					       const struct gr_goroutine *const *gs, size_t n,
+					       FILE *out, gr_gap_fn *on_gap, void *gap_ctx);
 
 /* Writes s as a JSON string literal: '"' and '\\' escaped, control
  * characters as \n, \t, \r, \b, \f or \u00XX, each byte that is not part of

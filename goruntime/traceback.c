@@ -304,6 +304,15 @@ static void print_func_name(const char *name, struct obuf *out)
  * 50 and the last 50 logical frames (tracebackInnerFrames/OuterFrames). */
 enum { MAX_FRAMES_OLD = 100, INNER_FRAMES = 50, OUTER_FRAMES = 50 };
 
+/* 1.21+ prints the first 50 logical frames as the walk meets them and
+ * keeps the physical frames past them in a ring: once the walk has ended
+ * (and the total is known), those holding the last 50 are printed.  One
+ * walk, where traceback1 counts the frames in a first one. */
+struct tail_frame {
+	struct gr_frame fr;
+	size_t start;      /* logical index of its first (innermost) frame */
+};
+
 struct print_ctx {
 	const struct gr_process *p;
 	const struct gr_print_options *opts;
@@ -311,29 +320,30 @@ struct print_ctx {
 	int minor;
 	size_t nprint;     /* lines printed (logical frames) */
 	size_t index;      /* logical frames seen */
-	size_t total;      /* 1.21+: logical frames in the whole stack */
-	bool counting;     /* first pass: only count */
-	bool elided;       /* the elision line is out */
+	size_t total;      /* 1.21+: logical frames in the whole stack, once known */
+	bool tail;         /* 1.21+: printing the ring, total known */
+	/* At most OUTER_FRAMES physical frames hold the last OUTER_FRAMES
+	 * logical ones; one more in case the oldest is needed in part. */
+	struct tail_frame ring[OUTER_FRAMES + 1];
+	size_t ring_next, ring_n;
+	/* The last rendering used, for recursion's same pc again and again;
+	 * valid while the cache keeps its array (memo_v). */
+	const struct rendered *memo;
+	const struct rendered *memo_v;
 };
 
-/* Whether logical frame index is printed (1.21+ windows), printing the
- * elision line once in place of the skipped middle. */
+/* Whether logical frame index is printed: every one up to 1.20 (the walk
+ * stops at MAX_FRAMES_OLD); from 1.21 the first INNER_FRAMES as the walk
+ * goes, then from the ring those of the last OUTER_FRAMES past them. */
 static bool frame_shown(struct print_ctx *c)
 {
 	size_t idx = c->index++;
-	if (c->counting)
-		return false;
-	if (c->minor < 21 || c->total <= INNER_FRAMES + OUTER_FRAMES)
+	if (c->minor < 21)
 		return true;
-	if (idx < INNER_FRAMES || idx >= c->total - OUTER_FRAMES)
-		return true;
-	if (!c->elided) {
-		ob_str(c->out, "...");
-		ob_udec(c->out, c->total - INNER_FRAMES - OUTER_FRAMES);
-		ob_str(c->out, " frames elided...\n");
-		c->elided = true;
-	}
-	return false;
+	if (!c->tail)
+		return idx < INNER_FRAMES;
+	return idx >= INNER_FRAMES &&
+	       (c->total <= INNER_FRAMES + OUTER_FRAMES || idx >= c->total - OUTER_FRAMES);
 }
 
 /* What a physical frame prints apart from its arguments and addresses,
@@ -363,6 +373,14 @@ static void cache_clear(void)
 	free(cache.v);
 	cache.v = NULL;
 	cache.cap = cache.n = 0;
+}
+
+void gr_print_forget(const struct gr_process *p)
+{
+	if (cache.owner == p) {
+		cache_clear();
+		cache.owner = NULL;
+	}
 }
 
 static size_t cache_slot(uint64_t pc, uint64_t tracepc, size_t cap)
@@ -467,8 +485,13 @@ static const struct rendered *rendering(const struct print_ctx *c, const struct 
 	if (!render(c, fr, tmp))
 		return NULL;
 	/* Keep at most a million renderings (a few hundred MB at worst). */
-	if (fr->pc && cache.n < (1u << 20) &&
-	    ((cache.n + 1) * 2 <= cache.cap || cache_grow())) {
+	bool room = fr->pc && cache.n < (1u << 20);
+	if (room && (cache.n + 1) * 2 > cache.cap && !cache_grow()) {
+		/* Printed all the same, but the run is to say it ran short. */
+		c->out->failed = true;
+		room = false;
+	}
+	if (room) {
 		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
 		while (cache.v[i].pc)
 			i = (i + 1) & (cache.cap - 1);
@@ -484,11 +507,26 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 {
 	struct print_ctx *c = vctx;
 	struct rendered tmp;
-	bool owned;
-	const struct rendered *r = rendering(c, fr, &tmp, &owned);
-	if (!r) {
-		c->out->failed = true;
-		return false;
+	bool owned = false;
+	const struct rendered *r;
+	if (c->memo && c->memo_v == cache.v && c->memo->pc == fr->pc &&
+	    c->memo->tracepc == fr->tracepc) {
+		r = c->memo;
+	} else {
+		r = rendering(c, fr, &tmp, &owned);
+		if (!r) {
+			c->out->failed = true;
+			return false;
+		}
+		c->memo = owned ? NULL : r;
+		c->memo_v = cache.v;
+	}
+	if (c->minor >= 21 && !c->tail && c->index + r->ninl + 1 > INNER_FRAMES) {
+		/* Some of its logical frames may be among the last: keep it. */
+		c->ring[c->ring_next] = (struct tail_frame){*fr, c->index};
+		c->ring_next = (c->ring_next + 1) % (OUTER_FRAMES + 1);
+		if (c->ring_n < OUTER_FRAMES + 1)
+			c->ring_n++;
 	}
 	for (uint32_t i = 0, start = 0; i < r->ninl; start = r->inl_end[i++]) {
 		if (!frame_shown(c))
@@ -561,19 +599,32 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 	size_t nframes = 0;
 	unsigned flags;
 	if (c.minor >= 21) {
-		/* Count the logical frames first, as traceback1 does. */
-		c.counting = true;
-		gr_unwind(p, g, SIZE_MAX, print_frame, &c, NULL);
-		c.total = c.index;
-		c.index = 0;
-		c.counting = false;
 		flags = gr_unwind(p, g, SIZE_MAX, print_frame, &c, &nframes);
+		c.total = c.index;
+		c.tail = true;
+		if (c.total > INNER_FRAMES + OUTER_FRAMES) {
+			ob_str(out, "...");
+			ob_udec(out, c.total - INNER_FRAMES - OUTER_FRAMES);
+			ob_str(out, " frames elided...\n");
+		}
+		size_t first = (c.ring_next + OUTER_FRAMES + 1 - c.ring_n) % (OUTER_FRAMES + 1);
+		for (size_t k = 0; k < c.ring_n && !out->failed; k++) {
+			const struct tail_frame *t = &c.ring[(first + k) % (OUTER_FRAMES + 1)];
+			c.index = t->start;
+			print_frame(&c, &t->fr);
+		}
 	} else {
 		flags = gr_unwind(p, g, MAX_FRAMES_OLD, print_frame, &c, &nframes);
 	}
 	unsigned gaps = 0;
 	if (flags & GR_UNWIND_NO_THREAD) {
+		/* The runtime's words; for gocore a gap: the thread's registers
+		 * did not lead to the goroutine's stack. */
 		ob_str(out, "\tgoroutine running on other thread; stack unavailable\n");
+		gaps |= GR_GAP_STACK;
+		if (warn)
+			fprintf(warn, "gocore: goroutine %" PRIu64 ": running, but no thread of the "
+				"core leads to its stack; stack unavailable\n", g->goid);
 	} else if (c.minor < 21 && c.nprint == MAX_FRAMES_OLD) {
 		ob_str(out, "...additional frames elided...\n");
 	}
@@ -585,18 +636,27 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 			fprintf(warn, "gocore: goroutine %" PRIu64 ": stack memory not in core%s\n",
 				g->goid, nframes ? "; traceback is partial" : "");
 	} else if (flags & (GR_UNWIND_BAD_PC | GR_UNWIND_LIMIT)) {
+		/* The walk's bound cut the stack: the output says so where the
+		 * runtime would say frames were elided. */
+		if (flags & GR_UNWIND_LIMIT)
+			ob_str(out, "...stack cut: the walk stops at 1 GiB of stack or 134217728 frames...\n");
 		/* The runtime says "unexpected return pc" here; the stack is cut
 		 * short either way. */
 		gaps |= GR_GAP_STACK;
 		if (warn)
 			fprintf(warn, "gocore: goroutine %" PRIu64 ": %s; traceback is partial\n",
 				g->goid, flags & GR_UNWIND_LIMIT
-						 ? "the stack walk did not end within the stack's bounds"
+						 ? "the stack walk did not end within the stack's bounds "
+						   "(at most 1 GiB of stack, 134217728 frames)"
 						 : "a pc on its stack lies outside every Go function");
 	}
 	print_created_by(p, g, out);
-	if (out->failed && warn)
-		fprintf(warn, "gocore: goroutine %" PRIu64 ": out of memory formatting it\n", g->goid);
+	if (out->failed) {
+		gaps |= GR_GAP_NOMEM;
+		if (warn)
+			fprintf(warn, "gocore: warning: goroutine %" PRIu64 ": out of memory formatting "
+				"it; frames may be missing\n", g->goid);
+	}
 	out->failed = false;
 	ob_flush(out, file);
 	return gaps;

@@ -15,7 +15,12 @@ struct gr_print_options {
 /* Gaps found while printing one goroutine (for exit code 3). */
 enum {
 	GR_GAP_STACK = 1,   /* the stack could not be walked (fully or in part) */
+	GR_GAP_NOMEM = 2,   /* out of memory: frames are missing from the output */
 };
+
+/* Frees what the printer keeps for p (renderings of its frames); called by
+ * gr_process_destroy. */
+void gr_print_forget(const struct gr_process *p);
 
 /* Prints the header line "goroutine N [...]:". */
 void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out);

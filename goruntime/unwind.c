@@ -20,6 +20,10 @@ enum { FUNCFLAG_TOPFRAME = 1, FUNCFLAG_SPWRITE = 2 };
 struct walk {
 	const struct gr_process *p;
 	const uint8_t *stack;        /* the goroutine's stack, when contiguous */
+	/* The bytes of the last address-space window a stack word came from
+	 * ([span_lo, span_hi) at span), for stacks not in one piece. */
+	const uint8_t *span;
+	uint64_t span_lo, span_hi;
 	const struct gr_goroutine *g;
 	const struct gopclntab *t;
 	const struct gc_addrspace *as;
@@ -29,11 +33,24 @@ struct walk {
 };
 
 /* A word on the goroutine's stack straight from the mapped core, else via
- * the address space. */
-static bool stack_u64(const struct walk *w, uint64_t addr, uint64_t *ret)
+ * the address space (keeping the window it came from for the next one). */
+static bool stack_u64(struct walk *w, uint64_t addr, uint64_t *ret)
 {
 	if (w->stack && addr >= w->g->stack_lo && addr <= w->g->stack_hi - 8) {
 		memcpy(ret, w->stack + (addr - w->g->stack_lo), 8);
+		return true;
+	}
+	if (w->span && addr >= w->span_lo && addr < w->span_hi && w->span_hi - addr >= 8) {
+		memcpy(ret, w->span + (addr - w->span_lo), 8);
+		return true;
+	}
+	size_t n = 0;
+	const uint8_t *p = gc_addrspace_span(w->as, addr, SIZE_MAX, &n);
+	if (p && n >= 8) {
+		w->span = p;
+		w->span_lo = addr;
+		w->span_hi = addr + n;
+		memcpy(ret, p, 8);
 		return true;
 	}
 	return gc_addrspace_u64(w->as, addr, ret);
@@ -283,11 +300,19 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		return GR_UNWIND_BAD_PC;
 
 	bool waspanic = false;
+	uint64_t memo_pc = 0, memo_sp_pc = 0, memo_sp_entry = 0;
+	struct gopclntab_func memo_fn;
+	int32_t memo_delta = 0;
 	/* sp rises with every frame on one stack: the stack's size bounds the
-	 * number of frames. */
+	 * number of frames, and so does the largest stack the runtime allows
+	 * (the g's bounds are the core's word, not a fact). */
 	uint64_t limit = (g->stack_hi > g->stack_lo ? (g->stack_hi - g->stack_lo) / 8 : 0) + 16;
+	if (limit > GR_MAX_PHYSICAL_FRAMES)
+		limit = GR_MAX_PHYSICAL_FRAMES;
+	uint64_t sp_first = sp;
 	for (uint64_t iter = 0; n < max; iter++) {
-		if (iter > limit) {
+		/* Frames are on one stack, which is at most GR_MAX_STACK_BYTES. */
+		if (iter >= limit || sp - sp_first > GR_MAX_STACK_BYTES) {
 			flags |= GR_UNWIND_LIMIT;
 			break;
 		}
@@ -303,10 +328,15 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		if (pc == pc0 && sp == sp0 && pc0 == g->syscallpc && sp0 == g->syscallsp)
 			flag &= (uint8_t)~FUNCFLAG_SPWRITE;
 		int32_t delta;
-		if (!gopclntab_pcsp(w.t, &f, pc, &delta) || delta < 0) {
+		if (pc == memo_sp_pc && f.entry == memo_sp_entry) {
+			delta = memo_delta;
+		} else if (!gopclntab_pcsp(w.t, &f, pc, &delta) || delta < 0) {
 			flags |= GR_UNWIND_BAD_PC;
 			break;
 		}
+		memo_sp_pc = pc;
+		memo_sp_entry = f.entry;
+		memo_delta = delta;
 		uint64_t fp = sp + (uint64_t)delta + 8;
 		uint64_t lr = 0;
 		bool have_caller = false;
@@ -315,7 +345,17 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 			if (!stack_u64(&w, fp - 8, &lr)) {
 				flags |= GR_UNWIND_FAULT;
 			} else {
-				have_caller = gopclntab_find_func(w.t, lr, &caller);
+				/* Recursion returns to one pc again and again. */
+				if (lr && lr == memo_pc) {
+					caller = memo_fn;
+					have_caller = true;
+				} else {
+					have_caller = gopclntab_find_func(w.t, lr, &caller);
+					if (have_caller) {
+						memo_pc = lr;
+						memo_fn = caller;
+					}
+				}
 				if (!have_caller)
 					flags |= GR_UNWIND_BAD_PC;
 			}

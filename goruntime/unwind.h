@@ -32,8 +32,18 @@ enum {
 	GR_UNWIND_NO_THREAD = 1,    /* running, but no thread state to start from */
 	GR_UNWIND_FAULT = 2,        /* stack memory not in the core */
 	GR_UNWIND_BAD_PC = 4,       /* a PC outside every Go function */
-	GR_UNWIND_LIMIT = 8,        /* hit the frame limit derived from the stack */
+	GR_UNWIND_LIMIT = 8,        /* hit a walk bound (GR_MAX_STACK_BYTES,
+				     * GR_MAX_PHYSICAL_FRAMES or the frames the
+				     * stack's size allows) */
 };
+
+/* Bounds on one walk, whatever the g's stack bounds claim: a goroutine's
+ * stack is at most 1 GiB (runtime.maxstacksize is 1e9 bytes on 64-bit
+ * systems, and stacks grow by doubling), so its frames span at most that
+ * many bytes, and as a frame holds at least its 8-byte return address, no
+ * real stack has more physical frames than GR_MAX_PHYSICAL_FRAMES. */
+#define GR_MAX_STACK_BYTES ((uint64_t)1 << 30)
+#define GR_MAX_PHYSICAL_FRAMES (GR_MAX_STACK_BYTES / 8)
 
 /* Called for each physical frame, innermost first; return false to stop. */
 typedef bool gr_frame_fn(void *ctx, const struct gr_frame *frame);

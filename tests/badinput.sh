@@ -28,7 +28,8 @@
 #            Exit 0, 2 or 3, a message on stderr unless 0.
 # plus mismatched executables (another program's, another build of the same
 # program, a non-Go ELF, a non-ELF file, an empty file, a cut executable;
-# --force with another program) and files that are not cores (empty, random
+# --force with another program or build: exit 3, a gap, with a warning;
+# --force with a non-Go ELF: exit 2) and files that are not cores (empty, random
 # bytes, text, a directory, a missing file, an executable, a Go executable,
 # a core of a C program made at test time): exit 2 with one line on stderr
 # (mismatches: naming both files).
@@ -416,11 +417,11 @@ for n in threads deep chans many; do
 done
 addcase() { local IFS=$'\t'; echo "$*" >>"$cases"; }
 [ -n "$other_exe" ] && addcase mismatch-other-program mismatch 2 none "$first_core" "$other_exe"
-[ -n "$other_exe" ] && addcase force-other-program force 023 none "$first_core" "$other_exe"
+[ -n "$other_exe" ] && addcase force-other-program force 3 none "$first_core" "$other_exe"
 other_build=cache/e2e-stripped/$(basename "$(dirname "$first_core")")/exe
 [ -s "$other_build" ] && ! cmp -s "$other_build" "$first_exe" &&
 	addcase mismatch-other-build mismatch 2 none "$first_core" "$other_build"
-[ -s "$other_build" ] && addcase force-other-build force 023 none "$first_core" "$other_build"
+[ -s "$other_build" ] && addcase force-other-build force 3 none "$first_core" "$other_build"
 for e in /bin/ls /bin/true; do
 	[ -f "$e" ] && addcase "mismatch-not-go-$(basename "$e")" mismatch 2 none "$first_core" "$e"
 done

@@ -1,11 +1,14 @@
 /* Allocation-failure injection (as libbacktrace's tests do): a real core of
  * $GOCORE_FIXTURES/crashcore is opened with session_open(), the path the
  * CLI takes, with the Nth allocation made to fail for N = 1, 2, ... until an
- * open completes with nothing injected.  Every injected failure must make
- * session_open() return an error, and once the session is closed every
- * allocation made since the start must be freed.  Then the same for the
- * commands (goroutines, --json, -v, summary, overview, threads, pprof) over
- * a session opened without failures.
+ * open completes with nothing injected.  Every injected failure must
+ * surface, with the exit code the CLI would give (main.c: a success with
+ * gaps is 3): either as an error, exit 2 with "out of memory" on stderr, or
+ * as a visible degradation, exit 3 with a warning on stderr.  None may be
+ * tolerated (exit 0, as if nothing happened).  Once the session is closed
+ * every allocation made since the start must be freed.  Then the same for
+ * the commands (goroutines, --json, -v, summary, overview, threads, pprof),
+ * each run over a fresh session opened without failures.
  *
  * The allocator is wrapped with the linker's --wrap, so only allocations
  * made by gocore's own code (this file and libgocore.a) are counted and
@@ -128,19 +131,22 @@ static unsigned long code_offset(const void *pc)
 	return (unsigned long)((const char *)pc - &__executable_start);
 }
 
-/* Sites (allocating code) whose failure a call went on without, each
- * printed once. */
+/* Sites (allocating code) whose failure did not surface, each printed
+ * once. */
 static const void *tolerated_sites[256];
 static size_t ntolerated_sites;
-static void note_tolerated(const char *what, unsigned long n, const void *site)
+static void note_tolerated(const char *what, unsigned long n, const void *site, int rc)
 {
 	for (size_t i = 0; i < ntolerated_sites; i++)
 		if (tolerated_sites[i] == site)
 			return;
 	if (ntolerated_sites < 256)
 		tolerated_sites[ntolerated_sites++] = site;
-	print_message("  %s: allocation %lu (at +0x%lx) failed and it still succeeded\n", what,
-		      n, code_offset(site));
+	print_message("  %s: allocation %lu (at +0x%lx) failed and it %s\n", what, n,
+		      code_offset(site),
+		      rc == EXIT_OK     ? "still succeeded (exit 0)"
+		      : rc == EXIT_GAPS ? "exited 3 without a warning"
+					: "exited 2 without saying \"out of memory\"");
 }
 
 void *__wrap_malloc(size_t n)
@@ -342,10 +348,21 @@ static void **snapshot(size_t *n_ret)
 
 struct tally {
 	unsigned long points;    /* allocation points failed in turn */
-	unsigned long errors;    /* ... that made the call return an error */
-	unsigned long tolerated; /* ... that it went on without (still exit 0) */
+	unsigned long errors;    /* ... that made it exit 2, "out of memory" */
+	unsigned long degraded;  /* ... that made it exit 3 with a warning */
+	unsigned long tolerated; /* ... that did not surface (anything else) */
 	unsigned long leaks;     /* runs that left allocations behind */
 };
+
+/* The exit code main.c gives for rc and the session's gaps. */
+static int exit_code(int rc, const struct session *s)
+{
+	return rc == EXIT_OK && s->gaps ? EXIT_GAPS : rc;
+}
+
+/* Counts one injected failure by how it surfaced: rc is the exit code, and
+ * gocore's stderr of the run is in fx.err_path. */
+static void judge(struct tally *t, const char *what, unsigned long n, int rc);
 
 static int setup(void **state)
 {
@@ -395,6 +412,37 @@ static void show_stderr(void)
 	free(tail);
 }
 
+static bool stderr_has(const char *what)
+{
+	if (getenv("GOCORE_ALLOCFAIL_VERBOSE"))
+		return true; /* stderr went to the terminal */
+	size_t n;
+	FILE *f = fopen(fx.err_path, "rb");
+	if (!f)
+		return false;
+	char *buf = __real_malloc(1 << 20);
+	assert_non_null(buf);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	bool found = strstr(buf, what) != NULL;
+	__real_free(buf);
+	return found;
+}
+
+static void judge(struct tally *t, const char *what, unsigned long n, int rc)
+{
+	t->points++;
+	if (rc == EXIT_INPUT && stderr_has("out of memory")) {
+		t->errors++;
+	} else if (rc == EXIT_GAPS && stderr_has("gocore: ")) {
+		t->degraded++;
+	} else {
+		t->tolerated++;
+		note_tolerated(what, n, inj.failed_caller, rc);
+	}
+}
+
 /* ---- session_open ---- */
 
 static void test_session_open(void **state)
@@ -422,6 +470,7 @@ static void test_session_open(void **state)
 		quiet();
 		arm(n);
 		rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
+		rc = exit_code(rc, &s);
 		session_close(&s);
 		disarm();
 		loud();
@@ -432,13 +481,7 @@ static void test_session_open(void **state)
 			}
 			break;
 		}
-		t.points++;
-		if (rc == EXIT_OK) {
-			t.tolerated++;
-			note_tolerated("session_open", n, inj.failed_caller);
-		} else {
-			t.errors++;
-		}
+		judge(&t, "session_open", n, rc);
 		if (live != live0) {
 			t.leaks++;
 			print_message("  allocation %lu (at +0x%lx) failed: %zu allocation(s) leaked\n",
@@ -450,9 +493,11 @@ static void test_session_open(void **state)
 		}
 	}
 	__real_free(base);
-	print_message("session_open: %lu allocation points failed in turn: %lu errors, %lu "
-		      "tolerated, %lu leaking\n", t.points, t.errors, t.tolerated, t.leaks);
+	print_message("session_open: %lu allocation points failed in turn: %lu errors (exit 2), "
+		      "%lu degraded (exit 3), %lu not surfaced, %lu leaking\n", t.points, t.errors,
+		      t.degraded, t.tolerated, t.leaks);
 	assert_true(t.points > 0);
+	assert_int_equal(t.tolerated, 0);
 	assert_int_equal(t.leaks, 0);
 }
 
@@ -483,19 +528,19 @@ static void test_commands(void **state)
 		{"threads --json", cmd_threads, {.filter = GR_FILTER_ALL, .json = true}},
 		{"pprof", cmd_pprof, {.filter = GR_FILTER_ALL, .output = pprof_path}},
 	};
+	/* Each run gets a session of its own, opened without failures, so
+	 * that what a command caches in the process (the printer's renderings,
+	 * names) is allocated anew, under injection, every time. */
 	struct session s;
-	quiet();
-	int rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
-	loud();
-	if (rc != EXIT_OK) {
-		show_stderr();
-		fail_msg("session_open(%s) fails without injected failures: %d", fx.core, rc);
-	}
-	unsigned long total = 0, total_leaks = 0;
+	int rc;
+	unsigned long total = 0, total_leaks = 0, total_tolerated = 0;
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
-		/* A first run caches what the process keeps (frames, names). */
+		/* A first run caches what lives as long as gocore (buffers). */
 		quiet();
-		rc = cmds[c].run(&s, &cmds[c].o);
+		rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
+		if (rc == EXIT_OK)
+			rc = exit_code(cmds[c].run(&s, &cmds[c].o), &s);
+		session_close(&s);
 		loud();
 		if (rc != EXIT_OK) {
 			show_stderr();
@@ -507,18 +552,23 @@ static void test_commands(void **state)
 		for (unsigned long n = 1;; n++) {
 			size_t live0 = live;
 			quiet();
+			rc = session_open(&s, fx.core, fx.exe, NULL, false, 0);
+			if (rc != EXIT_OK) {
+				loud();
+				show_stderr();
+				fail_msg("session_open fails without injected failures: %d", rc);
+			}
 			arm(n);
 			rc = cmds[c].run(&s, &cmds[c].o);
 			disarm();
+			fflush(stdout);
+			fflush(stderr);
+			rc = exit_code(rc, &s);
+			session_close(&s);
 			loud();
 			if (!inj.failed)
 				break;
-			t.points++;
-			if (rc == EXIT_OK) {
-				t.tolerated++;
-				note_tolerated(cmds[c].name, n, inj.failed_caller);
-			} else
-				t.errors++;
+			judge(&t, cmds[c].name, n, rc);
 			if (live != live0) {
 				t.leaks++;
 				print_message("  %s: allocation %lu (at +0x%lx) failed: %zu allocation(s) "
@@ -530,14 +580,16 @@ static void test_commands(void **state)
 			}
 		}
 		__real_free(base);
-		print_message("%s: %lu allocation points failed in turn: %lu errors, %lu tolerated, "
-			      "%lu leaking\n", cmds[c].name, t.points, t.errors, t.tolerated, t.leaks);
+		print_message("%s: %lu allocation points failed in turn: %lu errors (exit 2), %lu "
+			      "degraded (exit 3), %lu not surfaced, %lu leaking\n", cmds[c].name,
+			      t.points, t.errors, t.degraded, t.tolerated, t.leaks);
 		total += t.points;
 		total_leaks += t.leaks;
+		total_tolerated += t.tolerated;
 	}
-	session_close(&s);
 	free(pprof_path);
 	print_message("commands: %lu allocation points in all\n", total);
+	assert_int_equal(total_tolerated, 0);
 	assert_int_equal(total_leaks, 0);
 }
 

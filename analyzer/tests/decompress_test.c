@@ -646,6 +646,106 @@ static long open_in_child(const char *path, double *secs)
 	return kib;
 }
 
+/* A zstd frame (RFC 8878) of head as raw blocks, then RLE blocks of fill up
+ * to total bytes: a few KiB that decompress to gigabytes. */
+static uint8_t *zstd_bomb(const uint8_t *head, size_t nhead, uint64_t total, uint8_t fill,
+			  size_t *n_ret)
+{
+	enum { BMAX = 128 << 10 };
+	size_t cap = 6 + nhead + (nhead / BMAX + 1) * 3 + (size_t)(total / BMAX + 1) * 4;
+	uint8_t *z = malloc(cap), *p = z;
+	assert_non_null(z);
+	memcpy(p, "\x28\xb5\x2f\xfd", 4);
+	p[4] = 0x00;             /* no content size, no checksum: a window follows */
+	p[5] = (27 - 10) << 3;   /* window of 2^27 bytes */
+	p += 6;
+	uint64_t done = 0;
+	while (done < total) {
+		bool raw = done < nhead;
+		uint64_t size = raw ? nhead - done : total - done;
+		if (size > BMAX)
+			size = BMAX;
+		uint32_t h = (done + size == total) | (raw ? 0 : 1) << 1 | (uint32_t)size << 3;
+		memcpy(p, &h, 3);
+		p += 3;
+		if (raw) {
+			memcpy(p, head + done, size);
+			p += size;
+		} else {
+			*p++ = fill;
+		}
+		done += size;
+	}
+	*n_ret = (size_t)(p - z);
+	return z;
+}
+
+/* The headers a compressed core starts with bound how far it is
+ * decompressed; a stream that is not a core stops at once. */
+static void test_bomb(void **state)
+{
+	(void)state;
+	size_t n;
+	uint8_t *plain = tu_read_file(g_core, &n);
+	/* The ELF header, program headers and notes of a real core, then 2 GiB
+	 * of 0xaa where its segments' bytes should be. */
+	uint64_t phoff, notes_end = 0;
+	uint16_t phnum;
+	memcpy(&phoff, plain + offsetof(Elf64_Ehdr, e_phoff), 8);
+	memcpy(&phnum, plain + offsetof(Elf64_Ehdr, e_phnum), 2);
+	for (uint16_t k = 0; k < phnum; k++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, plain + phoff + k * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_NOTE && ph.p_offset + ph.p_filesz > notes_end)
+			notes_end = ph.p_offset + ph.p_filesz;
+	}
+	assert_true(notes_end > 0 && notes_end < n);
+	size_t nz;
+	uint8_t *z = zstd_bomb(plain, notes_end, (uint64_t)2 << 30, 0xaa, &nz);
+	char *path = write_cut(z, nz, "zst");
+	free(z);
+	double t0 = now();
+	struct gc_core *core = NULL;
+	struct gc_error *err = gc_core_open(path, &core);
+	double dt = now() - t0;
+	assert_non_null(err);
+	print_message("bomb: %zu bytes of zstd: %s (%.2f s)\n", nz, err->message, dt);
+	assert_int_equal(err->code, GC_ERR_LIMIT);
+	assert_non_null(strstr(err->message, "ELF headers account for"));
+	char want[64];
+	snprintf(want, sizeof(want), "the %llu bytes", (unsigned long long)n + (1 << 20));
+	assert_non_null(strstr(err->message, want));
+	gc_error_destroy(err);
+	unlink(path);
+	free(path);
+
+	/* 2 GiB that are not a core: stopped at the first output. */
+	z = zstd_bomb(NULL, 0, (uint64_t)2 << 30, 0x55, &nz);
+	path = write_cut(z, nz, "zst");
+	free(z);
+	err = gc_core_open(path, &core);
+	assert_non_null(err);
+	print_message("not a core: %s\n", err->message);
+	assert_int_equal(err->code, GC_ERR_FORMAT);
+	assert_non_null(strstr(err->message, "not a core"));
+	assert_non_null(strstr(err->message, "stopped after 1048576 bytes"));
+	gc_error_destroy(err);
+	unlink(path);
+	free(path);
+
+	/* The same core whole in that format decompresses as before. */
+	z = zstd_bomb(plain, n, n, 0, &nz);
+	path = write_cut(z, nz, "zst");
+	free(z);
+	core = open_ok(path);
+	assert_int_equal(core->size, n);
+	assert_memory_equal(core->data, plain, n);
+	gc_core_close(core);
+	unlink(path);
+	free(path);
+	free(plain);
+}
+
 static void test_memory(void **state)
 {
 	(void)state;
@@ -738,6 +838,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_bomb),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_buffer_boundary),
 	};

@@ -291,6 +291,58 @@ static void test_synthetic(void **state)
 	free(s.m.p);
 }
 
+/* A bad note stops note parsing with a warning naming its offset and type;
+ * the notes before it are kept. */
+static void test_bad_notes(void **state)
+{
+	(void)state;
+	struct synth s;
+	build_synth(&s);
+	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	assert_null(core->note_warning);
+	gc_core_close(core);
+
+	/* The second thread's note claims a descriptor of 4 GiB. */
+	uint8_t *p = malloc(s.m.len);
+	assert_non_null(p);
+	size_t at = s.prstatus_end[1] - (12 + 8 + 336);
+	memcpy(p, s.m.p, s.m.len);
+	uint32_t huge = 0xfffffff0;
+	memcpy(p + at + 4, &huge, 4);
+	core = open_ok(p, s.m.len, "core.1234");
+	assert_int_equal(core->nthreads, 1);
+	assert_int_equal(core->nmappings, 0); /* NT_FILE came after it */
+	assert_non_null(core->note_warning);
+	char want[64];
+	snprintf(want, sizeof(want), "note at offset 0x%zx (type 0x1, NT_PRSTATUS)", at);
+	if (!strstr(core->note_warning, want))
+		fail_msg("note_warning \"%s\" lacks \"%s\"", core->note_warning, want);
+	assert_non_null(strstr(core->note_warning, "core.1234"));
+	gc_core_close(core);
+
+	/* The first thread's descriptor is too short for NT_PRSTATUS. */
+	memcpy(p, s.m.p, s.m.len);
+	uint32_t small = 100;
+	memcpy(p + s.notes_off + 4, &small, 4);
+	core = open_ok(p, s.m.len, "core.1234");
+	assert_int_equal(core->nthreads, 0);
+	assert_non_null(core->note_warning);
+	assert_non_null(strstr(core->note_warning, "cannot hold one"));
+	gc_core_close(core);
+
+	/* No note at all: no thread, said too. */
+	memcpy(p, s.m.p, s.m.len);
+	uint64_t zero = 0;
+	memcpy(p + sizeof(Elf64_Ehdr) + offsetof(Elf64_Phdr, p_filesz), &zero, 8);
+	core = open_ok(p, s.m.len, "core.1234");
+	assert_int_equal(core->nthreads, 0);
+	assert_non_null(core->note_warning);
+	assert_non_null(strstr(core->note_warning, "no thread notes"));
+	gc_core_close(core);
+	free(p);
+	free(s.m.p);
+}
+
 static void test_truncated(void **state)
 {
 	(void)state;
@@ -668,6 +720,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_bad_notes),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_not_a_core),
 		cmocka_unit_test(test_pn_xnum),
