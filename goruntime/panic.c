@@ -1198,6 +1198,7 @@ struct gc_error *gr_crash_read(const struct gr_process *p, struct gr_crash *ret)
 		struct gc_error *e2 = gr_signal_line(p, &tmp, &sl);
 		if (!e2 && sl)
 			snprintf(line, sizeof(line), "%s", sl);
+		c.nomem |= e2 == &gc_error_nomem;
 		gc_error_destroy(e2);
 		free(sl);
 		if (sig < 65)
@@ -1210,7 +1211,7 @@ struct gc_error *gr_crash_read(const struct gr_process *p, struct gr_crash *ret)
 		b.s = strdup("");
 	}
 	ret->message = b.s;
-	if (err == &gc_error_nomem || b.nomem || !ret->message || !ret->signal_line) {
+	if (err == &gc_error_nomem || b.nomem || c.nomem || !ret->message || !ret->signal_line) {
 		gc_error_destroy(err);
 		gr_crash_deinit(ret);
 		return &gc_error_nomem;
