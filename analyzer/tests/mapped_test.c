@@ -20,35 +20,6 @@
 #include "../mapped.h"
 #include "testutil.h"
 
-/* A growable image. */
-struct img {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void put(struct img *m, const void *p, size_t n)
-{
-	if (m->len + n > m->cap) {
-		size_t cap = m->cap ? m->cap : 1024;
-		while (cap < m->len + n)
-			cap *= 2;
-		m->p = realloc(m->p, cap);
-		assert_non_null(m->p);
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, p, n);
-	m->len += n;
-}
-
-static void put_zero(struct img *m, size_t n)
-{
-	static const uint8_t z[64];
-	while (n) {
-		size_t k = n < sizeof(z) ? n : sizeof(z);
-		put(m, z, k);
-		n -= k;
-	}
-}
 
 /* A note; names of linkers' build-ID notes are padded to 4 bytes ("Go\0\0",
  * namesz 4, as the Go linker writes it), the kernel's are not ("CORE",

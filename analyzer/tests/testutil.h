@@ -18,6 +18,36 @@
 
 #define TU_UNUSED __attribute__((unused))
 
+/* A growable byte image, for tests that build synthetic ELF files. */
+struct img {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static TU_UNUSED void put(struct img *m, const void *p, size_t n)
+{
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 1024;
+		while (cap < m->len + n)
+			cap *= 2;
+		m->p = realloc(m->p, cap);
+		assert_non_null(m->p);
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, p, n);
+	m->len += n;
+}
+
+static TU_UNUSED void put_zero(struct img *m, size_t n)
+{
+	static const uint8_t z[64];
+	while (n) {
+		size_t k = n < sizeof(z) ? n : sizeof(z);
+		put(m, z, k);
+		n -= k;
+	}
+}
+
 /* $GOCORE_FIXTURES/name, malloc'd; fails the test when it is not there. */
 static TU_UNUSED char *tu_fixture(const char *name)
 {
