@@ -2,9 +2,9 @@
  * npm corpus (tests/npm-corpus.list: real, stripped, third-party Go
  * 1.19-1.27 programs), checked against facts that do not come from gocore:
  *
- * - runtime.g, runtime.m and runtime.moduledata offsets and sizes against
- *   /work/shared/reference/go-runtime-facts.md §2.1, §3.2 and §3.3 (computed
- *   from the Go sources of each release), copied into the tables below;
+ * - runtime.g, runtime.m and runtime.moduledata offsets and sizes computed
+ *   from each release's src/runtime (runtime2.go, symtab.go; github.com/
+ *   golang/go at that release), copied into the tables below;
  * - the moduledata's values against the ELF section headers the Go linker
  *   wrote (.text; .go.module's size in 1.26+);
  * - the globals against the runtime's own dump of the same crash
