@@ -621,12 +621,22 @@ struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_outp
 			return gc_error_create(GC_ERR_LIMIT, "%s: the decompressed core's program "
 					       "headers run past %llu MiB; a crafted core", sc->name,
 					       (unsigned long long)(MAX_HEADER_BYTES >> 20));
-		size_t n = (size_t)(o->size - at) / sc->phentsize;
-		if (n > sizeof(buf) / sc->phentsize)
-			n = sizeof(buf) / sc->phentsize;
-		if (n == 0)
+		/* Whole entries while they fit in buf; an entry larger than buf
+		 * (e_phentsize is the file's to choose) is read one at a time, its
+		 * first sizeof(Elf64_Phdr) bytes only. */
+		size_t n, len;
+		if (sc->phentsize > sizeof(buf)) {
 			n = 1;
-		if (!o->read(o, at, buf, n * sc->phentsize))
+			len = sizeof(Elf64_Phdr);
+		} else {
+			n = (size_t)(o->size - at) / sc->phentsize;
+			if (n > sizeof(buf) / sc->phentsize)
+				n = sizeof(buf) / sc->phentsize;
+			if (n == 0)
+				n = 1;
+			len = n * sc->phentsize;
+		}
+		if (!o->read(o, at, buf, len))
 			return gc_error_create(GC_ERR_IO, "%s: reading back the decompressed data "
 					       "failed", sc->name);
 		for (size_t i = 0; i < n; i++, sc->k++) {
