@@ -341,7 +341,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	const char *lib = s->golib.lib ? s->golib.lib->path : NULL;
 	const struct gr_process *p = s->proc;
 	struct gr_buildinfo bi = {0};
-	struct gc_error *err = gr_buildinfo_read(exe, s->as, s->bias, &bi);
+	struct gc_error *err = gr_buildinfo_read(&exe->image, s->as, s->bias, &bi);
 	if (err && err->code == GC_ERR_NOMEM)
 		return session_fail(err);
 	bool have_bi = !err;
@@ -380,11 +380,11 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		panic[--plen] = '\0';
 	int sig = fatal_signal(s, &crash);
 	const char *signame = sig ? gr_signal_name(sig) : NULL;
-	const struct gc_siginfo *si = &s->core->siginfo;
+	const struct gr_image_siginfo *si = &s->core->siginfo;
 	/* The thread the crash began on; else the one the kernel names first
 	 * (it took the core's signal). */
-	int32_t lwp = crash.thread && crash.thread->core ? crash.thread->core->pid
-		      : s->core->nthreads		   ? s->core->threads[0].pid
+	int32_t lwp = crash.thread && crash.thread->core ? crash.thread->core->lwp
+		      : s->core->nthreads		   ? s->core->threads[0].lwp
 							   : 0;
 	int64_t procs = gomaxprocs(s);
 
@@ -539,8 +539,8 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 	else
 		printf("%-8s %-4s %-9s %-18s %s\n", "LWP", "M", "GOROUTINE", "PC", "LOCATION");
 	for (size_t k = 0; k < core->nthreads; k++) {
-		const struct gc_thread *th = &core->threads[k];
-		uint64_t pc = th->regs.rip;
+		const struct gr_image_thread *th = &core->threads[k];
+		uint64_t pc = gr_image_thread_pc(&s->image, th);
 		struct gopclntab_func f;
 		const char *file = NULL;
 		int32_t line = 0;
@@ -551,7 +551,7 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 		const char *sig = k == 0 && core->siginfo.present ? gr_signal_name(core->siginfo.signo)
 								  : NULL;
 		if (o->json) {
-			fprintf(stdout, "%s{\"lwp\":%" PRId32, k ? "," : "", th->pid);
+			fprintf(stdout, "%s{\"lwp\":%" PRId32, k ? "," : "", th->lwp);
 			if (ms[k])
 				fprintf(stdout, ",\"m\":%" PRId64, ms[k]->m_id);
 			else
@@ -578,7 +578,7 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 				 pc - f.entry, file ? file : "?", line);
 		else
 			snprintf(where, sizeof(where), "? (not Go code)");
-		printf("%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->pid, m, g, pc, where,
+		printf("%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->lwp, m, g, pc, where,
 		       sig ? "  <- " : "", sig ? sig : "", sig ? " (killed the process)" : "");
 	}
 	if (o->json)

@@ -41,9 +41,7 @@ struct core_priv {
 enum {
 	PRSTATUS_CURSIG = 12,
 	PRSTATUS_PID = 32,
-	PRSTATUS_REG = 112,
-	PRSTATUS_NREG = 27,
-	PRSTATUS_MIN = PRSTATUS_REG + 8 * PRSTATUS_NREG, /* 328 */
+	PRSTATUS_REG = 112, /* pr_reg: the architecture's registers (arch.h) */
 };
 
 /* struct elf_prpsinfo (x86-64): pr_pid at 24, pr_fname[16] at 40,
@@ -53,24 +51,6 @@ enum {
 	PRPSINFO_FNAME = 40,
 	PRPSINFO_PSARGS = 56,
 	PRPSINFO_SIZE = 136,
-};
-
-/* user_regs_struct order (arch/x86/include/asm/user_64.h). */
-static const size_t reg_offsets[PRSTATUS_NREG] = {
-	offsetof(struct gc_regs, r15), offsetof(struct gc_regs, r14),
-	offsetof(struct gc_regs, r13), offsetof(struct gc_regs, r12),
-	offsetof(struct gc_regs, rbp), offsetof(struct gc_regs, rbx),
-	offsetof(struct gc_regs, r11), offsetof(struct gc_regs, r10),
-	offsetof(struct gc_regs, r9), offsetof(struct gc_regs, r8),
-	offsetof(struct gc_regs, rax), offsetof(struct gc_regs, rcx),
-	offsetof(struct gc_regs, rdx), offsetof(struct gc_regs, rsi),
-	offsetof(struct gc_regs, rdi), offsetof(struct gc_regs, orig_rax),
-	offsetof(struct gc_regs, rip), offsetof(struct gc_regs, cs),
-	offsetof(struct gc_regs, eflags), offsetof(struct gc_regs, rsp),
-	offsetof(struct gc_regs, ss), offsetof(struct gc_regs, fs_base),
-	offsetof(struct gc_regs, gs_base), offsetof(struct gc_regs, ds),
-	offsetof(struct gc_regs, es), offsetof(struct gc_regs, fs),
-	offsetof(struct gc_regs, gs),
 };
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -94,22 +74,19 @@ static const char *etype_name(uint16_t t)
 static struct gc_error *parse_prstatus(struct gc_core *core, const uint8_t *d,
 				       size_t n)
 {
-	struct gc_thread t = {0};
+	struct gr_image_thread t = {0};
 	uint16_t cursig = 0;
 	uint32_t pid = 0;
 	gc_get_u16(d, n, PRSTATUS_CURSIG, &cursig);
 	gc_get_u32(d, n, PRSTATUS_PID, &pid);
 	t.cursig = (int16_t)cursig;
-	t.pid = (int32_t)pid;
-	for (size_t k = 0; k < PRSTATUS_NREG; k++) {
-		uint64_t v = 0;
-		gc_get_u64(d, n, PRSTATUS_REG + 8 * k, &v);
-		memcpy((char *)&t.regs + reg_offsets[k], &v, sizeof(v));
-	}
+	t.lwp = (int32_t)pid;
+	for (size_t k = 0; k < core->arch->nregs && k < GR_REGS_MAX; k++)
+		gc_get_u64(d, n, PRSTATUS_REG + 8 * k, &t.regs.r[k]);
 	struct core_priv *priv = core->priv;
 	if (core->nthreads == priv->threads_cap) {
 		size_t cap = priv->threads_cap ? 2 * priv->threads_cap : 8;
-		struct gc_thread *th = reallocarray(core->threads, cap, sizeof(*th));
+		struct gr_image_thread *th = reallocarray(core->threads, cap, sizeof(*th));
 		if (!th)
 			return &gc_error_nomem;
 		core->threads = th;
@@ -142,7 +119,7 @@ static void parse_prpsinfo(struct gc_core *core, const uint8_t *d, size_t n)
 /* siginfo_t: si_signo, si_errno, si_code, then the union at 16. */
 static void parse_siginfo(struct gc_core *core, const uint8_t *d, size_t n)
 {
-	struct gc_siginfo *si = &core->siginfo;
+	struct gr_image_siginfo *si = &core->siginfo;
 	uint32_t signo = 0, err = 0, code = 0;
 	if (si->present || !gc_get_u32(d, n, 0, &signo) ||
 	    !gc_get_u32(d, n, 4, &err) || !gc_get_u32(d, n, 8, &code))
@@ -242,10 +219,10 @@ static const char *note_type_name(uint32_t type)
 
 /* Whether a CORE note's descriptor has room for what its type holds (the
  * x86-64 layouts; other types are not read). */
-static bool note_fits(uint32_t type, const uint8_t *d, uint64_t n)
+static bool note_fits(const struct gr_arch *arch, uint32_t type, const uint8_t *d, uint64_t n)
 {
 	switch (type) {
-	case NT_PRSTATUS: return n >= PRSTATUS_MIN;
+	case NT_PRSTATUS: return n >= PRSTATUS_REG + 8 * (uint64_t)arch->nregs;
 	case NT_PRPSINFO: return n >= PRPSINFO_SIZE;
 	case NT_SIGINFO: return n >= 12;
 	case NT_AUXV: return n % 16 == 0;
@@ -314,7 +291,7 @@ static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
 		if (!name_is(d + name_off, namesz, "CORE"))
 			continue; /* "LINUX" (xstate...) and others */
 		const uint8_t *desc = d + desc_off;
-		if (!note_fits(type, desc, descsz))
+		if (!note_fits(core->arch, type, desc, descsz))
 			return bad_note(core, base + at, type,
 					"has a descriptor of %u bytes, which cannot hold one", descsz);
 		struct gc_error *err = NULL;
@@ -381,10 +358,12 @@ static struct gc_error *parse(struct gc_core *core)
 	if (type != ET_CORE)
 		return gc_error_create(GC_ERR_FORMAT, "%s: ELF type %s, not a core (ET_CORE)",
 				       name, etype_name(type));
-	if (machine != EM_X86_64)
+	const struct gr_arch *arch = gr_arch_for_machine(machine);
+	if (!arch)
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: ELF machine %u, not x86-64 (EM_X86_64)",
 				       name, machine);
+	core->arch = arch;
 
 	uint64_t phnum = phnum16;
 	if (phnum16 == PN_XNUM) {
@@ -550,7 +529,7 @@ static const char *not_a_core(const uint8_t *eh)
 		return "not 64-bit little-endian ELF";
 	if (type != ET_CORE)
 		return "its ELF type is not ET_CORE";
-	if (machine != EM_X86_64)
+	if (!gr_arch_for_machine(machine))
 		return "its ELF machine is not x86-64";
 	return NULL;
 }

@@ -12,21 +12,9 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "addrspace.h"
+#include "../common/addrspace.h"
+#include "../goruntime/image.h"
 #include "decompress.h"
-
-/* struct user_regs_struct of x86-64, in kernel order (sys/user.h). */
-struct gc_regs {
-	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
-	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
-	uint64_t fs_base, gs_base, ds, es, fs, gs;
-};
-
-struct gc_thread {
-	int32_t pid;     /* LWP id (pr_pid) */
-	int32_t cursig;  /* pr_cursig: signal pending on this thread */
-	struct gc_regs regs;
-};
 
 struct gc_mapping {      /* one NT_FILE entry */
 	uint64_t start, end, file_offset; /* file_offset in bytes */
@@ -39,24 +27,18 @@ struct gc_core_segment { /* one PT_LOAD */
 	uint32_t flags;  /* PF_R/PF_W/PF_X */
 };
 
-struct gc_siginfo {
-	bool present;
-	int32_t signo, code, errno_;
-	uint64_t addr;   /* si_addr for SIGSEGV/SIGBUS/SIGILL/SIGFPE */
-	int32_t pid, uid; /* sender, for kill()-style signals */
-};
-
 struct gc_core {
 	const char *path;
 	const uint8_t *data;  /* the mmap()ed file */
 	size_t size;
-	struct gc_thread *threads;   /* in note order; the first is the one that got the signal */
+	const struct gr_arch *arch;  /* from e_machine */
+	struct gr_image_thread *threads; /* in note order; the first is the one that got the signal */
 	size_t nthreads;
 	struct gc_mapping *mappings; /* from NT_FILE */
 	size_t nmappings;
 	struct gc_core_segment *segments; /* PT_LOAD, in program header order */
 	size_t nsegments;
-	struct gc_siginfo siginfo;
+	struct gr_image_siginfo siginfo;
 	uint64_t at_entry;     /* AT_ENTRY from NT_AUXV: the executable's entry
 				* point as loaded (PIE bias = at_entry - e_entry);
 				* 0 when absent */

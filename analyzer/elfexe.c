@@ -186,6 +186,49 @@ static struct gc_error *read_sections(struct gc_exe *exe, Elf *elf)
 
 static bool build_syms(struct exe_priv *priv);
 
+static bool image_symbol(const void *ctx, const char *name, uint64_t *value_ret,
+			 uint64_t *size_ret)
+{
+	return gc_exe_symbol(ctx, name, value_ret, size_ret);
+}
+
+/* exe->image: the segments and sections with their bytes, for goruntime. */
+static struct gc_error *build_image(struct gc_exe *exe)
+{
+	struct gr_image_segment *segs = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*segs));
+	struct gr_image_section *secs = calloc(exe->nsections ? exe->nsections : 1, sizeof(*secs));
+	if (!segs || !secs) {
+		free(segs);
+		free(secs);
+		return &gc_error_nomem;
+	}
+	for (size_t k = 0; k < exe->nsegments; k++) {
+		const struct gc_exe_segment *s = &exe->segments[k];
+		segs[k] = (struct gr_image_segment){
+			.vaddr = s->vaddr, .memsz = s->memsz, .filesz = s->filesz,
+			.flags = (s->flags & PF_X ? GR_SEG_X : 0) | (s->flags & PF_W ? GR_SEG_W : 0) |
+				 (s->flags & PF_R ? GR_SEG_R : 0),
+			.data = gc_in_bounds(exe->size, s->offset, s->filesz) ? exe->data + s->offset
+									     : NULL,
+		};
+	}
+	for (size_t k = 0; k < exe->nsections; k++) {
+		const struct gc_exe_section *s = &exe->sections[k];
+		secs[k] = (struct gr_image_section){
+			.name = s->name, .addr = s->addr, .size = s->size,
+			.data = gc_exe_section_data(exe, s),
+		};
+	}
+	exe->image = (struct gr_image_file){
+		.path = exe->path,
+		.segments = segs, .nsegments = exe->nsegments,
+		.sections = secs, .nsections = exe->nsections,
+		.symbol = image_symbol, .symbol_ctx = exe,
+		.dwarf_fd = -1,
+	};
+	return NULL;
+}
+
 static struct gc_error *parse(struct gc_exe *exe)
 {
 	const uint8_t *d = exe->data;
@@ -240,6 +283,8 @@ static struct gc_error *parse(struct gc_exe *exe)
 		err = &gc_error_nomem;
 	if (!err)
 		atomic_store_explicit(&priv->sym_built, true, memory_order_release);
+	if (!err)
+		err = build_image(exe);
 	return err;
 }
 
@@ -317,6 +362,8 @@ struct gc_error *gc_exe_open(const char *path, struct gc_exe **ret)
 	err = parse(exe);
 	if (err)
 		goto fail;
+	if (exe->has_dwarf)
+		exe->image.dwarf_fd = exe->fd;
 	*ret = exe;
 	return NULL;
 
@@ -344,6 +391,8 @@ void gc_exe_close(struct gc_exe *exe)
 		close(exe->fd);
 	free(exe->segments);
 	free(exe->sections);
+	free((void *)exe->image.segments);
+	free((void *)exe->image.sections);
 	free(exe->go_build_id);
 	free(exe);
 }

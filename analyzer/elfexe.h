@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "addrspace.h"
+#include "../common/addrspace.h"
+#include "../goruntime/image.h"
 
 struct gc_exe_segment {
 	uint64_t vaddr, memsz, offset, filesz;
@@ -36,6 +37,9 @@ struct gc_exe {
 	char *go_build_id;    /* .note.go.buildid, if any (malloc'd) */
 	bool has_symtab;
 	bool has_dwarf;       /* a .debug_info section (plain or compressed .zdebug) */
+	/* The file as goruntime sees it (image.h): segments and sections
+	 * with their bytes, the symbol lookup, the DWARF descriptor. */
+	struct gr_image_file image;
 	void *priv;
 };
 

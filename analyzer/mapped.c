@@ -121,7 +121,7 @@ bool gc_mapped_is_go(const struct gc_exe *f)
 	const uint8_t *data;
 	size_t size;
 	uint64_t vaddr;
-	return maybe && gr_exe_pclntab(f, &data, &size, &vaddr);
+	return maybe && gr_file_pclntab(&f->image, &data, &size, &vaddr);
 }
 
 void gc_golib_deinit(struct gc_golib *g)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "../common/error.h"
-#include "addrspace.h"
+#include "../common/addrspace.h"
 #include "elfcore.h"
 #include "elfexe.h"
 

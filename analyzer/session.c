@@ -23,19 +23,6 @@ int session_fail(struct gc_error *err)
 	return EXIT_INPUT;
 }
 
-/* The load bias of a PIE: where the first PT_LOAD landed minus its link
- * address (both page-aligned). */
-uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
-{
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 /* Checks file f (what: "executable" or "Go library") against the first
  * page of its mapping map in the core (core_as: the core's bytes only).
  * Returns NULL when they match or cannot be compared (then *unverified is
@@ -114,9 +101,9 @@ static int find_go(struct session *s, const struct gc_addrspace *core_as,
 		const uint8_t *d;
 		size_t n;
 		uint64_t v;
-		if (gr_exe_pclntab(s->exe, &d, &n, &v)) {
+		if (gr_file_pclntab(&s->exe->image, &d, &n, &v)) {
 			s->go = s->exe;
-			s->bias = session_load_bias(s->exe, exe_map);
+			s->bias = gc_load_bias(s->exe, exe_map);
 			return EXIT_OK;
 		}
 		if ((err = gc_golib_find(s->core, exe_recorded, s->exe->path, &s->golib)))
@@ -192,15 +179,16 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
 	    (err = gc_exe_add_segments(s->go, s->as, 1, s->bias)) ||
 	    (s->go != s->exe &&
-	     (err = gc_exe_add_segments(s->exe, s->as, 2, session_load_bias(s->exe, map)))))
+	     (err = gc_exe_add_segments(s->exe, s->as, 2, gc_load_bias(s->exe, map)))))
 		return session_fail(err);
 	/* With --force on another build, the Go file's own bytes (its
 	 * moduledata, type descriptors) are read apart from the core's. */
 	if (forced && ((err = gc_addrspace_create(&s->exe_as)) ||
 		       (err = gc_exe_add_segments(s->go, s->exe_as, 0, s->bias))))
 		return session_fail(err);
+	gc_image_init(&s->image, s->core, s->go, s->as, s->bias);
 	struct gr_open_config cfg = {
-		.core = s->core, .exe = s->go, .as = s->as, .bias = s->bias, .warnings = stderr,
+		.image = &s->image, .warn = gc_warn_to_file, .warn_ctx = stderr,
 		.only_goid = only_goid, .forced = forced, .exe_as = s->exe_as,
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))

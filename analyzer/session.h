@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 #include "../goruntime/process.h"
-#include "addrspace.h"
+#include "../common/addrspace.h"
 #include "elfcore.h"
+#include "image.h"
 #include "elfexe.h"
 #include "mapped.h"
 
@@ -27,6 +28,7 @@ struct session {
 	struct gc_exe *go;        /* the file with the Go code: golib.lib, else exe */
 	struct gc_addrspace *as;
 	struct gc_addrspace *exe_as; /* --force on a mismatch: the executable alone */
+	struct gr_image image;    /* what proc reads: the core, go and as */
 	struct gr_process *proc;
 	uint64_t bias;  /* load bias of go (a PIE, a shared library) */
 	bool gaps;      /* something could not be read: exit 3 */
@@ -43,11 +45,6 @@ struct session {
 int session_open(struct session *s, const char *core_path, const char *exe_path,
 		 const char *lib_path, bool force, uint64_t only_goid);
 void session_close(struct session *s);
-
-/* The load bias of a PIE: where its first PT_LOAD landed (map, the
- * executable's NT_FILE mapping) minus its link address, both page-aligned;
- * 0 for ET_EXEC or when map is NULL. */
-uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
 
 /* Prints "gocore: <message>" for err, frees it, and returns EXIT_INPUT. */
 int session_fail(struct gc_error *err);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/addrspace.h"
+#include "../common/addrspace.h"
 #include "../analyzer/elfcore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

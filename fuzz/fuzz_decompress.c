@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../analyzer/addrspace.h"
+#include "../common/addrspace.h"
 #include "../analyzer/decompress.h"
 #include "../analyzer/elfcore.h"
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../analyzer/addrspace.h"
+#include "../common/addrspace.h"
 #include "../analyzer/elfexe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/addrspace.h"
+#include "../common/addrspace.h"
 #include "../analyzer/elfcore.h"
 #include "../analyzer/elfexe.h"
+#include "../analyzer/image.h"
 #include "../goruntime/process.h"
 #include "../goruntime/traceback.h"
 #include "../goruntime/unwind.h"
@@ -89,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((err = gc_core_add_segments(core, as, 0)) ||
 	    (err = gc_exe_add_segments(exe, as, 1, bias)))
 		goto out;
-	struct gr_open_config cfg = {
-		.core = core, .exe = exe, .as = as, .bias = bias, .warnings = devnull,
-	};
+	struct gr_image img;
+	gc_image_init(&img, core, exe, as, bias);
+	struct gr_open_config cfg = {.image = &img, .warn = gc_warn_to_file, .warn_ctx = devnull};
 	if ((err = gr_process_open(&cfg, &p)))
 		goto out;
 

@@ -9,11 +9,11 @@ static const char magic[14] = "\xff Go buildinf:";
 
 /* Locates the 32-byte-aligned header in the file: the .go.buildinfo section,
  * else a scan of the writable loadable segments. */
-static const uint8_t *find_header(const struct gc_exe *exe, size_t *avail_ret, uint64_t *vaddr_ret)
+static const uint8_t *find_header(const struct gr_image_file *exe, size_t *avail_ret, uint64_t *vaddr_ret)
 {
-	const struct gc_exe_section *sec = gc_exe_section(exe, ".go.buildinfo");
+	const struct gr_image_section *sec = gr_image_section(exe, ".go.buildinfo");
 	if (sec) {
-		const uint8_t *d = gc_exe_section_data(exe, sec);
+		const uint8_t *d = sec->data;
 		if (d && sec->size >= 32 && memcmp(d, magic, sizeof(magic)) == 0) {
 			*avail_ret = sec->size;
 			*vaddr_ret = sec->addr;
@@ -21,10 +21,10 @@ static const uint8_t *find_header(const struct gc_exe *exe, size_t *avail_ret, u
 		}
 	}
 	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if (s->offset > exe->size || s->filesz > exe->size - s->offset)
+		const struct gr_image_segment *s = &exe->segments[i];
+		if (!s->data)
 			continue;
-		const uint8_t *base = exe->data + s->offset;
+		const uint8_t *base = s->data;
 		uint64_t start = (16 - (s->vaddr & 15)) & 15; /* header is 16-aligned */
 		for (uint64_t off = start; off + 32 <= s->filesz; off += 16) {
 			if (memcmp(base + off, magic, sizeof(magic)) == 0) {
@@ -81,7 +81,7 @@ static char *modinfo_field(const char *modinfo, const char *key)
 	return strdup("");
 }
 
-struct gc_error *gr_buildinfo_read(const struct gc_exe *exe, const struct gc_addrspace *as,
+struct gc_error *gr_buildinfo_read(const struct gr_image_file *exe, const struct gc_addrspace *as,
 				   uint64_t bias, struct gr_buildinfo *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -141,7 +141,7 @@ void gr_buildinfo_deinit(struct gr_buildinfo *bi)
 	memset(bi, 0, sizeof(*bi));
 }
 
-struct gc_error *gr_buildinfo_version(const struct gc_exe *exe, const struct gc_addrspace *as,
+struct gc_error *gr_buildinfo_version(const struct gr_image_file *exe, const struct gc_addrspace *as,
 				      uint64_t bias, char **ret)
 {
 	struct gr_buildinfo bi;
@@ -187,16 +187,16 @@ static size_t release_len(const uint8_t *s, size_t n)
 	return i;
 }
 
-struct gc_error *gr_version_from_rodata(const struct gc_exe *exe, char **ret)
+struct gc_error *gr_version_from_rodata(const struct gr_image_file *exe, char **ret)
 {
 	*ret = NULL;
 	char found[32] = "";
 	bool ambiguous = false;
 	for (size_t i = 0; i < exe->nsegments && !ambiguous; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if ((s->flags & 2) || s->offset > exe->size || s->filesz > exe->size - s->offset)
+		const struct gr_image_segment *s = &exe->segments[i];
+		if ((s->flags & GR_SEG_W) || !s->data)
 			continue;
-		const uint8_t *b = exe->data + s->offset;
+		const uint8_t *b = s->data;
 		size_t n = s->filesz;
 		for (const uint8_t *q = b; (q = memmem(q, n - (size_t)(q - b), "go1.", 4));
 		     q++) {

@@ -3,9 +3,9 @@
  * buildVersion, found from the code that uses them.
  *
  * Every well-known runtime function is still named in the pclntab.  Its
- * machine code is decoded (amd64) and the targets of its RIP-relative memory
- * operands (LEA, MOV, CMP... disp32(%rip)) are the addresses of the globals
- * it touches: runtime.allgadd touches allglock, allgs, allgs+8, allgs+16,
+ * machine code is decoded by the architecture's code_refs (arch.h: on
+ * amd64 the targets of RIP-relative operands) and the data addresses it
+ * forms are the addresses of the globals it touches: runtime.allgadd touches allglock, allgs, allgs+8, allgs+16,
  * allgptr, allglen and writeBarrier (go1.19).  Each candidate address is then
  * validated against the memory; one that does not look like the variable is
  * never returned.
@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/addrspace.h"
+#include "../common/addrspace.h"
 #include "../common/error.h"
+#include "arch.h"
 #include "../gopclntab/gopclntab.h"
 #include "layout.h"
 #include "moduledata.h"
@@ -39,8 +40,8 @@ struct gr_globals {
 	bool have_setmaxstack; /* runtime/debug.setMaxStack is in the pclntab */
 };
 
-/* Finds the runtime's globals from code: RIP-relative operands of
- * well-known runtime functions (found by name in the pclntab t), each
+/* Finds the runtime's globals from code: the data addresses arch's
+ * decoder sees formed in well-known runtime functions (found by name in the pclntab t), each
  * candidate validated against the memory as.
  *
  * layouts gives the runtime.g fields stack.lo, stack.hi, atomicstatus, goid
@@ -85,7 +86,8 @@ struct gr_globals {
  * is normal); GC_ERR_NOT_FOUND, naming the binary's missing functions, when
  * nothing at all was found; &gc_error_nomem.  Reads are bounded: at most
  * 64 KiB of code per function and 64 MiB of data for the scan. */
-struct gc_error *gr_find_globals(const struct gopclntab *t, const struct gc_addrspace *as,
+struct gc_error *gr_find_globals(const struct gr_arch *arch, const struct gopclntab *t,
+				 const struct gc_addrspace *as,
 				 const struct gr_layouts *layouts, int minor,
 				 const struct gr_range *data, size_t ndata,
 				 struct gr_globals *ret);

@@ -782,7 +782,8 @@ static void find_throw(struct ctx *c, const struct gr_goroutine *g, struct throw
 	}
 	const struct gr_thread *th = signalled_thread(p);
 	if (!s->found && th && th->core) {
-		walk_from(p, th->core->regs.rip, th->core->regs.rsp, s);
+		walk_from(p, gr_image_thread_pc(gr_process_image(p), th->core),
+			  gr_image_thread_sp(gr_process_image(p), th->core), s);
 		s->thread = th;
 	}
 	if (s->found)
@@ -1008,16 +1009,17 @@ struct gc_error *gr_signal_line(const struct gr_process *p, const struct gr_goro
 	return *ret ? NULL : &gc_error_nomem;
 }
 
-int gr_core_signal_line(char *buf, size_t size, const struct gc_siginfo *si,
-			const struct gc_thread *th)
+int gr_core_signal_line(char *buf, size_t size, const struct gr_image *img,
+			const struct gr_image_thread *th)
 {
-	if (!si || !si->present) {
+	const struct gr_image_siginfo *si = &img->siginfo;
+	if (!si->present) {
 		if (size)
 			buf[0] = '\0';
 		return 0;
 	}
 	return gr_format_signal_line(buf, size, (uint32_t)si->signo,
-				     (uint64_t)(int64_t)si->code, si->addr, th ? th->regs.rip : 0);
+				     (uint64_t)(int64_t)si->code, si->addr, th ? gr_image_thread_pc(img, th) : 0);
 }
 
 /* ---- how the crash began ---- */
@@ -1093,7 +1095,7 @@ static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_th
 	 * are all below 32, where the table has a description). */
 	const char *name = gr_signal_name(f->signo), *desc = gr_signal_description(f->signo);
 	sb_printf(b, "%s: %s\n", name ? name : "?", desc ? desc : "");
-	sb_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->rip, t->m_id,
+	sb_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->pc, t->m_id,
 		  (uint64_t)(int64_t)f->code);
 	if (c->minor >= 22 && (f->signo == SIG_SEGV || f->signo == SIG_BUS))
 		sb_printf(b, " addr=0x%" PRIx64, f->addr);
@@ -1106,21 +1108,21 @@ static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_th
 	uint64_t vdsosp = 0;
 	if (mo->vdsosp != NO_OFF)
 		gc_addrspace_u64(c->as, t->m + mo->vdsosp, &vdsosp);
-	bool on_curg = cg && ((f->rsp >= cg->stack_lo && f->rsp < cg->stack_hi) ||
+	bool on_curg = cg && ((f->sp >= cg->stack_lo && f->sp < cg->stack_hi) ||
 			      (vdsosp && vdsosp >= cg->stack_lo && vdsosp < cg->stack_hi));
 	uint8_t incgo = 0;
 	if (mo->incgo != NO_OFF)
 		gc_addrspace_u8(c->as, t->m + mo->incgo, &incgo);
-	bool cgo = !on_curg && cg && incgo && !in_g_stack(c, t->gsignal, f->rsp);
+	bool cgo = !on_curg && cg && incgo && !in_g_stack(c, t->gsignal, f->sp);
 	if (cgo)
 		sb_puts(b, "signal arrived during cgo execution\n");
 	if (f->signo == SIG_ILL || f->signo == SIG_FPE) {
 		/* 16 bytes, but not past the end of pc's page. */
 		uint8_t code[16];
 		size_t n = sizeof(code);
-		if (n > 4096 - f->rip % 4096)
-			n = 4096 - f->rip % 4096;
-		if (gc_addrspace_read(c->as, f->rip, code, n) == GC_READ_OK) {
+		if (n > 4096 - f->pc % 4096)
+			n = 4096 - f->pc % 4096;
+		if (gc_addrspace_read(c->as, f->pc, code, n) == GC_READ_OK) {
 			sb_puts(b, "instruction bytes:");
 			for (size_t i = 0; i < n; i++)
 				sb_printf(b, " 0x%x", code[i]);

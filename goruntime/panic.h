@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/elfcore.h"
 #include "../common/error.h"
 #include "process.h"
 
@@ -71,13 +70,13 @@ int gr_format_signal_line(char *buf, size_t size, uint32_t sig, uint64_t code,
 struct gc_error *gr_signal_line(const struct gr_process *p, const struct gr_goroutine *g,
 				char **ret);
 
-/* The same line built from the core's NT_SIGINFO and the registers of the
- * thread that received it (pc = rip), for a core whose signal the runtime
+/* The same line built from the image's siginfo and the pc of th, the
+ * thread that received it, for a core whose signal the runtime
  * did not handle (e.g. a kill -SEGV from outside).  si_code is shown
  * sign-extended, as the runtime's uintptr(si_code).  Returns the length as
  * gr_format_signal_line; 0 and buf "" when the core has no NT_SIGINFO. */
-int gr_core_signal_line(char *buf, size_t size, const struct gc_siginfo *si,
-			const struct gc_thread *th);
+int gr_core_signal_line(char *buf, size_t size, const struct gr_image *img,
+			const struct gr_image_thread *th);
 
 /* How the crash began, as the runtime printed it before its dump. */
 enum gr_crash_kind {

@@ -25,6 +25,7 @@ struct g_offsets {
 
 struct gr_process {
 	struct gr_open_config cfg;
+	const struct gr_image *img;   /* cfg.image */
 	/* Where runtime.firstmoduledata is read: the process's memory, or with
 	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
 	 * core's data then belongs to another build. */
@@ -63,23 +64,35 @@ static void warn(const struct gr_process *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void warn(const struct gr_process *p, const char *fmt, ...)
 {
-	if (!p->cfg.warnings)
+	if (!p->cfg.warn)
 		return;
+	char small[512], *msg = small;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("gocore: warning: ", p->cfg.warnings);
-	vfprintf(p->cfg.warnings, fmt, ap);
-	fputc('\n', p->cfg.warnings);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(small)) {
+		/* A long one (a list of threads): whole when memory allows. */
+		char *big = malloc((size_t)n + 1);
+		if (big) {
+			va_start(ap, fmt);
+			vsnprintf(big, (size_t)n + 1, fmt, ap);
+			va_end(ap);
+			msg = big;
+		}
+	}
+	p->cfg.warn(p->cfg.warn_ctx, msg);
+	if (msg != small)
+		free(msg);
 }
 
 static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
 		   uint64_t *size_ret)
 {
 	uint64_t v, sz;
-	if (!gc_exe_symbol(p->cfg.exe, name, &v, &sz))
+	if (!gr_image_symbol(&p->img->file, name, &v, &sz))
 		return false;
-	*addr_ret = v + p->cfg.bias;
+	*addr_ret = v + p->img->bias;
 	if (size_ret)
 		*size_ret = sz;
 	return true;
@@ -115,18 +128,18 @@ static struct gc_error *find_version(struct gr_process *p)
 {
 	uint64_t addr;
 	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
-	    read_gostring(p->cfg.as, addr, p->version, sizeof(p->version)) &&
+	    read_gostring(p->img->memory, addr, p->version, sizeof(p->version)) &&
 	    p->version[0]) {
 		parse_minor(p);
 		return NULL;
 	}
 	char *v = NULL;
-	struct gc_error *err = gr_buildinfo_version(p->cfg.exe, p->cfg.as, p->cfg.bias, &v);
+	struct gc_error *err = gr_buildinfo_version(&p->img->file, p->img->memory, p->img->bias, &v);
 	if (err && err != &gc_error_nomem) {
 		gc_error_destroy(err);
 		/* Some release pipelines drop the build info (esbuild 0.27+);
 		 * runtime.buildVersion's bytes still stand alone in rodata. */
-		err = gr_version_from_rodata(p->cfg.exe, &v);
+		err = gr_version_from_rodata(&p->img->file, &v);
 		if (err != &gc_error_nomem) {
 			gc_error_destroy(err);
 			err = NULL;
@@ -149,14 +162,14 @@ static bool read_fn(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *size_ret,
-		    uint64_t *vaddr_ret)
+bool gr_file_pclntab(const struct gr_image_file *f, const uint8_t **data_ret, size_t *size_ret,
+		     uint64_t *vaddr_ret)
 {
-	const struct gc_exe_section *sec = gc_exe_section(exe, ".gopclntab");
+	const struct gr_image_section *sec = gr_image_section(f, ".gopclntab");
 	if (!sec)
-		sec = gc_exe_section(exe, ".data.rel.ro.gopclntab");
+		sec = gr_image_section(f, ".data.rel.ro.gopclntab");
 	if (sec) {
-		const uint8_t *d = gc_exe_section_data(exe, sec);
+		const uint8_t *d = sec->data;
 		if (d) {
 			*data_ret = d;
 			*size_ret = sec->size;
@@ -164,11 +177,11 @@ bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *
 			return true;
 		}
 	}
-	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if (s->offset > exe->size || s->filesz > exe->size - s->offset)
+	for (size_t i = 0; i < f->nsegments; i++) {
+		const struct gr_image_segment *s = &f->segments[i];
+		if (!s->data)
 			continue;
-		const uint8_t *base = exe->data + s->offset;
+		const uint8_t *base = s->data;
 		size_t off = gopclntab_scan(base, s->filesz, 0);
 		if (off != (size_t)-1) {
 			*data_ret = base + off;
@@ -183,14 +196,14 @@ bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *
 static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
 				       size_t *size_ret, uint64_t *addr_ret)
 {
-	const struct gc_exe *exe = p->cfg.exe;
+	const struct gr_image_file *exe = &p->img->file;
 	uint64_t vaddr;
-	if (gr_exe_pclntab(exe, data_ret, size_ret, &vaddr)) {
-		*addr_ret = vaddr + p->cfg.bias;
+	if (gr_file_pclntab(exe, data_ret, size_ret, &vaddr)) {
+		*addr_ret = vaddr + p->img->bias;
 		return NULL;
 	}
 	return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s is not a Go program (no Go pclntab)",
-			       p->cfg.core->path, exe->path);
+			       p->img->core_path, exe->path);
 }
 
 struct moduledata {
@@ -211,16 +224,16 @@ static bool md_field(const struct gr_process *p, const struct moduledata *md,
  * *ret; false when out of memory. */
 static bool writable_ranges(const struct gr_process *p, struct gr_range **ret, size_t *n_ret)
 {
-	const struct gc_exe *exe = p->cfg.exe;
+	const struct gr_image_file *exe = &p->img->file;
 	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
 	if (!ranges)
 		return false;
 	size_t n = 0;
 	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gc_exe_segment *s = &exe->segments[i];
-		if (s->flags & 2 /* PF_W */)
-			ranges[n++] = (struct gr_range){s->vaddr + p->cfg.bias,
-							s->vaddr + p->cfg.bias + s->memsz};
+		const struct gr_image_segment *s = &exe->segments[i];
+		if (s->flags & GR_SEG_W)
+			ranges[n++] = (struct gr_range){s->vaddr + p->img->bias,
+							s->vaddr + p->img->bias + s->memsz};
 	}
 	*ret = ranges;
 	*n_ret = n;
@@ -236,7 +249,7 @@ static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_a
 	memset(md, 0, sizeof(*md));
 	if (symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
 		return NULL;
-	const struct gc_exe *exe = p->cfg.exe;
+	const struct gr_image_file *exe = &p->img->file;
 	struct gr_range *ranges;
 	size_t n;
 	if (!writable_ranges(p, &ranges, &n))
@@ -257,7 +270,7 @@ static struct gc_error *read_moduledata(struct gr_process *p, struct moduledata 
 	    !md_field(p, md, "maxpc", &md->maxpc))
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: runtime.firstmoduledata at 0x%" PRIx64 " is unreadable",
-				       p->cfg.exe->path, md->addr);
+				       p->img->file.path, md->addr);
 	md_field(p, md, "gofunc", &md->gofunc);
 	return NULL;
 }
@@ -334,7 +347,7 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 			return gc_error_create(GC_ERR_FORMAT,
 					       "%s: the type descriptors disagree with the "
 					       "moduledata layout assumed for %s",
-					       p->cfg.exe->path, p->version);
+					       p->img->file.path, p->version);
 		}
 	}
 	if (!gr_layouts_struct(*ret, "runtime.schedt") && (err = add_schedt_facts(*ret, minor))) {
@@ -373,7 +386,7 @@ static size_t cross_check(const struct gr_process *p, const struct gr_layouts *a
 			continue;
 		bad++;
 		warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
-		     ", type descriptors %s%" PRIu64, p->cfg.exe->path, checked_fields[i][0],
+		     ", type descriptors %s%" PRIu64, p->img->file.path, checked_fields[i][0],
 		     checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
 		     hy ? y : 0);
 	}
@@ -384,8 +397,8 @@ static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
 {
 	struct gr_layouts *dwarf = NULL, *types = NULL;
 	struct gc_error *derr = NULL, *terr = NULL;
-	if (p->cfg.exe->has_dwarf)
-		derr = gr_layouts_from_dwarf(p->cfg.exe->fd, p->cfg.exe->path, layout_names,
+	if (p->img->file.dwarf_fd >= 0)
+		derr = gr_layouts_from_dwarf(p->img->file.dwarf_fd, p->img->file.path, layout_names,
 					     sizeof(layout_names) / sizeof(layout_names[0]),
 					     &dwarf);
 	terr = layouts_from_types(p, md_addr, &types);
@@ -423,7 +436,7 @@ static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
 		gc_error_destroy(terr);
 	} else if (!derr) {
 		err = gc_error_prefix(terr, "%s: no DWARF, and the type descriptors are unreadable",
-				      p->cfg.exe->path);
+				      p->img->file.path);
 	}
 	return gc_error_prefix(err, "cannot learn the runtime's layouts");
 }
@@ -440,7 +453,7 @@ static struct gc_error *resolve_offsets(struct gr_process *p)
 	const struct gr_struct *g = gr_layouts_struct(l, "runtime.g");
 	if (!g)
 		return gc_error_create(GC_ERR_NOT_FOUND, "%s: no layout for runtime.g",
-				       p->cfg.exe->path);
+				       p->img->file.path);
 	struct g_offsets *o = &p->go;
 	o->size = g->size;
 	struct {
@@ -466,13 +479,13 @@ static struct gc_error *resolve_offsets(struct gr_process *p)
 		if (*want[i].dst == NO_OFF && want[i].required)
 			return gc_error_create(GC_ERR_NOT_FOUND,
 					       "%s: runtime.g has no field %s",
-					       p->cfg.exe->path, want[i].path);
+					       p->img->file.path, want[i].path);
 		if (*want[i].dst != NO_OFF && *want[i].dst + 8 > o->size &&
 		    strcmp(want[i].path, "waitreason") != 0)
 			return gc_error_create(GC_ERR_FORMAT,
 					       "%s: runtime.g field %s at %" PRIu64
 					       " lies outside its size %" PRIu64,
-					       p->cfg.exe->path, want[i].path, *want[i].dst, o->size);
+					       p->img->file.path, want[i].path, *want[i].dst, o->size);
 	}
 	struct gr_m_offsets *mo = &p->mo;
 	mo->g0 = off_or(l, "runtime.m", "g0");
@@ -502,11 +515,11 @@ static uint64_t rd64(const uint8_t *b, uint64_t off)
 static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_goroutine *g)
 {
 	const struct g_offsets *o = &p->go;
-	const uint8_t *b = gc_addrspace_ptr(p->cfg.as, addr, o->size);
+	const uint8_t *b = gc_addrspace_ptr(p->img->memory, addr, o->size);
 	uint8_t *tmp = NULL;
 	if (!b) {
 		tmp = malloc(o->size);
-		if (!tmp || gc_addrspace_read(p->cfg.as, addr, tmp, o->size) != GC_READ_OK) {
+		if (!tmp || gc_addrspace_read(p->img->memory, addr, tmp, o->size) != GC_READ_OK) {
 			free(tmp);
 			return false;
 		}
@@ -582,16 +595,16 @@ static struct gc_error *sort_by_goid(struct gr_process *p)
 
 static struct gc_error *read_allgs(struct gr_process *p)
 {
-	const struct gc_addrspace *as = p->cfg.as;
+	const struct gc_addrspace *as = p->img->memory;
 	uint64_t allgs = p->glob.allgs, ptr, len, cap;
 	if (!allgs)
 		return gc_error_create(GC_ERR_NOT_FOUND, "%s: cannot find runtime.allgs",
-				       p->cfg.exe->path);
+				       p->img->file.path);
 	if (!gc_addrspace_u64(as, allgs, &ptr) || !gc_addrspace_u64(as, allgs + 8, &len) ||
 	    !gc_addrspace_u64(as, allgs + 16, &cap))
 		return gc_error_create(GC_ERR_FAULT,
 				       "%s: runtime.allgs at 0x%" PRIx64 " is not in the core",
-				       p->cfg.core->path, allgs);
+				       p->img->core_path, allgs);
 	uint64_t allglen = p->glob.allglen;
 	if (allglen && gc_addrspace_u64(as, allglen, &allglen) && allglen < len)
 		len = allglen;
@@ -600,7 +613,7 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	if (len > cap || len > UINT32_MAX || len > (1ull << 40) / (p->go.size ? p->go.size : 1))
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: runtime.allgs has an impossible length %" PRIu64
-				       " (cap %" PRIu64 ")", p->cfg.core->path, len, cap);
+				       " (cap %" PRIu64 ")", p->img->core_path, len, cap);
 	p->gs = calloc(len ? len : 1, sizeof(*p->gs));
 	if (!p->gs)
 		return &gc_error_nomem;
@@ -627,11 +640,11 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	}
 	if (p->unreadable)
 		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
-		     p->cfg.core->path, p->unreadable, len);
+		     p->img->core_path, p->unreadable, len);
 	if (p->ngs == 0 && !p->unreadable && !want) {
 		/* A Go process past its first instructions has goroutine 1; none
 		 * means allgs is not what the executable says (wrong build?). */
-		warn(p, "%s: runtime.allgs holds no live goroutine", p->cfg.core->path);
+		warn(p, "%s: runtime.allgs holds no live goroutine", p->img->core_path);
 		p->unreadable = 1;
 	}
 	return sort_by_goid(p);
@@ -650,7 +663,7 @@ static void estimate_now(struct gr_process *p)
 	uint64_t sched = p->glob.sched, off, lastpoll;
 	if (sched &&
 	    gr_layouts_offset(p->layouts, "runtime.schedt", "lastpoll", &off) &&
-	    gc_addrspace_u64(p->cfg.as, sched + off, &lastpoll) && (int64_t)lastpoll > p->now)
+	    gc_addrspace_u64(p->img->memory, sched + off, &lastpoll) && (int64_t)lastpoll > p->now)
 		p->now = (int64_t)lastpoll;
 }
 
@@ -710,14 +723,14 @@ static bool mset_add(struct mset *s, uint64_t m, bool *seen_ret)
 }
 
 /* The core's threads by LWP.  NULL when out of memory. */
-static uint32_t *lwp_index(const struct gc_core *core, size_t *nslots_ret)
+static uint32_t *lwp_index(const struct gr_image *core, size_t *nslots_ret)
 {
 	size_t nslots = slots_for(core->nthreads);
 	uint32_t *idx = calloc(nslots, sizeof(*idx));
 	if (!idx)
 		return NULL;
 	for (size_t i = 0; i < core->nthreads && i < UINT32_MAX; i++) {
-		size_t k = key_slot((uint32_t)core->threads[i].pid, nslots);
+		size_t k = key_slot((uint32_t)core->threads[i].lwp, nslots);
 		while (idx[k])
 			k = (k + 1) & (nslots - 1);
 		idx[k] = (uint32_t)(i + 1);
@@ -727,13 +740,13 @@ static uint32_t *lwp_index(const struct gc_core *core, size_t *nslots_ret)
 }
 
 /* The first core thread (in note order) whose LWP is procid, or NULL. */
-static const struct gc_thread *find_lwp(const struct gc_core *core, const uint32_t *idx,
+static const struct gr_image_thread *find_lwp(const struct gr_image *core, const uint32_t *idx,
 					size_t nslots, uint64_t procid)
 {
 	if (procid == 0 || procid > UINT32_MAX)
 		return NULL;
 	for (size_t k = key_slot(procid, nslots); idx[k]; k = (k + 1) & (nslots - 1))
-		if ((uint64_t)(uint32_t)core->threads[idx[k] - 1].pid == procid)
+		if ((uint64_t)(uint32_t)core->threads[idx[k] - 1].lwp == procid)
 			return &core->threads[idx[k] - 1];
 	return NULL;
 }
@@ -745,8 +758,8 @@ static const struct gc_thread *find_lwp(const struct gc_core *core, const uint32
  * stream.  Only out-of-memory is an error. */
 static struct gc_error *read_threads(struct gr_process *p)
 {
-	const struct gc_addrspace *as = p->cfg.as;
-	const struct gc_core *core = p->cfg.core;
+	const struct gc_addrspace *as = p->img->memory;
+	const struct gr_image *core = p->img;
 	const struct gr_m_offsets *mo = &p->mo;
 	uint64_t allm = p->glob.allm, m;
 	if (!allm || !gc_addrspace_u64(as, allm, &m))
@@ -763,7 +776,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		bool again;
 		if (p->nthreads == limit) {
 			warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
-			     "and 10000 more); the rest are ignored", core->path, limit,
+			     "and 10000 more); the rest are ignored", core->core_path, limit,
 			     core->nthreads);
 			p->gaps++;
 			break;
@@ -774,7 +787,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		}
 		if (again) {
 			warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
-			     "0x%" PRIx64 "; those %zu are used", core->path, p->nthreads, m,
+			     "0x%" PRIx64 "; those %zu are used", core->core_path, p->nthreads, m,
 			     p->nthreads);
 			p->gaps++;
 			break;
@@ -796,7 +809,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
 		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
 			warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
-			     "after it are unknown", core->path, m);
+			     "after it are unknown", core->core_path, m);
 			p->gaps++;
 			break;
 		}
@@ -817,7 +830,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		p->nthreads++;
 		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
 			warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
-			     "core; the Ms after it are unknown", core->path, t->m);
+			     "core; the Ms after it are unknown", core->core_path, t->m);
 			p->gaps++;
 			break;
 		}
@@ -832,7 +845,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
 						i ? ", " : "", missing_lwp[i]);
 		warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
-		     "thread notes (LWP %s%s)", core->path, missing, p->nthreads, list,
+		     "thread notes (LWP %s%s)", core->core_path, missing, p->nthreads, list,
 		     missing > 4 ? ", ..." : "");
 		p->gaps++;
 	}
@@ -869,7 +882,7 @@ static struct gc_error *read_waitreasons(struct gr_process *p)
 	p->nwaitreasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
-		if (!read_gostring(p->cfg.as, addr + 16 * i, buf, sizeof(buf)))
+		if (!read_gostring(p->img->memory, addr + 16 * i, buf, sizeof(buf)))
 			continue;
 		char **v = &p->waitreasons[i * GR_STATE_MARKS];
 		v[GR_STATE_PLAIN] = strdup(buf);
@@ -944,13 +957,13 @@ static struct gc_error *find_globals(struct gr_process *p)
 			gopclntab_find_func_by_name(p->pcln, "runtime/debug.setMaxStack", &fn);
 		return NULL;
 	}
-	const struct gc_exe *exe = p->cfg.exe;
+	const struct gr_image_file *exe = &p->img->file;
 	struct gr_range *ranges;
 	size_t n;
 	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	struct gc_error *err = gr_find_globals(p->pcln, p->cfg.as, p->layouts, p->minor, ranges, n,
-					       gl);
+	struct gc_error *err = gr_find_globals(p->img->arch, p->pcln, p->img->memory, p->layouts,
+					       p->minor, ranges, n, gl);
 	free(ranges);
 	p->globals_from_code = true;
 	if (err)
@@ -994,7 +1007,8 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if (!p)
 		return &gc_error_nomem;
 	p->cfg = *config;
-	p->md_as = config->forced && config->exe_as ? config->exe_as : config->as;
+	p->img = config->image;
+	p->md_as = config->forced && config->exe_as ? config->exe_as : p->img->memory;
 	struct gc_error *err;
 
 	const uint8_t *tab = NULL;
@@ -1007,13 +1021,13 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
 				      "%s: cannot tell which Go release built it (no build "
-				      "information, no runtime.buildVersion)", config->exe->path);
+				      "information, no runtime.buildVersion)", config->image->file.path);
 		goto fail;
 	}
 	if (p->minor < 18 || p->minor > 27) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
 				      "%s: built by %s; this gocore reads Go 1.18 to 1.27 programs",
-				      config->exe->path, p->version);
+				      config->image->file.path, p->version);
 		goto fail;
 	}
 
@@ -1028,10 +1042,10 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	struct gopclntab_config pc = {
 		.data = tab, .size = tabsize, .addr = tabaddr,
 		.text_start = md.text, .gofunc = md.gofunc,
-		.read = read_fn, .read_ctx = config->as,
+		.read = read_fn, .read_ctx = (void *)p->img->memory,
 	};
 	if ((err = gopclntab_create(&pc, &p->pcln))) {
-		err = gc_error_prefix(err, "%s", config->exe->path);
+		err = gc_error_prefix(err, "%s", config->image->file.path);
 		goto fail;
 	}
 	learn_funcids(p);
@@ -1053,7 +1067,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		p->header_labels = tl == 1;
 	else if (p->minor >= 26)
 		warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
-		     "headers are printed without labels", p->cfg.exe->path);
+		     "headers are printed without labels", p->img->file.path);
 	*ret = p;
 	return NULL;
 fail:
@@ -1098,7 +1112,8 @@ const char *gr_process_globals_source(const struct gr_process *p)
 {
 	return p->globals_from_code ? "code" : "symbols";
 }
-const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->cfg.as; }
+const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->img->memory; }
+const struct gr_image *gr_process_image(const struct gr_process *p) { return p->img; }
 size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
 size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
 size_t gr_process_open_gaps(const struct gr_process *p) { return p->unreadable + p->gaps; }
@@ -1117,7 +1132,7 @@ bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *a
 	return symbol(p, name, addr_ret, NULL);
 }
 
-int32_t gr_process_pid(const struct gr_process *p) { return p->cfg.core ? p->cfg.core->pid : 0; }
+int32_t gr_process_pid(const struct gr_process *p) { return p->img->pid; }
 
 bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 {
@@ -1127,12 +1142,12 @@ bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 	const uint64_t def = 1000000000;
 	uint64_t size = def, ceiling = 2 * def, addr, v;
 	if (p->glob.maxstacksize) {
-		if (!gc_addrspace_u64(p->cfg.as, p->glob.maxstacksize, &size))
+		if (!gc_addrspace_u64(p->img->memory, p->glob.maxstacksize, &size))
 			return false;
 	} else if (p->glob.have_setmaxstack) {
 		return false;
 	}
-	if (symbol(p, "runtime.maxstackceiling", &addr, NULL) && gc_addrspace_u64(p->cfg.as, addr, &v))
+	if (symbol(p, "runtime.maxstackceiling", &addr, NULL) && gc_addrspace_u64(p->img->memory, addr, &v))
 		ceiling = v;
 	/* newstack prints the smaller of the two. */
 	*limit_ret = size < ceiling ? size : ceiling;
@@ -1160,7 +1175,7 @@ const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p,
 bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret)
 {
 	uint64_t v;
-	if (p->mo.id == NO_OFF || !gc_addrspace_u64(p->cfg.as, m + p->mo.id, &v))
+	if (p->mo.id == NO_OFF || !gc_addrspace_u64(p->img->memory, m + p->mo.id, &v))
 		return false;
 	*ret = (int64_t)v;
 	return true;

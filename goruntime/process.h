@@ -13,11 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../analyzer/addrspace.h"
-#include "../analyzer/elfcore.h"
-#include "../analyzer/elfexe.h"
+#include "../common/addrspace.h"
 #include "../common/error.h"
 #include "../gopclntab/gopclntab.h"
+#include "image.h"
 #include "layout.h"
 
 /* g.atomicstatus values (runtime2.go). */
@@ -52,17 +51,19 @@ struct gr_thread {
 	int64_t m_id;
 	uint64_t procid;
 	uint64_t g0, gsignal, curg;
-	const struct gc_thread *core; /* NULL when no core thread matched */
+	const struct gr_image_thread *core; /* its thread in the image; NULL when none matched */
 };
 
 struct gr_process;
 
+/* How gr_process_open tells its caller what it could not read: one
+ * message at a time, without "warning: " or a newline. */
+typedef void gr_warn_fn(void *ctx, const char *message);
+
 struct gr_open_config {
-	struct gc_core *core;
-	struct gc_exe *exe;
-	struct gc_addrspace *as;   /* core tier 0, exe tier 1 */
-	uint64_t bias;             /* PIE load bias */
-	FILE *warnings;            /* where to say what could not be read; may be NULL */
+	const struct gr_image *image;
+	gr_warn_fn *warn;          /* where to say what could not be read; may be NULL */
+	void *warn_ctx;
 	/* Nonzero: read only this goroutine (for `stack`): the others' goids
 	 * are read to find it, nothing more. */
 	uint64_t only_goid;
@@ -82,8 +83,8 @@ struct gr_open_config {
  * or an externally linked one, whose pclntab lies inside .data.rel.ro).
  * Gives its bytes in the file and its link-time address (no load bias);
  * false when the file has no Go pclntab: it holds no Go code. */
-bool gr_exe_pclntab(const struct gc_exe *exe, const uint8_t **data_ret, size_t *size_ret,
-		    uint64_t *vaddr_ret);
+bool gr_file_pclntab(const struct gr_image_file *f, const uint8_t **data_ret, size_t *size_ret,
+		     uint64_t *vaddr_ret);
 
 /* Opens the process; the config's objects must outlive it.  Errors:
  * GC_ERR_FORMAT/GC_ERR_NOT_FOUND when the executable is not a Go program or
@@ -105,6 +106,8 @@ void gr_process_layout_report(const struct gr_process *p, enum gr_layout_source 
 const char *gr_process_globals_source(const struct gr_process *p);
 const struct gopclntab *gr_process_pclntab(const struct gr_process *p);
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p);
+/* The image the process was opened on. */
+const struct gr_image *gr_process_image(const struct gr_process *p);
 
 /* Goroutines that are not dead, in goid order. */
 size_t gr_process_ngoroutines(const struct gr_process *p);

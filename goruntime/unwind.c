@@ -3,17 +3,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* x86-64 ucontext_t: uc_flags, uc_link, uc_stack (24 bytes), then
- * mcontext_t gregs[] in the order of <sys/ucontext.h> REG_*. */
-enum {
-	UC_MCONTEXT = 40,
-	UC_REG_RBP = 10, UC_REG_RSP = 15, UC_REG_RIP = 16,
-	/* The kernel's struct ucontext (uc_flags, uc_link, uc_stack, the
-	 * 256-byte sigcontext, an 8-byte sigset): rt_sigframe's siginfo
-	 * follows it. */
-	UC_SIZE = 304,
-};
-
 /* FUNCFLAG bits (runtime/symtab.go). */
 enum { FUNCFLAG_TOPFRAME = 1, FUNCFLAG_SPWRITE = 2 };
 
@@ -27,6 +16,7 @@ struct walk {
 	const struct gr_goroutine *g;
 	const struct gopclntab *t;
 	const struct gc_addrspace *as;
+	const struct gr_arch *arch;
 	int fid_sigpanic, fid_systemstack, fid_morestack, fid_mcall, fid_cgocallback;
 	int fid_asyncpreempt, fid_debugcall, minor;
 	uint64_t sigtramp_entry;
@@ -82,11 +72,12 @@ static bool load_sched(const struct walk *w, uint64_t *pc, uint64_t *sp)
 /* From a thread's registers, finds where the goroutine's own frames start:
  * skips frames on g0/gsignal stacks, following signal frames and
  * systemstack/morestack/mcall switches.  Returns false when none found. */
-static bool thread_start(const struct walk *w, const struct gc_thread *th,
+static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
 			 uint64_t *pc_ret, uint64_t *sp_ret, bool *trap_ret,
 			 struct gopclntab_func *fn_ret, bool *keepfn_ret)
 {
-	uint64_t pc = th->regs.rip, sp = th->regs.rsp;
+	const struct gr_arch *a = w->arch;
+	uint64_t pc = gr_regs_pc(a, &th->regs), sp = gr_regs_sp(a, &th->regs);
 	bool trap = true;
 	*keepfn_ret = false;
 	/* Each system frame moves sp up its own stack; a few stack switches at
@@ -104,17 +95,16 @@ static bool thread_start(const struct walk *w, const struct gc_thread *th,
 		int32_t delta;
 		if (!gopclntab_pcsp(w->t, &f, pc, &delta) || delta < 0)
 			return false;
-		uint64_t fp = sp + (uint64_t)delta + 8;
+		uint64_t fp = gr_arch_fp(a, sp, delta);
 		if (f.entry == w->sigtramp_entry) {
-			/* The kernel's rt_sigframe: the return address slot holds
-			 * the restorer, the ucontext follows it. */
-			uint64_t uc = fp;
-			uint64_t rip, rsp;
-			if (!gc_addrspace_u64(w->as, uc + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
-			    !gc_addrspace_u64(w->as, uc + UC_MCONTEXT + 8 * UC_REG_RSP, &rsp))
+			/* The kernel's signal frame: the interrupted pc and sp
+			 * are in its ucontext. */
+			uint64_t spc, ssp;
+			if (!gc_addrspace_u64(w->as, fp + a->sig_pc, &spc) ||
+			    !gc_addrspace_u64(w->as, fp + a->sig_sp, &ssp))
 				return false;
-			pc = rip;
-			sp = rsp;
+			pc = spc;
+			sp = ssp;
 			trap = true;
 			continue;
 		}
@@ -141,7 +131,7 @@ static bool thread_start(const struct walk *w, const struct gc_thread *th,
 		if (f.flag & FUNCFLAG_TOPFRAME)
 			return false;
 		uint64_t lr;
-		if (!gc_addrspace_u64(w->as, fp - 8, &lr))
+		if (!gc_addrspace_u64(w->as, gr_arch_ra_slot(a, sp, fp), &lr))
 			return false;
 		pc = lr;
 		sp = fp;
@@ -171,7 +161,7 @@ static bool scan_fatal(void *vctx, const struct gr_frame *fr)
 	return s->n < 16;
 }
 
-size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_thread *th,
+size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image_thread *th,
 			       struct gr_sigframe *frames, size_t max)
 {
 	/* siginfo_t: si_signo, si_errno, si_code, padding, then the union:
@@ -179,8 +169,9 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_threa
 	enum { SI_SIGNO = 0, SI_CODE = 8, SI_PID = 16, SI_ADDR = 16 };
 	const struct gopclntab *t = gr_process_pclntab(p);
 	const struct gc_addrspace *as = gr_process_memory(p);
+	const struct gr_arch *a = gr_process_image(p)->arch;
 	uint64_t sigtramp = gr_process_sigtramp(p);
-	uint64_t pc = th->regs.rip, sp = th->regs.rsp;
+	uint64_t pc = gr_regs_pc(a, &th->regs), sp = gr_regs_sp(a, &th->regs);
 	size_t n = 0;
 	for (int steps = 0; sigtramp && steps < 512 && n < max; steps++) {
 		struct gopclntab_func f;
@@ -188,30 +179,30 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_threa
 		if (!gopclntab_find_func(t, pc, &f) || !gopclntab_pcsp(t, &f, pc, &delta) ||
 		    delta < 0)
 			break;
-		uint64_t fp = sp + (uint64_t)delta + 8;
+		uint64_t fp = gr_arch_fp(a, sp, delta);
 		if (f.entry == sigtramp) {
-			uint64_t si = fp + UC_SIZE;
+			uint64_t si = fp + a->sig_info;
 			uint32_t signo, code, pid;
-			uint64_t addr, rip, rsp;
+			uint64_t addr, spc, ssp;
 			if (!gc_addrspace_u32(as, si + SI_SIGNO, &signo) || signo == 0 || signo > 64 ||
 			    !gc_addrspace_u32(as, si + SI_CODE, &code) ||
 			    !gc_addrspace_u32(as, si + SI_PID, &pid) ||
 			    !gc_addrspace_u64(as, si + SI_ADDR, &addr) ||
-			    !gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RIP, &rip) ||
-			    !gc_addrspace_u64(as, fp + UC_MCONTEXT + 8 * UC_REG_RSP, &rsp))
+			    !gc_addrspace_u64(as, fp + a->sig_pc, &spc) ||
+			    !gc_addrspace_u64(as, fp + a->sig_sp, &ssp))
 				break;
 			frames[n++] = (struct gr_sigframe){
 				.signo = (int)signo, .code = (int32_t)code, .pid = (int32_t)pid,
-				.addr = addr, .rip = rip, .rsp = rsp,
+				.addr = addr, .pc = spc, .sp = ssp,
 			};
-			pc = rip;
-			sp = rsp;
+			pc = spc;
+			sp = ssp;
 			continue;
 		}
 		if (f.flag & FUNCFLAG_TOPFRAME)
 			break;
 		uint64_t lr;
-		if (!gc_addrspace_u64(as, fp - 8, &lr))
+		if (!gc_addrspace_u64(as, gr_arch_ra_slot(a, sp, fp), &lr))
 			break;
 		pc = lr;
 		sp = fp;
@@ -219,7 +210,7 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_threa
 	return n;
 }
 
-int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th)
+int gr_thread_handled_signal(const struct gr_process *p, const struct gr_image_thread *th)
 {
 	struct gr_sigframe f[8];
 	size_t n = gr_thread_signal_frames(p, th, f, sizeof(f) / sizeof(f[0]));
@@ -243,6 +234,7 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 {
 	struct walk w = {
 		.p = p, .g = g, .t = gr_process_pclntab(p), .as = gr_process_memory(p),
+		.arch = gr_process_image(p)->arch,
 		.fid_sigpanic = gr_process_funcid(p, GR_FID_SIGPANIC),
 		.fid_systemstack = gr_process_funcid(p, GR_FID_SYSTEMSTACK),
 		.fid_morestack = gr_process_funcid(p, GR_FID_MORESTACK),
@@ -291,10 +283,13 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 	uint64_t pc0 = pc, sp0 = sp;
 
 	if (pc == 0) {
-		/* A nil function call: start in the caller's frame. */
+		/* A nil function call: start in the caller's frame, whose pc
+		 * is at sp (traceback.go initAt); where a call pushed it,
+		 * the caller's sp is above it. */
 		if (!gc_addrspace_u64(w.as, sp, &pc))
 			return GR_UNWIND_FAULT;
-		sp += 8;
+		if (!w.arch->min_frame_size)
+			sp += 8;
 	}
 	if (!keepfn && !gopclntab_find_func(w.t, pc, &f))
 		return GR_UNWIND_BAD_PC;
@@ -337,12 +332,12 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		memo_sp_pc = pc;
 		memo_sp_entry = f.entry;
 		memo_delta = delta;
-		uint64_t fp = sp + (uint64_t)delta + 8;
+		uint64_t fp = gr_arch_fp(w.arch, sp, delta);
 		uint64_t lr = 0;
 		bool have_caller = false;
 		struct gopclntab_func caller;
 		if (!(flag & (FUNCFLAG_TOPFRAME | FUNCFLAG_SPWRITE))) {
-			if (!stack_u64(&w, fp - 8, &lr)) {
+			if (!stack_u64(&w, gr_arch_ra_slot(w.arch, sp, fp), &lr)) {
 				flags |= GR_UNWIND_FAULT;
 			} else {
 				/* Recursion returns to one pc again and again. */

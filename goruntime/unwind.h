@@ -61,7 +61,7 @@ struct gr_sigframe {
 	int32_t code;       /* si_code (SI_USER 0, SI_TKILL -6, SEGV_MAPERR 1...) */
 	int32_t pid;        /* si_pid: the sender of a kill/tgkill */
 	uint64_t addr;      /* si_addr: the faulting address of SIGSEGV/SIGBUS... */
-	uint64_t rip, rsp;  /* where the signal interrupted the thread (ucontext) */
+	uint64_t pc, sp;    /* where the signal interrupted the thread (ucontext) */
 };
 
 /* The signals a thread was handling: walks th's frames from its registers
@@ -70,12 +70,12 @@ struct gr_sigframe {
  * most max frames, innermost first, and returns how many it found (signal
  * frames nest: the runtime's SIGABRT is raised inside the handler of the
  * signal that started the crash; the last one is the outermost). */
-size_t gr_thread_signal_frames(const struct gr_process *p, const struct gc_thread *th,
+size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image_thread *th,
 			       struct gr_sigframe *frames, size_t max);
 
 /* The signal a thread was handling: the outermost of
  * gr_thread_signal_frames, the one that started it all, or 0 when the
  * thread was not in the Go signal handler. */
-int gr_thread_handled_signal(const struct gr_process *p, const struct gc_thread *th);
+int gr_thread_handled_signal(const struct gr_process *p, const struct gr_image_thread *th);
 
 #endif

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "../../common/error.h"
-#include "../addrspace.h"
+#include "../../common/addrspace.h"
 #include "../elfcore.h"
 #include "../elfexe.h"
 #include "testutil.h"
@@ -161,31 +161,41 @@ static struct gc_core *open_ok(const uint8_t *p, size_t n, const char *name)
 	return core;
 }
 
+/* A register of an amd64 thread, by the name the arch table gives it. */
+static uint64_t reg(const struct gr_image_thread *t, const char *name)
+{
+	for (unsigned k = 0; k < gr_arch_amd64.nregs; k++)
+		if (strcmp(gr_arch_amd64.reg_names[k], name) == 0)
+			return t->regs.r[k];
+	fail_msg("no amd64 register %s", name);
+	return 0;
+}
+
 static void check_full(const struct synth *s, const struct gc_core *core)
 {
 	assert_string_equal(core->path, "core.1234");
 	assert_int_equal(core->nthreads, 2);
-	const struct gc_thread *t = &core->threads[0];
-	assert_int_equal(t->pid, 1001);
+	const struct gr_image_thread *t = &core->threads[0];
+	assert_int_equal(t->lwp, 1001);
 	assert_int_equal(t->cursig, SIGSEGV);
-	assert_int_equal(t->regs.r15, 0x1000);
-	assert_int_equal(t->regs.rbp, 0x1004);
-	assert_int_equal(t->regs.rax, 0x100a);
-	assert_int_equal(t->regs.rdi, 0x100e);
-	assert_int_equal(t->regs.orig_rax, 0x100f);
-	assert_int_equal(t->regs.rip, 0x1010);
-	assert_int_equal(t->regs.cs, 0x1011);
-	assert_int_equal(t->regs.eflags, 0x1012);
-	assert_int_equal(t->regs.rsp, 0x1013);
-	assert_int_equal(t->regs.ss, 0x1014);
-	assert_int_equal(t->regs.fs_base, 0x1015);
-	assert_int_equal(t->regs.gs_base, 0x1016);
-	assert_int_equal(t->regs.gs, 0x101a);
+	assert_int_equal(reg(t, "r15"), 0x1000);
+	assert_int_equal(reg(t, "rbp"), 0x1004);
+	assert_int_equal(reg(t, "rax"), 0x100a);
+	assert_int_equal(reg(t, "rdi"), 0x100e);
+	assert_int_equal(reg(t, "orig_rax"), 0x100f);
+	assert_int_equal(reg(t, "rip"), 0x1010);
+	assert_int_equal(reg(t, "cs"), 0x1011);
+	assert_int_equal(reg(t, "eflags"), 0x1012);
+	assert_int_equal(reg(t, "rsp"), 0x1013);
+	assert_int_equal(reg(t, "ss"), 0x1014);
+	assert_int_equal(reg(t, "fs_base"), 0x1015);
+	assert_int_equal(reg(t, "gs_base"), 0x1016);
+	assert_int_equal(reg(t, "gs"), 0x101a);
 	t = &core->threads[1];
-	assert_int_equal(t->pid, 1002);
+	assert_int_equal(t->lwp, 1002);
 	assert_int_equal(t->cursig, 0);
-	assert_int_equal(t->regs.rip, 0x2010);
-	assert_int_equal(t->regs.rsp, 0x2013);
+	assert_int_equal(reg(t, "rip"), 0x2010);
+	assert_int_equal(reg(t, "rsp"), 0x2013);
 
 	assert_true(core->have_prpsinfo);
 	assert_int_equal(core->pid, 1000);
@@ -595,20 +605,20 @@ static void test_real_core(void **state)
 	assert_true(core->expected_size <= core->size);
 	assert_true(core->nthreads >= 1);
 	assert_true(core->nsegments >= 4);
-	const struct gc_thread *t = &core->threads[0];
+	const struct gr_image_thread *t = &core->threads[0];
 	print_message("real core: %zu threads, %zu segments, %zu mappings, %zu bytes; "
 		      "thread 0: pid %d rip 0x%llx rsp 0x%llx fs_base 0x%llx\n",
-		      core->nthreads, core->nsegments, core->nmappings, core->size, t->pid,
-		      (unsigned long long)t->regs.rip, (unsigned long long)t->regs.rsp,
-		      (unsigned long long)t->regs.fs_base);
+		      core->nthreads, core->nsegments, core->nmappings, core->size, t->lwp,
+		      (unsigned long long)reg(t, "rip"), (unsigned long long)reg(t, "rsp"),
+		      (unsigned long long)reg(t, "fs_base"));
 	assert_int_equal(t->cursig, SIGABRT);
-	assert_true(t->pid > 0);
-	assert_true(in_exe_segment(exe, t->regs.rip, PF_X)); /* runtime.raise */
-	assert_true(t->regs.rsp != 0 && t->regs.rsp % 8 == 0);
-	assert_true(t->regs.fs_base != 0);
+	assert_true(t->lwp > 0);
+	assert_true(in_exe_segment(exe, reg(t, "rip"), PF_X)); /* runtime.raise */
+	assert_true(reg(t, "rsp") != 0 && reg(t, "rsp") % 8 == 0);
+	assert_true(reg(t, "fs_base") != 0);
 	for (size_t k = 0; k < core->nthreads; k++) {
-		assert_true(core->threads[k].pid > 0);
-		assert_true(core->threads[k].regs.rip != 0);
+		assert_true(core->threads[k].lwp > 0);
+		assert_true(reg(&core->threads[k], "rip") != 0);
 	}
 	assert_true(core->siginfo.present);
 	assert_int_equal(core->siginfo.signo, SIGABRT);
@@ -643,7 +653,7 @@ static void test_real_core(void **state)
 	assert_memory_equal(b, want, sizeof(b));
 	/* The crashing goroutine's stack is in the core. */
 	uint64_t word;
-	assert_true(gc_addrspace_u64(as, t->regs.rsp, &word));
+	assert_true(gc_addrspace_u64(as, reg(t, "rsp"), &word));
 	/* runtime.allgs holds the goroutines: its slice pointer is readable. */
 	uint64_t allgs, allgs_ptr, allgs_len;
 	assert_true(gc_exe_symbol(exe, "runtime.allgs", &allgs, NULL));

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "../../common/error.h"
-#include "../addrspace.h"
+#include "../../common/addrspace.h"
 #include "../elfexe.h"
 #include "testutil.h"
 

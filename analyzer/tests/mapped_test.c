@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 #include "../../common/error.h"
-#include "../addrspace.h"
+#include "../../common/addrspace.h"
 #include "../elfcore.h"
 #include "../elfexe.h"
 #include "../mapped.h"

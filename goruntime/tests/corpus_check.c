@@ -34,10 +34,10 @@
 
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
+#include "../../analyzer/image.h"
 
 /* From analyzer/session.h, which this test cannot include: its own
  * struct session and session_open() name a smaller fixture. */
-uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
 
 #include <errno.h>
 #include <inttypes.h>
@@ -47,7 +47,7 @@ uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *ma
 #include <string.h>
 #include <unistd.h>
 
-#include "../../analyzer/addrspace.h"
+#include "../../common/addrspace.h"
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
 #include "../../gopclntab/gopclntab.h"
@@ -387,7 +387,7 @@ static void session_open(const struct entry *e, struct session *s)
 	check(gc_core_open(core, &s->core), s, "gc_core_open");
 	check(gc_exe_open(exe, &s->exe), s, "gc_exe_open");
 	check(gc_addrspace_create(&s->as), s, "gc_addrspace_create");
-	s->bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
+	s->bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
 	check(gc_core_add_segments(s->core, s->as, 0), s, "core segments");
 	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), s, "exe segments");
 	for (size_t i = 0; i < s->exe->nsegments && s->ndata < 16; i++) {
@@ -623,7 +623,7 @@ static void check_globals(struct session *s)
 	check(gopclntab_create(&pc, &s->pcln), s, "gopclntab_create");
 
 	struct gr_globals g;
-	check(gr_find_globals(s->pcln, s->as, s->layouts, e->minor, s->data, s->ndata, &g), s,
+	check(gr_find_globals(&gr_arch_amd64, s->pcln, s->as, s->layouts, e->minor, s->data, s->ndata, &g), s,
 	      "gr_find_globals");
 	if (!g.allgs || !g.allglen || !g.allm || !g.sched || !g.waitreasons || !g.buildversion)
 		fail_msg("%s: gr_find_globals missed some: allgs 0x%" PRIx64 " allglen 0x%" PRIx64
@@ -685,7 +685,7 @@ static void check_globals(struct session *s)
 		if (!gc_addrspace_u64(s->as, m + procid_off, &procid))
 			fail_msg("%s: m 0x%" PRIx64 " unreadable", e->name, m);
 		for (size_t i = 0; i < s->core->nthreads; i++)
-			matched += (uint64_t)s->core->threads[i].pid == procid;
+			matched += (uint64_t)s->core->threads[i].lwp == procid;
 		if (!gc_addrspace_u64(s->as, m + alllink, &m))
 			fail_msg("%s: m.alllink unreadable", e->name);
 	}

@@ -19,10 +19,10 @@
 
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
+#include "../../analyzer/image.h"
 
 /* From analyzer/session.h, which this test cannot include: its own
  * struct session and session_open() name a smaller fixture. */
-uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
 
 #include <inttypes.h>
 #include <limits.h>
@@ -32,7 +32,7 @@ uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *ma
 #include <string.h>
 #include <time.h>
 
-#include "../../analyzer/addrspace.h"
+#include "../../common/addrspace.h"
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
 #include "../../analyzer/tests/testutil.h"
@@ -106,7 +106,7 @@ static void session_open(const char *core, const char *exe, struct session *s)
 	check(gc_exe_open(exe, &s->exe), exe);
 	check(gc_addrspace_create(&s->as), "address space");
 	if (s->core) {
-		s->bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
+		s->bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
 		check(gc_core_add_segments(s->core, s->as, 0), "core segments");
 	}
 	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), "exe segments");
@@ -186,7 +186,7 @@ static void find(const struct session *s, const struct gr_layouts *l, int minor,
 		 struct gr_globals *g)
 {
 	double t0 = now_ms();
-	check(gr_find_globals(s->pcln, s->as, l, minor, s->data, s->ndata, g),
+	check(gr_find_globals(&gr_arch_amd64, s->pcln, s->as, l, minor, s->data, s->ndata, g),
 	      "gr_find_globals");
 	print_message("%s: gr_find_globals %.1f ms\n", s->exe->path, now_ms() - t0);
 }
@@ -543,7 +543,7 @@ static void test_garbage(void **state)
 					       seg->memsz, "garbage"), "add");
 		}
 		struct gr_globals g;
-		struct gc_error *err = gr_find_globals(s.pcln, as, l, MINOR, s.data, s.ndata, &g);
+		struct gc_error *err = gr_find_globals(&gr_arch_amd64, s.pcln, as, l, MINOR, s.data, s.ndata, &g);
 		if (err) {
 			assert_int_equal(err->code, GC_ERR_NOT_FOUND);
 			gc_error_destroy(err);
@@ -560,7 +560,7 @@ static void test_garbage(void **state)
 	}
 	/* And no data ranges at all. */
 	struct gr_globals g;
-	struct gc_error *err = gr_find_globals(s.pcln, s.as, l, MINOR, NULL, 0, &g);
+	struct gc_error *err = gr_find_globals(&gr_arch_amd64, s.pcln, s.as, l, MINOR, NULL, 0, &g);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_NOT_FOUND);
 	gc_error_destroy(err);

@@ -26,10 +26,10 @@
 
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
+#include "../../analyzer/image.h"
 
 /* From analyzer/session.h, which this test cannot include: its own
  * struct session names a smaller fixture. */
-uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *map);
 
 #include <inttypes.h>
 #include <limits.h>
@@ -38,7 +38,7 @@ uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *ma
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../analyzer/addrspace.h"
+#include "../../common/addrspace.h"
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
 #include "../../analyzer/tests/testutil.h"
@@ -55,6 +55,7 @@ struct session {
 	struct gc_core *core;
 	struct gc_exe *exe;
 	struct gc_addrspace *as;
+	struct gr_image image;
 	struct gr_process *proc;
 };
 
@@ -63,13 +64,12 @@ static void open_session(struct session *s, const char *core, const char *exe)
 	memset(s, 0, sizeof(*s));
 	check(gc_core_open(core, &s->core), "core");
 	check(gc_exe_open(exe, &s->exe), "executable");
-	uint64_t bias = session_load_bias(s->exe, gc_core_exe_mapping(s->core));
+	uint64_t bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
 	check(gc_addrspace_create(&s->as), "address space");
 	check(gc_core_add_segments(s->core, s->as, 0), "core segments");
 	check(gc_exe_add_segments(s->exe, s->as, 1, bias), "exe segments");
-	struct gr_open_config cfg = {
-		.core = s->core, .exe = s->exe, .as = s->as, .bias = bias, .warnings = stderr,
-	};
+	gc_image_init(&s->image, s->core, s->exe, s->as, bias);
+	struct gr_open_config cfg = {.image = &s->image, .warn = gc_warn_to_file, .warn_ctx = stderr};
 	check(gr_process_open(&cfg, &s->proc), "gr_process_open");
 }
 
@@ -182,7 +182,7 @@ static void run_mode(const char *mode, bool is_panic)
 	/* The core's own signal: the runtime's crash() raises SIGABRT. */
 	char line[256];
 	assert_true(s.core->siginfo.present);
-	gr_core_signal_line(line, sizeof(line), &s.core->siginfo, &s.core->threads[0]);
+	gr_core_signal_line(line, sizeof(line), &s.image, &s.core->threads[0]);
 	assert_true(strncmp(line, "[signal SIGABRT: abort code=0x", 30) == 0);
 	close_session(&s);
 
@@ -265,12 +265,17 @@ static void test_signal_names(void **state)
 	assert_string_equal(buf, "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x45a2e7]");
 	gr_format_signal_line(buf, sizeof(buf), 0x41, 0, 0, 1);
 	assert_string_equal(buf, "[signal 0x41 code=0x0 addr=0x0 pc=0x1]");
-	struct gc_siginfo si = {.present = true, .signo = 6, .code = -6};
-	struct gc_thread th = {.regs = {.rip = 0x4601a1}};
-	gr_core_signal_line(buf, sizeof(buf), &si, &th);
+	/* A synthetic image: no core, only its signal and one thread. */
+	struct gr_image img = {
+		.arch = &gr_arch_amd64,
+		.siginfo = {.present = true, .signo = 6, .code = -6},
+	};
+	struct gr_image_thread th = {0};
+	th.regs.r[gr_arch_amd64.reg_pc] = 0x4601a1;
+	gr_core_signal_line(buf, sizeof(buf), &img, &th);
 	assert_string_equal(buf, "[signal SIGABRT: abort code=0xfffffffffffffffa addr=0x0 pc=0x4601a1]");
-	si.present = false;
-	assert_int_equal(gr_core_signal_line(buf, sizeof(buf), &si, &th), 0);
+	img.siginfo.present = false;
+	assert_int_equal(gr_core_signal_line(buf, sizeof(buf), &img, &th), 0);
 	assert_string_equal(buf, "");
 }
 

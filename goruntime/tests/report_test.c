@@ -26,9 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../analyzer/addrspace.h"
+#include "../../common/addrspace.h"
 #include "../../analyzer/elfcore.h"
 #include "../../analyzer/elfexe.h"
+#include "../../analyzer/image.h"
 #include "../../analyzer/tests/testutil.h"
 #include "../frames.h"
 #include "../pprof.h"
@@ -266,13 +267,13 @@ static int setup(void **state)
 	check(gc_core_open(fx.core_path, &fx.core), "core");
 	check(gc_exe_open(fx.exe_path, &fx.exe), "executable");
 	const struct gc_mapping *map = gc_core_exe_mapping(fx.core);
-	uint64_t bias = session_load_bias(fx.exe, map);
+	uint64_t bias = gc_load_bias(fx.exe, map);
 	check(gc_addrspace_create(&fx.as), "address space");
 	check(gc_core_add_segments(fx.core, fx.as, 0), "core segments");
 	check(gc_exe_add_segments(fx.exe, fx.as, 1, bias), "exe segments");
-	struct gr_open_config cfg = {
-		.core = fx.core, .exe = fx.exe, .as = fx.as, .bias = bias, .warnings = stderr,
-	};
+	static struct gr_image img;
+	gc_image_init(&img, fx.core, fx.exe, fx.as, bias);
+	struct gr_open_config cfg = {.image = &img, .warn = gc_warn_to_file, .warn_ctx = stderr};
 	check(gr_process_open(&cfg, &fx.proc), "gr_process_open");
 	assert_int_equal(gr_process_ngoroutines(fx.proc), fx.nblocks);
 	return 0;

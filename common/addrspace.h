@@ -11,14 +11,14 @@
  * goroutine walker is given memory in tests and fuzzers: build one over a
  * buffer.
  */
-#ifndef GOCORE_ANALYZER_ADDRSPACE_H
-#define GOCORE_ANALYZER_ADDRSPACE_H
+#ifndef GOCORE_COMMON_ADDRSPACE_H
+#define GOCORE_COMMON_ADDRSPACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
+#include "error.h"
 
 struct gc_addrspace;
 

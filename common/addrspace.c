@@ -20,7 +20,7 @@
  */
 #include "addrspace.h"
 
-#include "../common/bytes.h"
+#include "bytes.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -1,0 +1,36 @@
+/* The process image of an ELF core.  See image.h. */
+#include "image.h"
+
+#include <stdio.h>
+
+void gc_image_init(struct gr_image *img, const struct gc_core *core, const struct gc_exe *go,
+		   const struct gc_addrspace *as, uint64_t bias)
+{
+	*img = (struct gr_image){
+		.arch = core->arch,
+		.core_path = core->path,
+		.memory = as,
+		.file = go->image,
+		.bias = bias,
+		.threads = core->threads,
+		.nthreads = core->nthreads,
+		.siginfo = core->siginfo,
+		.pid = core->pid,
+	};
+}
+
+void gc_warn_to_file(void *ctx, const char *message)
+{
+	fprintf(ctx, "gocore: warning: %s\n", message);
+}
+
+uint64_t gc_load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
+{
+	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
+		return 0;
+	uint64_t lowest = UINT64_MAX;
+	for (size_t i = 0; i < exe->nsegments; i++)
+		if (exe->segments[i].vaddr < lowest)
+			lowest = exe->segments[i].vaddr;
+	return map->start - (lowest & ~0xfffull);
+}
