@@ -15,9 +15,12 @@ ifeq ($(SANITIZE),1)
   LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(wildcard common/*.c gopclntab/*.c goruntime/*.c) \
-            $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+# libgocore.a: the layers (common, gopclntab, goruntime, analyzer's
+# loaders); the command line (analyzer/cli/) is linked on top of it.
+LIB_SRCS := $(wildcard common/*.c gopclntab/*.c goruntime/*.c analyzer/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS := $(wildcard analyzer/cli/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
@@ -29,7 +32,7 @@ deps:
 testdeps:
 	@scripts/deps.sh test
 
-$(BUILD)/obj/%.o: %.c $(wildcard */*.h) | deps
+$(BUILD)/obj/%.o: %.c $(wildcard */*.h */*/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
 
@@ -37,7 +40,7 @@ $(BUILD)/libgocore.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/gocore: $(BUILD)/obj/analyzer/main.o $(BUILD)/libgocore.a
+$(BUILD)/gocore: $(CLI_OBJS) $(BUILD)/libgocore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h) | testdeps

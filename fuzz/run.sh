@@ -46,7 +46,6 @@ build() {
 	mkdir -p "$B/obj" "$B/bin"
 	objs=""
 	for src in common/*.c gopclntab/*.c goruntime/*.c analyzer/*.c; do
-		[ "$src" = analyzer/main.c ] && continue
 		obj="$B/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
 		# Rebuild when the source or any header is newer.
 		if [ ! -f "$obj" ] || [ -n "$(find "$src" */*.h -newer "$obj" 2>/dev/null | head -1)" ]; then

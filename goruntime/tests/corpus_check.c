@@ -36,9 +36,6 @@
 #include "../../analyzer/elfexe.h"
 #include "../../analyzer/image.h"
 
-/* From analyzer/session.h, which this test cannot include: its own
- * struct session and session_open() name a smaller fixture. */
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -297,7 +294,7 @@ static void read_list(void)
 	}
 }
 
-/* ---- one core with its executable, as analyzer/main.c opens them ---- */
+/* ---- one core with its executable, as analyzer/cli/session.c opens them ---- */
 
 struct session {
 	const struct entry *e;

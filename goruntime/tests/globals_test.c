@@ -21,9 +21,6 @@
 #include "../../analyzer/elfexe.h"
 #include "../../analyzer/image.h"
 
-/* From analyzer/session.h, which this test cannot include: its own
- * struct session and session_open() name a smaller fixture. */
-
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -43,7 +40,7 @@
 
 #define MINOR 19  /* Debian bookworm's Go builds the fixtures */
 
-/* One core opened with one executable, as analyzer/main.c does. */
+/* One core opened with one executable, as analyzer/cli/session.c does. */
 struct session {
 	struct gc_core *core;
 	struct gc_exe *exe;

@@ -28,9 +28,6 @@
 #include "../../analyzer/elfexe.h"
 #include "../../analyzer/image.h"
 
-/* From analyzer/session.h, which this test cannot include: its own
- * struct session names a smaller fixture. */
-
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>

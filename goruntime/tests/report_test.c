@@ -15,7 +15,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../analyzer/session.h"
 
 #include <ctype.h>
 #include <inttypes.h>

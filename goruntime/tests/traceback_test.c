@@ -6,7 +6,7 @@
  * dump of every goroutine, with " fp=0x… sp=0x… pc=0x…" after each physical
  * frame (traceback.go prints them when the traceback level is 2 or more), and
  * the kernel (or gdb's gcore) leaves the core of that same crash.  The core
- * is opened the way analyzer/main.c does, and every goroutine gocore prints
+ * is opened the way analyzer/cli/session.c does, and every goroutine gocore prints
  * is compared with the oracle's block of the same goid.  Nothing here expects
  * text taken from gocore's own output.
  */
@@ -16,7 +16,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../analyzer/session.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -289,7 +288,7 @@ static int setup(void **state)
 		fail_msg("the oracle (%s/oracle.txt) has %zu goroutine blocks; "
 			 "testdata/printer parks 14 goroutines", fx.dir, fx.nblocks);
 
-	/* As analyzer/main.c open_session does. */
+	/* As analyzer/cli/session.c session_open does. */
 	check(gc_core_open(fx.core_path, &fx.core), "core");
 	check(gc_exe_open(fx.exe_path, &fx.exe), "executable");
 	assert_int_equal(fx.core->truncated_bytes, 0);

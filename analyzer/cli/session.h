@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../goruntime/process.h"
-#include "../common/addrspace.h"
-#include "elfcore.h"
-#include "image.h"
-#include "elfexe.h"
-#include "mapped.h"
+#include "../../goruntime/process.h"
+#include "../../common/addrspace.h"
+#include "../elfcore.h"
+#include "../image.h"
+#include "../elfexe.h"
+#include "../mapped.h"
 
 /* Exit codes (README.md). */
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3, EXIT_OUTPUT = 4 };

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../goruntime/buildinfo.h"
-#include "../goruntime/panic.h"
-#include "../goruntime/pprof.h"
-#include "../goruntime/traceback.h"
-#include "../goruntime/unwind.h"
+#include "../../goruntime/buildinfo.h"
+#include "../../goruntime/panic.h"
+#include "../../goruntime/pprof.h"
+#include "../../goruntime/traceback.h"
+#include "../../goruntime/unwind.h"
 #include "progress.h"
 
 /* ---- output errors ---- */

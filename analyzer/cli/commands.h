@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../goruntime/report.h"
+#include "../../goruntime/report.h"
 #include "session.h"
 
 struct cmd_options {
