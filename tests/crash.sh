@@ -66,26 +66,14 @@
 set -u
 set -o pipefail
 
-prog=$(basename "$0")
-die() { echo "$prog: ${name:-}: $*" >&2; exit 1; }
-note() { echo "$prog: $name: $*" >&2; }
-
-[ $# -eq 1 ] || { echo "usage: $prog NAME   (a directory testdata/NAME with an e2e.spec)" >&2; exit 2; }
-name=$1
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/cores.sh
+. "$(dirname "$0")/lib/cores.sh"
+crash_init "NAME   (a directory testdata/NAME with an e2e.spec)" "$@"
 src="$ROOT/testdata/$name"
 spec="$src/e2e.spec"
 [ -d "$src" ] || die "no such program: $src"
 [ -f "$spec" ] || die "missing $spec"
-base=${GOCORE_E2E_DIR:-$ROOT/cache/e2e}
-case $base in /*) ;; *) base="$ROOT/$base" ;; esac
-dir="$base/$name"
-mkdir -p "$dir" || die "cannot create $dir"
-method=${GOCORE_CORE_METHOD:-auto}
-case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
-# shellcheck source=tests/lib/cores.sh
-. "$ROOT/tests/lib/cores.sh"
-tmo=${GOCORE_CRASH_TIMEOUT:-60}
+crash_dir "${GOCORE_E2E_DIR:-$ROOT/cache/e2e}"
 gover=${GOCORE_GO:-1.19}
 
 # ---- spec ---------------------------------------------------------------
@@ -224,14 +212,8 @@ check_oracle() {
 
 # ---- cache --------------------------------------------------------------
 stamp="$dir/crash.ok"
-if [ "${GOCORE_RECRASH:-0}" != 1 ] && [ -f "$stamp" ] && [ -s "$dir/core" ] && [ -s "$dir/oracle.txt" ] &&
-	[ ! "$exe" -nt "$stamp" ] && [ ! "$spec" -nt "$stamp" ] &&
-	{ [ "$method" = auto ] || [ "$(cat "$stamp")" = "$method" ]; }; then
-	check_oracle || die "cached oracle.txt fails its expectations (GOCORE_RECRASH=1 to redo)"
-	note "cached (core via $(cat "$stamp"))"
-	exit 0
-fi
-rm -f "$stamp"
+cached_note() { note "cached (core via $1)"; }
+crash_use_cache "its expectations" "" "$exe" "$spec"
 
 # ---- running it ---------------------------------------------------------
 pattern=$(core_pattern)
@@ -297,21 +279,11 @@ run_gdb() {
 attempt() { # attempt METHOD: one crash run that leaves $dir/core
 	local m=$1
 	rm -f "$dir/core" "$dir"/core.* "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log"
-	touch "$dir/.start"
-	sleep 0.01
-	case $m in
-	file) run_plain && core_take_file "$(core_glob "$pattern" "$pid" "$(basename "$exe")" "$dir")" "$dir/.start" "$dir/core" ;;
-	coredumpctl) run_plain && core_take_coredumpctl "$pid" "$dir/core" ;;
-	gdb) run_gdb ;;
-	esac || return $?
+	crash_run_way "$m" pid "$dir" || return $?
 	core_is_core "$dir/core" || { note "$dir/core is not an ELF core file"; return 1; }
 }
 
-core_try "$method"
-used=$CORE_USED
-tried=("${CORE_TRIED[@]}")
-rm -f "$dir/.start"
-[ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
+crash_take_core "$pattern" rm -f "$dir/.start"
 check_oracle || die "the oracle ($dir/oracle.txt) does not show what $spec expects"
 echo "$used" >"$stamp"
 note "crashed: core via $used ($(du -h "$dir/core" | cut -f1)), $(grep -cE '^goroutine [1-9]' "$dir/oracle.txt") goroutine blocks in oracle"

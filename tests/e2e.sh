@@ -38,33 +38,8 @@ GOCORE=${GOCORE:-build/gocore}
 export GOCORE_GO=${GOCORE_GO:-1.19}
 if [ "$GOCORE_GO" = 1.19 ]; then E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e}; else E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e-go$GOCORE_GO}; fi
 export GOCORE_E2E_DIR="$E2E_DIR"
-JOBS=${GOCORE_E2E_JOBS:-$(nproc 2>/dev/null || echo 2)}
-TMO=${GOCORE_E2E_TIMEOUT:-300}
-THRESHOLDS=(--min-listed "${GOCORE_E2E_MIN_LISTED:-100}" --min-header "${GOCORE_E2E_MIN_HEADER:-100}"
-	--min-parked "${GOCORE_E2E_MIN_PARKED:-99}" --min-running "${GOCORE_E2E_MIN_RUNNING:-100}")
-# --relay-stacks by default: in a crash dump a goroutine spinning on another
-# thread is first printed as "stack unavailable"; the runtime prints its real
-# stack later, from that thread's own SIGQUIT handler.  gocore prints the real
-# stack, so that later block is the oracle for it.
-read -r -a EXTRA_FLAGS <<<"${GOCORE_E2E_COMPARE_FLAGS---relay-stacks}"
-PY=${PYTHON:-python3}
-
-passed=0
-failed=0
-failures=()
-pass() { passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
-fail() {
-	failed=$((failed + 1))
-	failures+=("$1")
-	echo "FAIL $1: $2"
-}
-indent() { sed 's/^/    /'; }
-finish() {
-	if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; fi
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+# shellcheck source=tests/lib/runner.sh
+. "$ROOT/tests/lib/runner.sh"
 
 if [ $# -gt 0 ]; then
 	programs=("$@")
@@ -78,18 +53,12 @@ fi
 for n in "${programs[@]}"; do
 	[ -f "testdata/$n/e2e.spec" ] || { fail "$n" "no testdata/$n/e2e.spec"; finish; }
 done
-if [ ! -x "$GOCORE" ]; then
-	fail setup "$GOCORE does not exist or is not executable (build it with: make)"
-	finish
-fi
-command -v "$PY" >/dev/null || { fail setup "$PY not found"; finish; }
+runner_check_tools
 
 # ---- 1. build and crash everything (cached), in parallel -------------------
 t0=$(date +%s)
-for n in "${programs[@]}"; do mkdir -p "$E2E_DIR/$n"; done
 echo "e2e: building and crashing ${#programs[@]} programs ($JOBS at a time; cached in $E2E_DIR)"
-printf '%s\n' "${programs[@]}" | xargs -P "$JOBS" -I{} \
-	sh -c 'tests/crash.sh "$1" >"$2/$1/crash.log" 2>&1; echo $? >"$2/$1/crash.rc"' _ {} "$E2E_DIR"
+crash_all tests/crash.sh "$E2E_DIR" "${programs[@]}"
 t1=$(date +%s)
 echo "e2e: build+crash took $((t1 - t0))s"
 

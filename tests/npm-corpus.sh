@@ -82,13 +82,9 @@
 set -u
 set -o pipefail
 
-prog=$(basename "$0")
-die() { echo "$prog: ${name:-}: $*" >&2; exit 1; }
-note() { echo "$prog: $name: $*" >&2; }
-
-[ $# -eq 1 ] || { echo "usage: $prog NAME   (a line of tests/npm-corpus.list)" >&2; exit 2; }
-name=$1
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/cores.sh
+. "$(dirname "$0")/lib/cores.sh"
+crash_init "NAME   (a line of tests/npm-corpus.list)" "$@"
 LIST=${GOCORE_NPM_LIST:-$ROOT/tests/npm-corpus.list}
 SELF="$ROOT/tests/$prog"
 PY=${PYTHON:-python3}
@@ -106,15 +102,7 @@ case $mode in turbo-run) qsig=ABRT qline='SIGABRT: abort' ;; *) qsig=QUIT qline=
 
 listbase=$(basename "$LIST" .list)
 [ "$listbase" = npm-corpus ] && listbase=npm
-base=${GOCORE_NPM_DIR:-$ROOT/cache/$listbase}
-case $base in /*) ;; *) base="$ROOT/$base" ;; esac
-dir="$base/$name"
-mkdir -p "$dir" || die "cannot create $dir"
-method=${GOCORE_CORE_METHOD:-auto}
-case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
-# shellcheck source=tests/lib/cores.sh
-. "$ROOT/tests/lib/cores.sh"
-tmo=${GOCORE_CRASH_TIMEOUT:-60}
+crash_dir "${GOCORE_NPM_DIR:-$ROOT/cache/$listbase}"
 settle_tmo=${GOCORE_SETTLE_TIMEOUT:-10}
 min_g=${GOCORE_NPM_MIN_GOROUTINES:-3}
 
@@ -198,14 +186,8 @@ states() { # "N goroutines: 3 IO wait, 2 running, ..." (first block per goid)
 # ---- cache --------------------------------------------------------------
 stamp="$dir/crash.ok"
 stampline="$entry"
-if [ "${GOCORE_RECRASH:-0}" != 1 ] && [ -f "$stamp" ] && [ -s "$dir/core" ] && [ -s "$dir/oracle.txt" ] &&
-	[ ! "$exe" -nt "$stamp" ] && [ ! "$SELF" -nt "$stamp" ] && [ "$(sed -n 2p "$stamp")" = "$stampline" ] &&
-	{ [ "$method" = auto ] || [ "$(head -1 "$stamp")" = "$method" ]; }; then
-	check_oracle || die "cached oracle.txt fails its checks (GOCORE_RECRASH=1 to redo)"
-	note "cached ($found, core via $(head -1 "$stamp")), $(states)"
-	exit 0
-fi
-rm -f "$stamp"
+cached_note() { note "cached ($found, core via $1), $(states)"; }
+crash_use_cache "its checks" "$stampline" "$exe" "$SELF"
 
 # ---- running it ---------------------------------------------------------
 pattern=$(core_pattern)
@@ -435,13 +417,7 @@ attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
 	dead=""
 	rm -f "$dir/core" "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log"
 	setup_work || { note "cannot set up a work directory"; return 1; }
-	touch "$work/.start"
-	sleep 0.01
-	case $m in
-	file) run_plain && core_take_file "$(core_glob "$pattern" "$dead" "$(basename "$exe")" "$work")" "$work/.start" "$work/core" ;;
-	coredumpctl) run_plain && core_take_coredumpctl "$dead" "$work/core" ;;
-	gdb) run_gdb ;;
-	esac
+	crash_run_way "$m" dead "$work"
 	r=$?
 	for f in oracle.txt stdout.txt gdb.log; do [ -f "$work/$f" ] && cp -f "$work/$f" "$dir/$f"; done
 	[ $r -eq 0 ] || return $r
@@ -449,11 +425,7 @@ attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
 	mv -f "$work/core" "$dir/core" || return 1
 }
 
-core_try "$method"
-used=$CORE_USED
-tried=("${CORE_TRIED[@]}")
-cleanup
-[ -n "$used" ] || die "could not obtain a core dump (tried: ${tried[*]}; core_pattern '$pattern'); see $dir"
+crash_take_core "$pattern" cleanup
 check_oracle || die "the oracle ($dir/oracle.txt) fails its checks"
 {
 	echo "name $name"

@@ -38,29 +38,8 @@ listbase=$(basename "$LIST" .list)
 [ "$listbase" = npm-corpus ] && listbase=npm
 NPM_DIR=${GOCORE_NPM_DIR:-cache/$listbase}
 export GOCORE_NPM_DIR="$NPM_DIR"
-JOBS=${GOCORE_E2E_JOBS:-$(nproc 2>/dev/null || echo 2)}
-TMO=${GOCORE_E2E_TIMEOUT:-300}
-THRESHOLDS=(--min-listed "${GOCORE_E2E_MIN_LISTED:-100}" --min-header "${GOCORE_E2E_MIN_HEADER:-100}"
-	--min-parked "${GOCORE_E2E_MIN_PARKED:-99}" --min-running "${GOCORE_E2E_MIN_RUNNING:-100}")
-read -r -a EXTRA_FLAGS <<<"${GOCORE_E2E_COMPARE_FLAGS---relay-stacks}"
-PY=${PYTHON:-python3}
-
-passed=0
-failed=0
-failures=()
-pass() { passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
-fail() {
-	failed=$((failed + 1))
-	failures+=("$1")
-	echo "FAIL $1: $2"
-}
-indent() { sed 's/^/    /'; }
-finish() {
-	if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; fi
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+# shellcheck source=tests/lib/runner.sh
+. "$ROOT/tests/lib/runner.sh"
 
 [ -f "$LIST" ] || { fail setup "no list file $LIST"; finish; }
 all=()
@@ -77,18 +56,12 @@ else
 	entries=("${all[@]}")
 fi
 [ ${#entries[@]} -gt 0 ] || { fail setup "$LIST lists no binaries"; finish; }
-if [ ! -x "$GOCORE" ]; then
-	fail setup "$GOCORE does not exist or is not executable (build it with: make)"
-	finish
-fi
-command -v "$PY" >/dev/null || { fail setup "$PY not found"; finish; }
+runner_check_tools
 
 # ---- 1. fetch and crash everything (cached), in parallel --------------------
 t0=$(date +%s)
-for n in "${entries[@]}"; do mkdir -p "$NPM_DIR/$n"; done
 echo "npm-e2e: fetching and crashing ${#entries[@]} binaries ($JOBS at a time; cached in $NPM_DIR)"
-printf '%s\n' "${entries[@]}" | xargs -P "$JOBS" -I{} \
-	sh -c 'tests/npm-corpus.sh "$1" >"$2/$1/crash.log" 2>&1; echo $? >"$2/$1/crash.rc"' _ {} "$NPM_DIR"
+crash_all tests/npm-corpus.sh "$NPM_DIR" "${entries[@]}"
 t1=$(date +%s)
 echo "npm-e2e: fetch+crash took $((t1 - t0))s"
 

@@ -1,6 +1,9 @@
 # cores.sh — how the tests get a crashed program's core dump, whatever the
 # machine's core_pattern says.  Sourced (bash) by tests/crash.sh,
-# tests/npm-corpus.sh and bench/run.sh; each defines note() for messages.
+# tests/npm-corpus.sh and bench/run.sh.  bench/run.sh defines note() for
+# messages; the two crash scripts get it from crash_init, one of the
+# functions at the end that only they use (their common start, cache check,
+# crash run and end).
 #
 # With a file core_pattern ("core", "core.%p", "/tmp/core.%e.%p") the kernel
 # writes the core and core_take_file picks it up; with a pipe pattern
@@ -146,4 +149,92 @@ core_try() {
 		[ "$m" = gdb ] || [ ${#CORE_TRIES[@]} -eq 1 ] || note "method '$m' gave no core; trying gdb"
 	done
 	return 1
+}
+
+# ---- the start and the end of a crash script (crash.sh, npm-corpus.sh) ----
+
+# crash_init USAGE ARG...: prog (the script's name), die and note (messages
+# naming the script and the entry), name (the one ARG; otherwise "usage:
+# PROG USAGE" and exit 2) and ROOT (the top of the tree).
+crash_init() {
+	prog=$(basename "$0")
+	die() { echo "$prog: ${name:-}: $*" >&2; exit 1; }
+	note() { echo "$prog: $name: $*" >&2; }
+	[ $# -eq 2 ] || { echo "usage: $prog $1" >&2; exit 2; }
+	name=$2
+	ROOT=$(cd "$(dirname "$0")/.." && pwd)
+}
+
+# crash_dir BASE: dir, the entry's cache directory BASE/NAME (BASE relative
+# to ROOT unless absolute), created; method, GOCORE_CORE_METHOD (default
+# auto), checked; tmo, GOCORE_CRASH_TIMEOUT (default 60).
+crash_dir() {
+	local base=$1
+	case $base in /*) ;; *) base="$ROOT/$base" ;; esac
+	dir="$base/$name"
+	mkdir -p "$dir" || die "cannot create $dir"
+	method=${GOCORE_CORE_METHOD:-auto}
+	case $method in auto|file|coredumpctl|gdb) ;; *) die "GOCORE_CORE_METHOD must be auto, file, coredumpctl or gdb (got '$method')" ;; esac
+	tmo=${GOCORE_CRASH_TIMEOUT:-60}
+}
+
+# crash_cache_good LINE2 FILE...: is the crash cached in $dir still good?
+# Not with GOCORE_RECRASH=1, nor when crash.ok, core or oracle.txt is
+# missing, a FILE is newer than crash.ok, crash.ok's second line is not
+# LINE2 (what was crashed; "" for a one-line crash.ok), or
+# GOCORE_CORE_METHOD (unless auto) names another way than crash.ok's first
+# line (the way the core came).
+crash_cache_good() {
+	local stamp="$dir/crash.ok" want=$1 f
+	shift
+	[ "${GOCORE_RECRASH:-0}" != 1 ] && [ -f "$stamp" ] && [ -s "$dir/core" ] && [ -s "$dir/oracle.txt" ] || return 1
+	for f in "$@"; do
+		[ ! "$f" -nt "$stamp" ] || return 1
+	done
+	[ "$(sed -n 2p "$stamp")" = "$want" ] &&
+		{ [ "$method" = auto ] || [ "$(head -1 "$stamp")" = "$method" ]; }
+}
+
+# crash_use_cache FAILS LINE2 FILE...: when the cached crash is still good
+# (crash_cache_good LINE2 FILE...), checks its oracle with the caller's
+# check_oracle (dying with "cached oracle.txt fails FAILS" when it fails),
+# says so with the caller's cached_note (given the way the core came) and
+# exits 0; otherwise removes crash.ok.
+crash_use_cache() {
+	local fails=$1
+	shift
+	if crash_cache_good "$@"; then
+		check_oracle || die "cached oracle.txt fails $fails (GOCORE_RECRASH=1 to redo)"
+		cached_note "$(head -1 "$dir/crash.ok")"
+		exit 0
+	fi
+	rm -f "$dir/crash.ok"
+}
+
+# crash_run_way WAY PIDVAR WORKDIR: one crash run the way WAY, in the
+# caller's run_plain (file, coredumpctl) or run_gdb (gdb), which leave the
+# core in WORKDIR/core (gdb) or let the kernel write it: then it is taken
+# to WORKDIR/core, the file named for the pid in the variable PIDVAR (set
+# by run_plain), newer than WORKDIR/.start, or systemd's.  Reads $pattern
+# (the core_pattern) and $exe.
+crash_run_way() {
+	touch "$3/.start"
+	sleep 0.01
+	case $1 in
+	file) run_plain && core_take_file "$(core_glob "$pattern" "${!2}" "$(basename "$exe")" "$3")" "$3/.start" "$3/core" ;;
+	coredumpctl) run_plain && core_take_coredumpctl "${!2}" "$3/core" ;;
+	gdb) run_gdb ;;
+	esac
+}
+
+# crash_take_core PATTERN CMD...: core_try $method (the caller's attempt()
+# does the runs), then CMD (the caller's clean-up); dies unless a way gave
+# a core (PATTERN: the core_pattern, for the message).  Sets used, that way.
+crash_take_core() {
+	local pat=$1
+	shift
+	core_try "$method"
+	used=$CORE_USED
+	"$@"
+	[ -n "$used" ] || die "could not obtain a core dump (tried: ${CORE_TRIED[*]}; core_pattern '$pat'); see $dir"
 }
