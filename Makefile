@@ -9,7 +9,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I/usr/include/libdwarf \
              -DGOCORE_VERSION='"$(VERSION)"'
-LDLIBS = -ldwarf -lelf -lzstd -llz4 -llzma -lz
+LDLIBS = -ldwarf -lelf -lzstd -llz4 -llzma -lz -pthread
 ifeq ($(SANITIZE),1)
   ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined

@@ -1079,7 +1079,6 @@ void gr_process_destroy(struct gr_process *p)
 {
 	if (!p)
 		return;
-	gr_print_forget(p);
 	gopclntab_destroy(p->pcln);
 	gr_layouts_destroy(p->layouts);
 	free(p->gs);

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "../common/parallel.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,11 +407,102 @@ struct gc_error *gr_groups_build_progress(const struct gr_process *p,
 	return gr_groups_build_by(p, gs, n, filter, NULL, progress, progress_ctx, ret);
 }
 
+/* Goroutines per chunk of the parallel walks (gc_parallel): each chunk's
+ * frames are collected on some thread and taken in goid order. */
+enum { GROUP_CHUNK = 256 };
+
+struct walked {
+	struct gr_lframe *f;
+	size_t nf;
+	unsigned flags;
+	bool keep;
+};
+
+struct group_run {
+	const struct gr_process *p;
+	const struct gr_goroutine *const *gs;
+	size_t n;
+	const struct gr_filter *filter;
+	const struct gr_group_by *by;
+	gr_progress_fn *progress;
+	void *progress_ctx;
+	struct group_build *b;
+	size_t window;
+	struct group_slot {
+		struct walked w[GROUP_CHUNK];
+		struct gc_error *err;
+	} *slots;
+	struct gc_error *err;
+};
+
+static const struct gr_goroutine *nth(const struct gr_process *p,
+				      const struct gr_goroutine *const *gs, size_t i)
+{
+	return gs ? gs[i] : gr_process_goroutine(p, i);
+}
+
+static bool group_work(void *ctx, void *worker, size_t chunk)
+{
+	struct group_run *r = ctx;
+	struct group_slot *s = &r->slots[chunk % r->window];
+	size_t lo = chunk * GROUP_CHUNK, hi = lo + GROUP_CHUNK < r->n ? lo + GROUP_CHUNK : r->n;
+	s->err = NULL;
+	for (size_t i = lo; i < hi; i++) {
+		struct walked *w = &s->w[i - lo];
+		*w = (struct walked){0};
+		if (s->err)
+			continue;
+		const struct gr_goroutine *g = nth(r->p, r->gs, i);
+		if (!g || (r->filter && !match_cheap(r->p, g, r->filter)))
+			continue;
+		if ((s->err = gr_goroutine_frames(r->p, g, GR_MAX_GOROUTINE_FRAMES, &w->f, &w->nf,
+						  &w->flags)))
+			continue;
+		if (r->filter && r->filter->have_match && !frames_match(r->filter->match, w->f, w->nf)) {
+			free(w->f);
+			w->f = NULL;
+			continue;
+		}
+		w->keep = true;
+	}
+	return true;
+}
+
+static bool group_emit(void *ctx, size_t chunk)
+{
+	struct group_run *r = ctx;
+	struct group_slot *s = &r->slots[chunk % r->window];
+	size_t lo = chunk * GROUP_CHUNK, hi = lo + GROUP_CHUNK < r->n ? lo + GROUP_CHUNK : r->n;
+	if (r->progress)
+		r->progress(r->progress_ctx, lo, r->n);
+	for (size_t i = lo; i < hi; i++) {
+		struct walked *w = &s->w[i - lo];
+		if (w->keep && !r->err)
+			r->err = add_member(r->b, r->p, nth(r->p, r->gs, i), w->f, w->nf, w->flags,
+					    r->by);
+		else
+			free(w->f);
+		w->f = NULL;
+	}
+	if (s->err && !r->err)
+		r->err = s->err;
+	return !r->err;
+}
+
 struct gc_error *gr_groups_build_by(const struct gr_process *p,
 				    const struct gr_goroutine *const *gs, size_t n,
 				    const struct gr_filter *filter, const struct gr_group_by *by,
 				    gr_progress_fn *progress, void *progress_ctx,
 				    struct gr_groups **ret)
+{
+	return gr_groups_build_jobs(p, gs, n, filter, by, 1, progress, progress_ctx, ret);
+}
+
+struct gc_error *gr_groups_build_jobs(const struct gr_process *p,
+				      const struct gr_goroutine *const *gs, size_t n,
+				      const struct gr_filter *filter, const struct gr_group_by *by,
+				      unsigned jobs, gr_progress_fn *progress, void *progress_ctx,
+				      struct gr_groups **ret)
 {
 	*ret = NULL;
 	struct gr_groups *groups = calloc(1, sizeof(*groups));
@@ -423,22 +516,24 @@ struct gc_error *gr_groups_build_by(const struct gr_process *p,
 	struct gc_error *err = b.hc.key && b.hc.val ? NULL : &gc_error_nomem;
 	if (!gs)
 		n = gr_process_ngoroutines(p);
-	for (size_t i = 0; i < n && !err; i++) {
-		if (progress)
-			progress(progress_ctx, i, n);
-		const struct gr_goroutine *g = gs ? gs[i] : gr_process_goroutine(p, i);
-		if (!g || (filter && !match_cheap(p, g, filter)))
-			continue;
-		struct gr_lframe *f;
-		size_t nf;
-		unsigned flags;
-		if ((err = gr_goroutine_frames(p, g, GR_MAX_GOROUTINE_FRAMES, &f, &nf, &flags)))
-			break;
-		if (filter && filter->have_match && !frames_match(filter->match, f, nf)) {
-			free(f);
-			continue;
-		}
-		err = add_member(&b, p, g, f, nf, flags, by);
+	struct group_run r = {
+		.p = p, .gs = gs, .n = n, .filter = filter, .by = by, .progress = progress,
+		.progress_ctx = progress_ctx, .b = &b, .window = jobs > 1 ? 4 * (size_t)jobs : 1,
+	};
+	if (!err && !(r.slots = calloc(r.window, sizeof(*r.slots))))
+		err = &gc_error_nomem;
+	if (!err) {
+		struct gc_parallel pl = {
+			.nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK, .jobs = jobs,
+			.window = r.window, .ctx = &r, .work = group_work, .emit = group_emit,
+		};
+		if (!gc_parallel_run(&pl))
+			err = r.err ? r.err : &gc_error_nomem;
+		/* What a stopped run left in the slots. */
+		for (size_t k = 0; k < r.window; k++)
+			for (size_t i = 0; i < GROUP_CHUNK; i++)
+				free(r.slots[k].w[i].f);
+		free(r.slots);
 	}
 	free(b.hashes);
 	free(b.slots);
@@ -711,26 +806,104 @@ struct gc_error *gr_write_goroutines_json_gaps(const struct gr_process *p,
 					       const struct gr_goroutine *const *gs, size_t n,
 					       FILE *out, gr_gap_fn *on_gap, void *gap_ctx)
 {
-	fputc('[', out);
-	for (size_t i = 0; i < n; i++) {
+	return gr_write_goroutines_json_jobs(p, gs, n, 1, out, on_gap, gap_ctx);
+}
+
+struct json_run {
+	const struct gr_process *p;
+	const struct gr_goroutine *const *gs;
+	size_t n;
+	FILE *out;
+	gr_gap_fn *on_gap;
+	void *gap_ctx;
+	size_t window;
+	struct json_slot {
+		char *text;
+		size_t len;
+		unsigned flags[GROUP_CHUNK];
+		struct gc_error *err;
+	} *slots;
+	struct gc_error *err;
+	bool write_failed;
+};
+
+static bool json_work(void *ctx, void *worker, size_t chunk)
+{
+	struct json_run *r = ctx;
+	struct json_slot *s = &r->slots[chunk % r->window];
+	size_t lo = chunk * GROUP_CHUNK, hi = lo + GROUP_CHUNK < r->n ? lo + GROUP_CHUNK : r->n;
+	free(s->text);
+	s->text = NULL;
+	s->len = 0;
+	s->err = NULL;
+	FILE *mem = open_memstream(&s->text, &s->len);
+	if (!mem) {
+		s->err = &gc_error_nomem;
+		return true;
+	}
+	for (size_t i = lo; i < hi && !s->err; i++) {
 		struct gr_lframe *f;
 		size_t nf;
 		unsigned flags;
-		struct gc_error *err = gr_goroutine_frames(p, gs[i], GR_MAX_GOROUTINE_FRAMES, &f,
-							   &nf, &flags);
-		if (err)
-			return err;
-		fputs(i ? ",\n" : "\n", out);
-		err = write_goroutine_json(p, gs[i], f, nf, flags, out);
-		free(f);
-		if (err)
-			return err;
-		if (on_gap && gr_stack_gap(flags))
-			on_gap(gap_ctx, gs[i], flags);
-		if (ferror(out))
+		if ((s->err = gr_goroutine_frames(r->p, r->gs[i], GR_MAX_GOROUTINE_FRAMES, &f, &nf,
+						  &flags)))
 			break;
+		fputs(i ? ",\n" : "\n", mem);
+		s->err = write_goroutine_json(r->p, r->gs[i], f, nf, flags, mem);
+		free(f);
+		s->flags[i - lo] = flags;
 	}
-	fputs(n ? "\n]\n" : "]\n", out);
+	if (fclose(mem) != 0 && !s->err)
+		s->err = &gc_error_nomem;
+	return true;
+}
+
+static bool json_emit(void *ctx, size_t chunk)
+{
+	struct json_run *r = ctx;
+	struct json_slot *s = &r->slots[chunk % r->window];
+	if (s->err) {
+		r->err = s->err;
+		return false;
+	}
+	size_t lo = chunk * GROUP_CHUNK, hi = lo + GROUP_CHUNK < r->n ? lo + GROUP_CHUNK : r->n;
+	if (s->len && fwrite(s->text, 1, s->len, r->out) != s->len)
+		r->write_failed = true;
+	for (size_t i = lo; i < hi && r->on_gap; i++)
+		if (gr_stack_gap(s->flags[i - lo]))
+			r->on_gap(r->gap_ctx, r->gs[i], s->flags[i - lo]);
+	if (ferror(r->out))
+		r->write_failed = true;
+	return !r->write_failed;
+}
+
+struct gc_error *gr_write_goroutines_json_jobs(const struct gr_process *p,
+					       const struct gr_goroutine *const *gs, size_t n,
+					       unsigned jobs, FILE *out, gr_gap_fn *on_gap,
+					       void *gap_ctx)
+{
+	struct json_run r = {
+		.p = p, .gs = gs, .n = n, .out = out, .on_gap = on_gap, .gap_ctx = gap_ctx,
+		.window = jobs > 1 ? 4 * (size_t)jobs : 1,
+	};
+	r.slots = calloc(r.window, sizeof(*r.slots));
+	if (!r.slots)
+		return &gc_error_nomem;
+	fputc('[', out);
+	struct gc_parallel pl = {
+		.nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK, .jobs = jobs, .window = r.window,
+		.ctx = &r, .work = json_work, .emit = json_emit,
+	};
+	bool ok = gc_parallel_run(&pl);
+	for (size_t k = 0; k < r.window; k++)
+		free(r.slots[k].text);
+	free(r.slots);
+	if (r.err)
+		return r.err;
+	if (!ok && !r.write_failed)
+		return &gc_error_nomem;
+	if (ok)
+		fputs(n ? "\n]\n" : "]\n", out);
 	if (ferror(out))
 		return gc_error_create(GC_ERR_IO, "writing the goroutines' JSON failed");
 	return NULL;

@@ -128,6 +128,12 @@ struct gc_error *gr_groups_build_by(const struct gr_process *p,
 				    const struct gr_filter *filter, const struct gr_group_by *by,
 				    gr_progress_fn *progress, void *progress_ctx,
 				    struct gr_groups **ret);
+/* The same on jobs threads (1: this one), with the same result. */
+struct gc_error *gr_groups_build_jobs(const struct gr_process *p,
+				      const struct gr_goroutine *const *gs, size_t n,
+				      const struct gr_filter *filter, const struct gr_group_by *by,
+				      unsigned jobs, gr_progress_fn *progress, void *progress_ctx,
+				      struct gr_groups **ret);
 void gr_groups_destroy(struct gr_groups *groups);
 
 /* Prints the groups as text, a blank line between groups:
@@ -191,6 +197,13 @@ typedef void gr_gap_fn(void *ctx, const struct gr_goroutine *g, unsigned flags);
 struct gc_error *gr_write_goroutines_json_gaps(const struct gr_process *p,
 					       const struct gr_goroutine *const *gs, size_t n,
 					       FILE *out, gr_gap_fn *on_gap, void *gap_ctx);
+
+/* The same on jobs threads (1: this one), with the same output and the
+ * same on_gap calls in the same order (on the calling thread). */
+struct gc_error *gr_write_goroutines_json_jobs(const struct gr_process *p,
+					       const struct gr_goroutine *const *gs, size_t n,
+					       unsigned jobs, FILE *out, gr_gap_fn *on_gap,
+					       void *gap_ctx);
 
 /* Writes s as a JSON string literal: '"' and '\\' escaped, control
  * characters as \n, \t, \r, \b, \f or \u00XX, each byte that is not part of

@@ -1,10 +1,12 @@
 #include "traceback.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../common/obuf.h"
+#include "../common/parallel.h"
 #include "labels.h"
 #include "unwind.h"
 
@@ -316,6 +318,7 @@ struct tail_frame {
 struct print_ctx {
 	const struct gr_process *p;
 	const struct gr_print_options *opts;
+	struct render_cache *cache;
 	struct obuf *out;
 	int minor;
 	size_t nprint;     /* lines printed (logical frames) */
@@ -358,29 +361,28 @@ struct rendered {
 	uint32_t ninl, name_end, len;
 };
 
-static struct {
-	const struct gr_process *owner;
+/* A printer's renderings, by (pc, tracepc). */
+struct render_cache {
 	struct rendered *v;   /* open addressing; pc == 0 marks a free slot */
 	size_t cap, n;
-} cache;
+};
 
-static void cache_clear(void)
-{
-	for (size_t i = 0; i < cache.cap; i++) {
-		free(cache.v[i].text);
-		free(cache.v[i].inl_end);
-	}
-	free(cache.v);
-	cache.v = NULL;
-	cache.cap = cache.n = 0;
-}
+/* What one thread prints with: its renderings and its output buffer. */
+struct gr_printer {
+	const struct gr_process *p;
+	struct gr_print_options opts;
+	struct render_cache cache;
+};
 
-void gr_print_forget(const struct gr_process *p)
+static void cache_clear(struct render_cache *cache)
 {
-	if (cache.owner == p) {
-		cache_clear();
-		cache.owner = NULL;
+	for (size_t i = 0; i < cache->cap; i++) {
+		free(cache->v[i].text);
+		free(cache->v[i].inl_end);
 	}
+	free(cache->v);
+	cache->v = NULL;
+	cache->cap = cache->n = 0;
 }
 
 static size_t cache_slot(uint64_t pc, uint64_t tracepc, size_t cap)
@@ -389,23 +391,23 @@ static size_t cache_slot(uint64_t pc, uint64_t tracepc, size_t cap)
 	return (size_t)(h >> 32) & (cap - 1);
 }
 
-static bool cache_grow(void)
+static bool cache_grow(struct render_cache *cache)
 {
-	size_t ncap = cache.cap ? cache.cap * 2 : 4096;
+	size_t ncap = cache->cap ? cache->cap * 2 : 4096;
 	struct rendered *nv = calloc(ncap, sizeof(*nv));
 	if (!nv)
 		return false;
-	for (size_t i = 0; i < cache.cap; i++) {
-		if (!cache.v[i].pc)
+	for (size_t i = 0; i < cache->cap; i++) {
+		if (!cache->v[i].pc)
 			continue;
-		size_t j = cache_slot(cache.v[i].pc, cache.v[i].tracepc, ncap);
+		size_t j = cache_slot(cache->v[i].pc, cache->v[i].tracepc, ncap);
 		while (nv[j].pc)
 			j = (j + 1) & (ncap - 1);
-		nv[j] = cache.v[i];
+		nv[j] = cache->v[i];
 	}
-	free(cache.v);
-	cache.v = nv;
-	cache.cap = ncap;
+	free(cache->v);
+	cache->v = nv;
+	cache->cap = ncap;
 	return true;
 }
 
@@ -469,35 +471,32 @@ static bool render(const struct print_ctx *c, const struct gr_frame *fr, struct 
 static const struct rendered *rendering(const struct print_ctx *c, const struct gr_frame *fr,
 					struct rendered *tmp, bool *owned)
 {
+	struct render_cache *cache = c->cache;
 	*owned = false;
-	if (cache.owner != c->p) {
-		cache_clear();
-		cache.owner = c->p;
-	}
-	if (fr->pc && cache.cap) {
-		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
-		while (cache.v[i].pc) {
-			if (cache.v[i].pc == fr->pc && cache.v[i].tracepc == fr->tracepc)
-				return &cache.v[i];
-			i = (i + 1) & (cache.cap - 1);
+	if (fr->pc && cache->cap) {
+		size_t i = cache_slot(fr->pc, fr->tracepc, cache->cap);
+		while (cache->v[i].pc) {
+			if (cache->v[i].pc == fr->pc && cache->v[i].tracepc == fr->tracepc)
+				return &cache->v[i];
+			i = (i + 1) & (cache->cap - 1);
 		}
 	}
 	if (!render(c, fr, tmp))
 		return NULL;
 	/* Keep at most a million renderings (a few hundred MB at worst). */
-	bool room = fr->pc && cache.n < (1u << 20);
-	if (room && (cache.n + 1) * 2 > cache.cap && !cache_grow()) {
+	bool room = fr->pc && cache->n < (1u << 20);
+	if (room && (cache->n + 1) * 2 > cache->cap && !cache_grow(cache)) {
 		/* Printed all the same, but the run is to say it ran short. */
 		c->out->failed = true;
 		room = false;
 	}
 	if (room) {
-		size_t i = cache_slot(fr->pc, fr->tracepc, cache.cap);
-		while (cache.v[i].pc)
-			i = (i + 1) & (cache.cap - 1);
-		cache.v[i] = *tmp;
-		cache.n++;
-		return &cache.v[i];
+		size_t i = cache_slot(fr->pc, fr->tracepc, cache->cap);
+		while (cache->v[i].pc)
+			i = (i + 1) & (cache->cap - 1);
+		cache->v[i] = *tmp;
+		cache->n++;
+		return &cache->v[i];
 	}
 	*owned = true;
 	return tmp;
@@ -509,7 +508,7 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 	struct rendered tmp;
 	bool owned = false;
 	const struct rendered *r;
-	if (c->memo && c->memo_v == cache.v && c->memo->pc == fr->pc &&
+	if (c->memo && c->memo_v == c->cache->v && c->memo->pc == fr->pc &&
 	    c->memo->tracepc == fr->tracepc) {
 		r = c->memo;
 	} else {
@@ -519,7 +518,7 @@ static bool print_frame(void *vctx, const struct gr_frame *fr)
 			return false;
 		}
 		c->memo = owned ? NULL : r;
-		c->memo_v = cache.v;
+		c->memo_v = c->cache->v;
 	}
 	if (c->minor >= 21 && !c->tail && c->index + r->ninl + 1 > INNER_FRAMES) {
 		/* Some of its logical frames may be among the last: keep it. */
@@ -589,15 +588,49 @@ static void print_created_by(const struct gr_process *p, const struct gr_gorouti
 	ob_char(out, '\n');
 }
 
-unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
-			    const struct gr_print_options *opts, FILE *file, FILE *warn)
+struct gc_error *gr_printer_create(const struct gr_process *p, const struct gr_print_options *opts,
+				   struct gr_printer **ret)
 {
-	/* One buffer for the whole run (gocore is single-threaded), written
-	 * out once per goroutine. */
-	static struct obuf buf;
-	struct obuf *out = &buf;
+	struct gr_printer *pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return &gc_error_nomem;
+	pr->p = p;
+	if (opts)
+		pr->opts = *opts;
+	*ret = pr;
+	return NULL;
+}
+
+void gr_printer_destroy(struct gr_printer *pr)
+{
+	if (!pr)
+		return;
+	cache_clear(&pr->cache);
+	free(pr);
+}
+
+/* "gocore: " and a message about goroutine goid, on warn. */
+static void warn_goroutine(struct obuf *warn, uint64_t goid, const char *what, const char *rest)
+{
+	if (!warn)
+		return;
+	ob_str(warn, "gocore: ");
+	ob_str(warn, what);
+	ob_str(warn, "goroutine ");
+	ob_udec(warn, goid);
+	ob_str(warn, ": ");
+	ob_str(warn, rest);
+	ob_char(warn, '\n');
+}
+
+unsigned gr_printer_print(struct gr_printer *pr, const struct gr_goroutine *g, struct obuf *out,
+			  struct obuf *warn)
+{
+	const struct gr_process *p = pr->p;
+	const struct gr_print_options *opts = &pr->opts;
 	header(p, g, out);
-	struct print_ctx c = {.p = p, .opts = opts, .out = out, .minor = gr_process_go_minor(p)};
+	struct print_ctx c = {.p = p, .opts = opts, .cache = &pr->cache, .out = out,
+			      .minor = gr_process_go_minor(p)};
 	size_t nframes = 0;
 	unsigned flags;
 	if (c.minor >= 21) {
@@ -624,9 +657,8 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		 * did not lead to the goroutine's stack. */
 		ob_str(out, "\tgoroutine running on other thread; stack unavailable\n");
 		gaps |= GR_GAP_STACK;
-		if (warn)
-			fprintf(warn, "gocore: goroutine %" PRIu64 ": running, but no thread of the "
-				"core leads to its stack; stack unavailable\n", g->goid);
+		warn_goroutine(warn, g->goid, "", "running, but no thread of the core leads to its "
+			       "stack; stack unavailable");
 	} else if (c.minor < 21 && c.nprint == MAX_FRAMES_OLD) {
 		ob_str(out, "...additional frames elided...\n");
 	}
@@ -634,9 +666,9 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		gaps |= GR_GAP_STACK;
 		if (nframes == 0)
 			ob_str(out, "\tstack unavailable: memory not in core\n");
-		if (warn)
-			fprintf(warn, "gocore: goroutine %" PRIu64 ": stack memory not in core%s\n",
-				g->goid, nframes ? "; traceback is partial" : "");
+		warn_goroutine(warn, g->goid, "", nframes ? "stack memory not in core; traceback is "
+							    "partial"
+							  : "stack memory not in core");
 	} else if (flags & (GR_UNWIND_BAD_PC | GR_UNWIND_LIMIT)) {
 		/* The walk's bound cut the stack: the output says so where the
 		 * runtime would say frames were elided. */
@@ -645,21 +677,150 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		/* The runtime says "unexpected return pc" here; the stack is cut
 		 * short either way. */
 		gaps |= GR_GAP_STACK;
-		if (warn)
-			fprintf(warn, "gocore: goroutine %" PRIu64 ": %s; traceback is partial\n",
-				g->goid, flags & GR_UNWIND_LIMIT
-						 ? "the stack walk did not end within the stack's bounds "
-						   "(at most 1 GiB of stack, 134217728 frames)"
-						 : "a pc on its stack lies outside every Go function");
+		warn_goroutine(warn, g->goid, "",
+			       flags & GR_UNWIND_LIMIT
+				       ? "the stack walk did not end within the stack's bounds (at "
+					 "most 1 GiB of stack, 134217728 frames); traceback is partial"
+				       : "a pc on its stack lies outside every Go function; "
+					 "traceback is partial");
 	}
 	print_created_by(p, g, out);
 	if (out->failed) {
 		gaps |= GR_GAP_NOMEM;
-		if (warn)
-			fprintf(warn, "gocore: warning: goroutine %" PRIu64 ": out of memory formatting "
-				"it; frames may be missing\n", g->goid);
+		warn_goroutine(warn, g->goid, "warning: ", "out of memory formatting it; frames "
+			       "may be missing");
 	}
 	out->failed = false;
-	ob_flush(out, file);
 	return gaps;
+}
+
+unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
+			    const struct gr_print_options *opts, FILE *file, FILE *warn)
+{
+	struct gr_printer *pr;
+	struct obuf out = {0}, w = {0};
+	unsigned gaps;
+	if (gr_printer_create(p, opts, &pr)) {
+		gaps = GR_GAP_NOMEM;
+	} else {
+		gaps = gr_printer_print(pr, g, &out, warn ? &w : NULL);
+		gr_printer_destroy(pr);
+	}
+	ob_flush(&out, file);
+	if (warn)
+		ob_flush(&w, warn);
+	ob_free(&out);
+	ob_free(&w);
+	return gaps;
+}
+
+/* ---- many goroutines, on every CPU ---- */
+
+/* Goroutines per chunk: enough to amortise the hand-over, few enough that
+ * a window of chunks stays small. */
+enum { PRINT_CHUNK = 256 };
+
+struct print_run {
+	const struct gr_process *p;
+	const struct gr_print_options *opts;
+	const struct gr_goroutine *const *gs;
+	size_t n;
+	FILE *out, *warn;
+	gr_print_progress_fn *progress;
+	void *progress_ctx;
+	size_t window;
+	struct print_slot {
+		struct obuf out, warn;
+		unsigned gaps;
+	} *slots;
+	unsigned gaps;
+	bool nomem, write_failed;
+	int write_errno;
+};
+
+static void *print_worker_init(void *ctx)
+{
+	struct print_run *r = ctx;
+	struct gr_printer *pr;
+	return gr_printer_create(r->p, r->opts, &pr) ? NULL : pr;
+}
+
+static void print_worker_fini(void *ctx, void *worker)
+{
+	gr_printer_destroy(worker);
+}
+
+static bool print_work(void *ctx, void *worker, size_t chunk)
+{
+	struct print_run *r = ctx;
+	struct print_slot *s = &r->slots[chunk % r->window];
+	s->out.len = s->warn.len = 0;
+	s->out.failed = s->warn.failed = false;
+	s->gaps = 0;
+	size_t end = (chunk + 1) * PRINT_CHUNK < r->n ? (chunk + 1) * PRINT_CHUNK : r->n;
+	for (size_t i = chunk * PRINT_CHUNK; i < end; i++) {
+		if (i)
+			ob_char(&s->out, '\n');
+		s->gaps |= gr_printer_print(worker, r->gs[i], &s->out, r->warn ? &s->warn : NULL);
+	}
+	return true;
+}
+
+static bool print_emit(void *ctx, size_t chunk)
+{
+	struct print_run *r = ctx;
+	struct print_slot *s = &r->slots[chunk % r->window];
+	if (r->progress)
+		r->progress(r->progress_ctx, chunk * PRINT_CHUNK, r->n);
+	r->gaps |= s->gaps;
+	if (s->out.failed || s->warn.failed)
+		r->gaps |= GR_GAP_NOMEM;
+	errno = 0;
+	bool ok = ob_flush(&s->out, r->out);
+	if (r->warn)
+		ob_flush(&s->warn, r->warn);
+	/* A full disk or a closed pipe: stop at once. */
+	if (!ok || ferror(r->out)) {
+		r->write_failed = true;
+		r->write_errno = errno;
+		return false;
+	}
+	return true;
+}
+
+struct gc_error *gr_print_goroutines(const struct gr_process *p,
+				     const struct gr_goroutine *const *gs, size_t n,
+				     const struct gr_print_options *opts, unsigned jobs, FILE *out,
+				     FILE *warn, gr_print_progress_fn *progress, void *progress_ctx,
+				     unsigned *gaps_ret)
+{
+	*gaps_ret = 0;
+	struct print_run r = {
+		.p = p, .opts = opts, .gs = gs, .n = n, .out = out, .warn = warn,
+		.progress = progress, .progress_ctx = progress_ctx,
+		.window = jobs > 1 ? 4 * (size_t)jobs : 1,
+	};
+	r.slots = calloc(r.window, sizeof(*r.slots));
+	if (!r.slots)
+		return &gc_error_nomem;
+	struct gc_parallel pl = {
+		.nchunks = (n + PRINT_CHUNK - 1) / PRINT_CHUNK, .jobs = jobs, .window = r.window,
+		.ctx = &r, .worker_init = print_worker_init, .worker_fini = print_worker_fini,
+		.work = print_work, .emit = print_emit,
+	};
+	bool ok = gc_parallel_run(&pl);
+	for (size_t i = 0; i < r.window; i++) {
+		ob_free(&r.slots[i].out);
+		ob_free(&r.slots[i].warn);
+	}
+	free(r.slots);
+	*gaps_ret = r.gaps;
+	if (r.write_failed) {
+		int e = r.write_errno ? r.write_errno : EIO;
+		errno = e;
+		return gc_error_create(GC_ERR_IO, "writing the output: %s", strerror(e));
+	}
+	if (!ok)
+		return &gc_error_nomem;
+	return NULL;
 }

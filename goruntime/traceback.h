@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../common/obuf.h"
 #include "process.h"
 
 struct gr_print_options {
@@ -18,9 +19,19 @@ enum {
 	GR_GAP_NOMEM = 2,   /* out of memory: frames are missing from the output */
 };
 
-/* Frees what the printer keeps for p (renderings of its frames); called by
- * gr_process_destroy. */
-void gr_print_forget(const struct gr_process *p);
+/* A printer: what one thread prints goroutines of p with (its renderings
+ * of frames, shared by the goroutines it prints).  A printer is used by one
+ * thread at a time; several may print the same process at once. */
+struct gr_printer;
+struct gc_error *gr_printer_create(const struct gr_process *p, const struct gr_print_options *opts,
+				   struct gr_printer **ret);
+void gr_printer_destroy(struct gr_printer *pr);
+/* Appends g's header, frames and "created by" to out (no trailing blank
+ * line), and each gap's explanation ("gocore: goroutine N: ...\n") to warn
+ * (may be NULL).  Returns GR_GAP_* flags; a gap is also noted in the output
+ * the way the runtime would. */
+unsigned gr_printer_print(struct gr_printer *pr, const struct gr_goroutine *g, struct obuf *out,
+			  struct obuf *warn);
 
 /* Prints the header line "goroutine N [...]:". */
 void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, FILE *out);
@@ -30,6 +41,20 @@ void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, F
  * runtime would, and explained on warn (may be NULL). */
 unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
 			    const struct gr_print_options *opts, FILE *out, FILE *warn);
+
+/* Prints gs[0..n), a blank line between two, as gr_print_goroutine would one
+ * after the other, on jobs threads (gc_parallel_cpus(); 1: this one): the
+ * output and the warnings are the same whatever jobs is.  progress (may be
+ * NULL) is called now and then with the goroutines printed so far.  *gaps_ret
+ * gets the GR_GAP_* flags of all.  Returns NULL; &gc_error_nomem; or a
+ * GC_ERR_IO error when writing out failed (errno then holds the write's
+ * error), after which nothing more was written. */
+typedef void gr_print_progress_fn(void *ctx, size_t done, size_t total);
+struct gc_error *gr_print_goroutines(const struct gr_process *p,
+				     const struct gr_goroutine *const *gs, size_t n,
+				     const struct gr_print_options *opts, unsigned jobs, FILE *out,
+				     FILE *warn, gr_print_progress_fn *progress, void *progress_ctx,
+				     unsigned *gaps_ret);
 
 /* The state text of the header: "chan receive", "running", "sleep
  * (durable)", "chan receive (leaked)"... (the " (scan)" marker left out).

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/parallel.h"
 #include "../../goruntime/buildinfo.h"
 #include "../../goruntime/panic.h"
 #include "../../goruntime/pprof.h"
@@ -43,8 +44,8 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 			    const struct cmd_options *o)
 {
 	if (o->json) {
-		struct gc_error *err = gr_write_goroutines_json_gaps(s->proc, gs, n, stdout,
-								     json_gap, s);
+		struct gc_error *err = gr_write_goroutines_json_jobs(
+			s->proc, gs, n, n > 1 ? gc_parallel_cpus() : 1, stdout, json_gap, s);
 		int errnum = errno;
 		if (err && err->code != GC_ERR_IO)
 			return session_fail(err);
@@ -57,21 +58,24 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
 	struct progress pr;
 	progress_start(&pr, "printed");
-	int rc = EXIT_OK;
-	for (size_t i = 0; i < n; i++) {
-		progress_update(&pr, i, n);
-		if (i)
-			fputc('\n', stdout);
-		if (gr_print_goroutine(s->proc, gs[i], &popts, stdout, stderr))
-			s->gaps = true;
-		/* A full disk or a closed pipe: stop at once. */
-		if (ferror(stdout)) {
-			rc = output_failed(errno);
-			break;
-		}
-	}
+	unsigned gaps = 0;
+	/* On every CPU; the output is the same as on one. */
+	struct gc_error *err = gr_print_goroutines(s->proc, gs, n, &popts,
+						   n > 1 ? gc_parallel_cpus() : 1, stdout, stderr,
+						   progress_callback, &pr, &gaps);
+	int errnum = errno;
 	progress_end(&pr);
-	return rc;
+	if (gaps)
+		s->gaps = true;
+	if (err) {
+		/* A full disk or a closed pipe: stopped at once. */
+		if (err->code == GC_ERR_IO) {
+			gc_error_destroy(err);
+			return output_failed(errnum);
+		}
+		return session_fail(err);
+	}
+	return EXIT_OK;
 }
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o)
@@ -120,8 +124,9 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	struct progress pr;
 	progress_start(&pr, "grouped");
 	struct gr_group_by by = {.label_key = o->group_label};
-	struct gc_error *err = gr_groups_build_by(s->proc, NULL, 0, &o->filter, &by,
-						  progress_callback, &pr, &groups);
+	struct gc_error *err = gr_groups_build_jobs(s->proc, NULL, 0, &o->filter, &by,
+						    gc_parallel_cpus(), progress_callback, &pr,
+						    &groups);
 	progress_end(&pr);
 	if (err)
 		return session_fail(err);
@@ -230,8 +235,9 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 	progress_start(&pr, "grouped");
 	/* Like the runtime's goroutine profile, samples carry their labels. */
 	struct gr_group_by by = {.all_labels = true};
-	struct gc_error *err = gr_groups_build_by(s->proc, NULL, 0, &o->filter, &by,
-						  progress_callback, &pr, &groups);
+	struct gc_error *err = gr_groups_build_jobs(s->proc, NULL, 0, &o->filter, &by,
+						    gc_parallel_cpus(), progress_callback, &pr,
+						    &groups);
 	progress_end(&pr);
 	if (!err) {
 		note_group_gaps(s, groups);
