@@ -21,7 +21,7 @@ LIB_SRCS := $(wildcard common/*.c gopclntab/*.c goruntime/*.c analyzer/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS := $(wildcard analyzer/cli/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-UNIT_SRCS := $(wildcard */tests/*_test.c)
+UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
 .PHONY: all deps testdeps install test unit e2e demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
@@ -42,6 +42,11 @@ $(BUILD)/libgocore.a: $(LIB_OBJS)
 
 $(BUILD)/gocore: $(CLI_OBJS) $(BUILD)/libgocore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The command line's own tests link its objects (main's aside).
+$(BUILD)/analyzer/cli/tests/%_test: analyzer/cli/tests/%_test.c $(filter-out $(BUILD)/obj/analyzer/cli/main.o,$(CLI_OBJS)) $(BUILD)/libgocore.a $(wildcard */*.h */*/*.h */tests/*.h) | testdeps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/analyzer/cli/main.o,$(CLI_OBJS)) $(BUILD)/libgocore.a -lcmocka $(LDLIBS)
 
 $(BUILD)/%_test: %_test.c $(BUILD)/libgocore.a $(wildcard */*.h */tests/*.h) | testdeps
 	@mkdir -p $(dir $@)
@@ -64,7 +69,7 @@ holdout: $(BUILD)/gocore
 # Allocation-failure injection: the test wraps the allocator to fail each
 # allocation in turn (libbacktrace's technique).
 ALLOCFAIL_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,--wrap=free,--wrap=strdup,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf,--wrap=open_memstream
-$(BUILD)/analyzer/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
+$(BUILD)/analyzer/cli/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
 
 # Truncated, corrupted, mismatched and non-core inputs (tests/badinput.sh).
 badinput: $(BUILD)/gocore

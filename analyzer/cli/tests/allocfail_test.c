@@ -19,6 +19,9 @@
  *   --wrap=asprintf,--wrap=open_memstream
  * Built without those flags the test skips (the __real_ symbols are weak).
  *
+ * The commands run on one thread (GOCORE_JOBS=1), so that the Nth
+ * allocation is the same one from run to run.
+ *
  * GOCORE_ALLOCFAIL_CORE and GOCORE_ALLOCFAIL_EXE use another core;
  * GOCORE_ALLOCFAIL_VERBOSE=1 leaves gocore's stderr on the terminal (it is
  * otherwise kept in a file, shown when a check fails). */
@@ -37,7 +40,7 @@
 
 #include "../commands.h"
 #include "../session.h"
-#include "testutil.h"
+#include "../../tests/testutil.h"
 
 /* ---- the wrapped allocator ---- */
 
@@ -595,6 +598,9 @@ static void test_commands(void **state)
 
 int main(void)
 {
+	/* The Nth allocation is the same one in every run only on one thread:
+	 * the commands would use every CPU (common/parallel.h). */
+	setenv("GOCORE_JOBS", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_session_open),
 		cmocka_unit_test(test_commands),
