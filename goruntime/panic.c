@@ -10,12 +10,12 @@
 #include "panic.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/obuf.h"
 #include "moduledata.h"
 #include "unwind.h"
 
@@ -26,56 +26,13 @@
 /* Longest string value read from the core. */
 #define MAX_STRING (1u << 20)
 
-/* ---- a growing string ---- */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool nomem;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 128;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		char *ns = realloc(b->s, nc);
-		if (!ns) {
-			b->nomem = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* printindented (error.go, 1.23+): a tab after every newline. */
-static void sb_indented(struct sbuf *b, const char *s, size_t n, bool indent)
+static void print_indented(struct obuf *b, const char *s, size_t n, bool indent)
 {
 	for (size_t i = 0; i < n; i++) {
-		sb_add(b, s + i, 1);
+		ob_char(b, s[i]);
 		if (indent && s[i] == '\n')
-			sb_add(b, "\t", 1);
+			ob_char(b, '\t');
 	}
 }
 
@@ -218,18 +175,18 @@ static char *type_string(struct ctx *c, uint64_t typ, uint8_t *kind_ret)
 /* ---- printing values as the runtime's print does ---- */
 
 /* printfloat (print.go): "+1.500000e+000". */
-static void sb_float(struct sbuf *b, double v)
+static void print_float(struct obuf *b, double v)
 {
 	if (v != v) {
-		sb_puts(b, "NaN");
+		ob_str(b, "NaN");
 		return;
 	}
 	if (v + v == v && v > 0) {
-		sb_puts(b, "+Inf");
+		ob_str(b, "+Inf");
 		return;
 	}
 	if (v + v == v && v < 0) {
-		sb_puts(b, "-Inf");
+		ob_str(b, "-Inf");
 		return;
 	}
 	enum { N = 7 };
@@ -278,12 +235,12 @@ static void sb_float(struct sbuf *b, double v)
 	buf[N + 4] = (char)((uint8_t)(e / 100) + '0');
 	buf[N + 5] = (char)((uint8_t)(e / 10) % 10 + '0');
 	buf[N + 6] = (char)((uint8_t)(e % 10) + '0');
-	sb_add(b, buf, sizeof(buf));
+	ob_mem(b, buf, sizeof(buf));
 }
 
 /* The value of a basic kind at addr as print() shows it; false when
  * unreadable. */
-static bool sb_basic(struct ctx *c, struct sbuf *b, uint8_t kind, uint64_t addr)
+static bool print_basic(struct ctx *c, struct obuf *b, uint8_t kind, uint64_t addr)
 {
 	uint8_t v[16];
 	static const uint8_t sizes[] = {
@@ -301,31 +258,31 @@ static bool sb_basic(struct ctx *c, struct sbuf *b, uint8_t kind, uint64_t addr)
 	float f32[2];
 	double f64[2];
 	switch (kind) {
-	case KIND_BOOL: sb_puts(b, v[0] ? "true" : "false"); break;
-	case KIND_INT8: memcpy(&i8, v, 1); sb_printf(b, "%d", i8); break;
-	case KIND_INT16: memcpy(&i16, v, 2); sb_printf(b, "%d", i16); break;
-	case KIND_INT32: memcpy(&i32, v, 4); sb_printf(b, "%" PRId32, i32); break;
-	case KIND_INT: case KIND_INT64: memcpy(&i64, v, 8); sb_printf(b, "%" PRId64, i64); break;
-	case KIND_UINT8: sb_printf(b, "%u", v[0]); break;
-	case KIND_UINT16: memcpy(&u16, v, 2); sb_printf(b, "%u", u16); break;
-	case KIND_UINT32: memcpy(&u32, v, 4); sb_printf(b, "%" PRIu32, u32); break;
+	case KIND_BOOL: ob_str(b, v[0] ? "true" : "false"); break;
+	case KIND_INT8: memcpy(&i8, v, 1); ob_printf(b, "%d", i8); break;
+	case KIND_INT16: memcpy(&i16, v, 2); ob_printf(b, "%d", i16); break;
+	case KIND_INT32: memcpy(&i32, v, 4); ob_printf(b, "%" PRId32, i32); break;
+	case KIND_INT: case KIND_INT64: memcpy(&i64, v, 8); ob_printf(b, "%" PRId64, i64); break;
+	case KIND_UINT8: ob_printf(b, "%u", v[0]); break;
+	case KIND_UINT16: memcpy(&u16, v, 2); ob_printf(b, "%u", u16); break;
+	case KIND_UINT32: memcpy(&u32, v, 4); ob_printf(b, "%" PRIu32, u32); break;
 	case KIND_UINT: case KIND_UINT64: case KIND_UINTPTR:
-		memcpy(&u64, v, 8); sb_printf(b, "%" PRIu64, u64); break;
-	case KIND_FLOAT32: memcpy(f32, v, 4); sb_float(b, f32[0]); break;
-	case KIND_FLOAT64: memcpy(f64, v, 8); sb_float(b, f64[0]); break;
+		memcpy(&u64, v, 8); ob_printf(b, "%" PRIu64, u64); break;
+	case KIND_FLOAT32: memcpy(f32, v, 4); print_float(b, f32[0]); break;
+	case KIND_FLOAT64: memcpy(f64, v, 8); print_float(b, f64[0]); break;
 	case KIND_COMPLEX64:  /* printcomplex: print("(", real, imag, "i)") */
 		memcpy(f32, v, 8);
-		sb_puts(b, "(");
-		sb_float(b, f32[0]);
-		sb_float(b, f32[1]);
-		sb_puts(b, "i)");
+		ob_str(b, "(");
+		print_float(b, f32[0]);
+		print_float(b, f32[1]);
+		ob_str(b, "i)");
 		break;
 	case KIND_COMPLEX128:
 		memcpy(f64, v, 16);
-		sb_puts(b, "(");
-		sb_float(b, f64[0]);
-		sb_float(b, f64[1]);
-		sb_puts(b, "i)");
+		ob_str(b, "(");
+		print_float(b, f64[0]);
+		print_float(b, f64[1]);
+		ob_str(b, "i)");
 		break;
 	default:
 		return false;
@@ -334,7 +291,7 @@ static bool sb_basic(struct ctx *c, struct sbuf *b, uint8_t kind, uint64_t addr)
 }
 
 /* boundsError.Error (error.go); boundsConvert's text changed in 1.20. */
-static void sb_bounds(struct ctx *c, struct sbuf *b, int64_t x, int64_t y, bool is_signed,
+static void print_bounds_error(struct ctx *c, struct obuf *b, int64_t x, int64_t y, bool is_signed,
 		      uint8_t code)
 {
 	static const char *const fmts[] = {
@@ -360,7 +317,7 @@ static void sb_bounds(struct ctx *c, struct sbuf *b, int64_t x, int64_t y, bool 
 		NULL,
 	};
 	if (code >= sizeof(fmts) / sizeof(fmts[0])) {
-		sb_printf(b, "runtime error: bounds error code %u (x=%" PRId64 ", y=%" PRId64 ")",
+		ob_printf(b, "runtime error: bounds error code %u (x=%" PRId64 ", y=%" PRId64 ")",
 			  code, x, y);
 		return;
 	}
@@ -369,29 +326,29 @@ static void sb_bounds(struct ctx *c, struct sbuf *b, int64_t x, int64_t y, bool 
 		f = "cannot convert slice with length %y to array or pointer to array with length %x";
 	if (is_signed && x < 0 && negfmts[code])
 		f = negfmts[code];
-	sb_puts(b, "runtime error: ");
+	ob_str(b, "runtime error: ");
 	for (; *f; f++) {
 		if (*f != '%') {
-			sb_add(b, f, 1);
+			ob_char(b, *f);
 			continue;
 		}
 		f++;
 		/* appendIntStr: '-' then the magnitude, for signed values */
 		if (*f == 'x' && is_signed && x < 0)
-			sb_printf(b, "-%" PRIu64, (uint64_t)0 - (uint64_t)x);
+			ob_printf(b, "-%" PRIu64, (uint64_t)0 - (uint64_t)x);
 		else if (*f == 'x')
-			sb_printf(b, "%" PRIu64, (uint64_t)x);
+			ob_printf(b, "%" PRIu64, (uint64_t)x);
 		else if (y < 0)
-			sb_printf(b, "-%" PRIu64, (uint64_t)0 - (uint64_t)y);
+			ob_printf(b, "-%" PRIu64, (uint64_t)0 - (uint64_t)y);
 		else
-			sb_printf(b, "%" PRId64, y);
+			ob_printf(b, "%" PRId64, y);
 	}
 }
 
 /* The Error() text of the runtime's own error types, which the runtime
  * would have printed (preprintpanics calls Error on them).  false when the
  * type is not one of them or its value is unreadable. */
-static bool sb_runtime_error(struct ctx *c, struct sbuf *b, const char *ts, uint64_t data,
+static bool print_runtime_error(struct ctx *c, struct obuf *b, const char *ts, uint64_t data,
 			     bool indent)
 {
 	uint64_t len = 0;
@@ -402,7 +359,7 @@ static bool sb_runtime_error(struct ctx *c, struct sbuf *b, const char *ts, uint
 		if (!gc_addrspace_u64(c->as, data, &x) || !gc_addrspace_u64(c->as, data + 8, &y) ||
 		    !gc_addrspace_u8(c->as, data + 16, &sg) || !gc_addrspace_u8(c->as, data + 17, &code))
 			return false;
-		sb_bounds(c, b, (int64_t)x, (int64_t)y, sg != 0, code);
+		print_bounds_error(c, b, (int64_t)x, (int64_t)y, sg != 0, code);
 		return true;
 	}
 	bool prefix = true;
@@ -414,8 +371,8 @@ static bool sb_runtime_error(struct ctx *c, struct sbuf *b, const char *ts, uint
 	if (!(s = read_string_at(c, data, &len)))
 		return false;
 	if (prefix)
-		sb_puts(b, "runtime error: ");
-	sb_indented(b, s, len, indent);
+		ob_str(b, "runtime error: ");
+	print_indented(b, s, len, indent);
 	free(s);
 	return true;
 assertion:
@@ -433,23 +390,23 @@ assertion:
 	char *cs = concrete ? type_string(c, concrete, NULL) : NULL;
 	bool ok = is && as && (!concrete || cs);
 	if (ok && !concrete) {
-		sb_printf(b, "interface conversion: %s is nil, not %s", is, as);
+		ob_printf(b, "interface conversion: %s is nil, not %s", is, as);
 	} else if (ok && len == 0) {
-		sb_puts(b, "interface conversion: ");
-		sb_puts(b, is);
-		sb_puts(b, " is ");
-		sb_puts(b, cs);
-		sb_puts(b, ", not ");
-		sb_puts(b, as);
+		ob_str(b, "interface conversion: ");
+		ob_str(b, is);
+		ob_str(b, " is ");
+		ob_str(b, cs);
+		ob_str(b, ", not ");
+		ob_str(b, as);
 		if (strcmp(cs, as) == 0)
-			sb_puts(b, " (types from different scopes)");
+			ob_str(b, " (types from different scopes)");
 	} else if (ok) {
-		sb_puts(b, "interface conversion: ");
-		sb_puts(b, cs);
-		sb_puts(b, " is not ");
-		sb_puts(b, as);
-		sb_puts(b, ": missing method ");
-		sb_puts(b, s);
+		ob_str(b, "interface conversion: ");
+		ob_str(b, cs);
+		ob_str(b, " is not ");
+		ob_str(b, as);
+		ob_str(b, ": missing method ");
+		ob_str(b, s);
 	}
 	free(is);
 	free(as);
@@ -459,11 +416,11 @@ assertion:
 }
 
 /* printpanicval (printany before 1.23) of the eface (typ, data). */
-static struct gc_error *sb_value(struct ctx *c, struct sbuf *b, uint64_t typ, uint64_t data)
+static struct gc_error *print_value(struct ctx *c, struct obuf *b, uint64_t typ, uint64_t data)
 {
 	bool indent = c->minor >= 23;
 	if (!typ) {
-		sb_puts(b, "nil");
+		ob_str(b, "nil");
 		return NULL;
 	}
 	uint8_t kind = 0;
@@ -481,36 +438,36 @@ static struct gc_error *sb_value(struct ctx *c, struct sbuf *b, uint64_t typ, ui
 			char *s = read_string_at(c, data, &len);
 			if (!s)
 				goto fault;
-			sb_indented(b, s, len, indent);
+			print_indented(b, s, len, indent);
 			free(s);
-		} else if (!sb_basic(c, b, kind, data)) {
+		} else if (!print_basic(c, b, kind, data)) {
 			goto fault;
 		}
-	} else if (sb_runtime_error(c, b, ts, data, indent)) {
+	} else if (print_runtime_error(c, b, ts, data, indent)) {
 		/* done */
 	} else if (basic) {
 		/* printanycustomtype */
-		sb_puts(b, ts);
+		ob_str(b, ts);
 		if (kind == KIND_STRING) {
 			uint64_t len;
 			char *s = read_string_at(c, data, &len);
 			if (!s)
 				goto fault;
-			sb_puts(b, "(\"");
-			sb_indented(b, s, len, indent);
-			sb_puts(b, "\")");
+			ob_str(b, "(\"");
+			print_indented(b, s, len, indent);
+			ob_str(b, "\")");
 			free(s);
 		} else if (kind == KIND_COMPLEX64 || kind == KIND_COMPLEX128) {
-			if (!sb_basic(c, b, kind, data))
+			if (!print_basic(c, b, kind, data))
 				goto fault;
 		} else {
-			sb_puts(b, "(");
-			if (!sb_basic(c, b, kind, data))
+			ob_str(b, "(");
+			if (!print_basic(c, b, kind, data))
 				goto fault;
-			sb_puts(b, ")");
+			ob_str(b, ")");
 		}
 	} else {
-		sb_printf(b, "(%s) 0x%" PRIx64, ts, data);
+		ob_printf(b, "(%s) 0x%" PRIx64, ts, data);
 	}
 	free(ts);
 	return err;
@@ -601,7 +558,7 @@ static struct gc_error *read_chain(struct ctx *c, uint64_t first, struct panic_r
 
 /* printpanics: the oldest panic first (it recurses on link before
  * printing). */
-static struct gc_error *print_chain(struct ctx *c, struct sbuf *b, const struct panic_rec *v,
+static struct gc_error *print_chain(struct ctx *c, struct obuf *b, const struct panic_rec *v,
 				    size_t n)
 {
 	for (size_t k = n; k-- > 0;) {
@@ -613,20 +570,20 @@ static struct gc_error *print_chain(struct ctx *c, struct sbuf *b, const struct 
 			if (link->repanicked)
 				continue;
 			if (!link->goexit)
-				sb_puts(b, "\t");
+				ob_str(b, "\t");
 		}
 		if (r->goexit)
 			continue;
-		sb_puts(b, "panic: ");
-		struct gc_error *err = sb_value(c, b, r->typ, r->data);
+		ob_str(b, "panic: ");
+		struct gc_error *err = print_value(c, b, r->typ, r->data);
 		if (err)
 			return err;
 		bool repanicked = c->minor >= 26 ? r->recovered && r->repanicked : r->repanicked;
 		if (repanicked)
-			sb_puts(b, " [recovered, repanicked]");
+			ob_str(b, " [recovered, repanicked]");
 		else if (r->recovered)
-			sb_puts(b, " [recovered]");
-		sb_puts(b, "\n");
+			ob_str(b, " [recovered]");
+		ob_str(b, "\n");
 	}
 	return NULL;
 }
@@ -831,21 +788,21 @@ static uint64_t throwing_g(const struct throw_search *s)
  * throw("stack overflow") (stack.go), naming the limit, sp (gp.sched.sp less
  * the return address morestack's call pushed) and the stack bounds of
  * m.curg, the goroutine that overflowed; then throw's "fatal error: s". */
-static void throw_lines(struct ctx *c, const struct throw_search *s, struct sbuf *b)
+static void throw_lines(struct ctx *c, const struct throw_search *s, struct obuf *b)
 {
 	const struct gr_goroutine *cg =
 		s->thread ? goroutine_at(c->p, s->thread->curg) : s->on_g;
 	uint64_t limit;
 	if (!strcmp(s->message, "stack overflow") && cg && cg->sched_sp &&
 	    gr_process_max_stack(c->p, &limit)) {
-		sb_printf(b, "runtime: goroutine stack exceeds %" PRIu64 "-byte limit\n", limit);
-		sb_printf(b, "runtime: sp=0x%" PRIx64 " stack=[0x%" PRIx64 ", 0x%" PRIx64 "]\n",
+		ob_printf(b, "runtime: goroutine stack exceeds %" PRIu64 "-byte limit\n", limit);
+		ob_printf(b, "runtime: sp=0x%" PRIx64 " stack=[0x%" PRIx64 ", 0x%" PRIx64 "]\n",
 			  cg->sched_sp - 8, cg->stack_lo, cg->stack_hi);
 	}
 	/* 1.23+: printindented(s) */
-	sb_puts(b, "fatal error: ");
-	sb_indented(b, s->message, strlen(s->message), c->minor >= 23);
-	sb_puts(b, "\n");
+	ob_str(b, "fatal error: ");
+	print_indented(b, s->message, strlen(s->message), c->minor >= 23);
+	ob_str(b, "\n");
 }
 
 /* ---- API ---- */
@@ -875,8 +832,7 @@ struct gc_error *gr_panic_message(const struct gr_process *p, const struct gr_go
 	*ret = NULL;
 	struct ctx c;
 	ctx_init(&c, p);
-	struct sbuf b = {0};
-	sb_puts(&b, "");
+	struct obuf b = {0};
 	struct gc_error *err = NULL;
 	if (g && g->panic) {
 		struct panic_rec *v;
@@ -892,17 +848,17 @@ struct gc_error *gr_panic_message(const struct gr_process *p, const struct gr_go
 			throw_lines(&c, &ts, &b);
 		free(ts.message);
 	}
-	if (b.nomem || c.nomem) {
+	if (b.failed || c.nomem) {
 		/* Whatever else went wrong may have come from that. */
 		gc_error_destroy(err);
 		err = &gc_error_nomem;
 	}
 	if (err) {
-		free(b.s);
+		ob_free(&b);
 		return g ? gc_error_prefix(err, "goroutine %" PRIu64 "'s panic", g->goid) : err;
 	}
-	*ret = b.s;
-	return NULL;
+	*ret = ob_take(&b);
+	return *ret ? NULL : &gc_error_nomem;
 }
 
 /* sigtab_linux_generic.go (the same table in 1.18-1.27). */
@@ -1085,19 +1041,19 @@ static const struct gr_thread *signal_origin(const struct gr_process *p,
  * goroutine the runtime then prints first (curg when the signal interrupted
  * it, or interrupted C code it called), NULL for none (g0: "goroutine 0"). */
 static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_thread *t,
-					       const struct gr_sigframe *f, struct sbuf *b)
+					       const struct gr_sigframe *f, struct obuf *b)
 {
 	const struct gr_process *p = c->p;
 	const struct gr_m_offsets *mo = gr_process_m_offsets(p);
 	/* sigtable's name: "SIGSEGV: segmentation violation" (dump signals
 	 * are all below 32, where the table has a description). */
 	const char *name = gr_signal_name(f->signo), *desc = gr_signal_description(f->signo);
-	sb_printf(b, "%s: %s\n", name ? name : "?", desc ? desc : "");
-	sb_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->rip, t->m_id,
+	ob_printf(b, "%s: %s\n", name ? name : "?", desc ? desc : "");
+	ob_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->rip, t->m_id,
 		  (uint64_t)(int64_t)f->code);
 	if (c->minor >= 22 && (f->signo == SIG_SEGV || f->signo == SIG_BUS))
-		sb_printf(b, " addr=0x%" PRIx64, f->addr);
-	sb_puts(b, "\n");
+		ob_printf(b, " addr=0x%" PRIx64, f->addr);
+	ob_str(b, "\n");
 	/* Which g the signal interrupted (getg() in sigtrampgo): curg when sp
 	 * was on its stack, or when it was in a vDSO call made from it (the
 	 * runtime moves sp to g0's stack for those, m.vdsoSP holds the
@@ -1113,7 +1069,7 @@ static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_th
 		gc_addrspace_u8(c->as, t->m + mo->incgo, &incgo);
 	bool cgo = !on_curg && cg && incgo && !in_g_stack(c, t->gsignal, f->rsp);
 	if (cgo)
-		sb_puts(b, "signal arrived during cgo execution\n");
+		ob_str(b, "signal arrived during cgo execution\n");
 	if (f->signo == SIG_ILL || f->signo == SIG_FPE) {
 		/* 16 bytes, but not past the end of pc's page. */
 		uint8_t code[16];
@@ -1121,10 +1077,10 @@ static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_th
 		if (n > 4096 - f->rip % 4096)
 			n = 4096 - f->rip % 4096;
 		if (gc_addrspace_read(c->as, f->rip, code, n) == GC_READ_OK) {
-			sb_puts(b, "instruction bytes:");
+			ob_str(b, "instruction bytes:");
 			for (size_t i = 0; i < n; i++)
-				sb_printf(b, " 0x%x", code[i]);
-			sb_puts(b, "\n");
+				ob_printf(b, " 0x%x", code[i]);
+			ob_str(b, "\n");
 		}
 	}
 	return on_curg || cgo ? cg : NULL;
@@ -1132,7 +1088,7 @@ static const struct gr_goroutine *signal_lines(struct ctx *c, const struct gr_th
 
 /* printpanics' lines for g's panic chain into b. */
 static struct gc_error *crash_panic(struct ctx *c, const struct gr_goroutine *g,
-				    struct gr_crash *ret, struct sbuf *b)
+				    struct gr_crash *ret, struct obuf *b)
 {
 	ret->kind = GR_CRASH_PANIC;
 	ret->g = g;
@@ -1152,8 +1108,7 @@ struct gc_error *gr_crash_read(const struct gr_process *p, struct gr_crash *ret)
 	memset(ret, 0, sizeof(*ret));
 	struct ctx c;
 	ctx_init(&c, p);
-	struct sbuf b = {0};
-	sb_puts(&b, "");
+	struct obuf b = {0};
 	struct gc_error *err = NULL;
 	const struct gr_layouts *l = c.l;
 	uint64_t o_sig = off_or(l, "runtime.g", "sig");
@@ -1205,13 +1160,10 @@ struct gc_error *gr_crash_read(const struct gr_process *p, struct gr_crash *ret)
 			ret->signo = (int)sig;
 	}
 	ret->signal_line = strdup(line);
-	if (err && err != &gc_error_nomem) {
-		/* What could not be read is left out of the message. */
-		free(b.s);
-		b.s = strdup("");
-	}
-	ret->message = b.s;
-	if (err == &gc_error_nomem || b.nomem || c.nomem || !ret->message || !ret->signal_line) {
+	if (err && err != &gc_error_nomem)
+		b.len = 0;   /* What could not be read is left out of the message. */
+	ret->message = ob_take(&b);
+	if (err == &gc_error_nomem || c.nomem || !ret->message || !ret->signal_line) {
 		gc_error_destroy(err);
 		gr_crash_deinit(ret);
 		return &gc_error_nomem;
