@@ -44,6 +44,7 @@ uint64_t session_load_bias(const struct gc_exe *exe, const struct gc_mapping *ma
 #include "../../analyzer/tests/testutil.h"
 #include "../panic.h"
 #include "../process.h"
+#include "../signal.h"
 
 static void check(struct gc_error *err, const char *what)
 {
