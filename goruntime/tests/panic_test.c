@@ -1,4 +1,5 @@
-/* Tests for goruntime/panic.c, with the Go runtime itself as the oracle.
+/* Tests for goruntime/panic.c, throw.c, signal.c and gvalue.c, with the Go
+ * runtime itself as the oracle.
  *
  * testdata/panics crashes in the way its argument names (built by `make
  * unit` into $GOCORE_FIXTURES/panics).  Each mode is run under
