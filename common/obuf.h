@@ -1,7 +1,12 @@
-/* A growable output buffer with fast number formatting, for the hot paths
- * that print millions of frames (printf's format parsing dominated them).
+/* The growable byte buffer every writer uses: the goroutine dump's output
+ * (traceback.c, report.c), the strings the crash readers build (panic.c,
+ * throw.c, signal.c), pprof's protobuf encoding, the names frames.c keeps.
+ * Number formatting is done by hand for the hot paths that print millions of
+ * frames (printf's format parsing dominated them).
+ *
  * Allocation failure is sticky: later appends are dropped and ob->failed
- * stays set for the caller to report. */
+ * stays set for the caller to report (as gc_error_nomem).  A zeroed struct
+ * obuf is empty; ob_free empties it again. */
 #ifndef GOCORE_COMMON_OBUF_H
 #define GOCORE_COMMON_OBUF_H
 
@@ -43,9 +48,10 @@ static inline bool ob_reserve(struct obuf *ob, size_t n)
 	return true;
 }
 
-static inline void ob_mem(struct obuf *ob, const char *s, size_t n)
+static inline void ob_mem(struct obuf *ob, const void *s, size_t n)
 {
-	if (ob_reserve(ob, n)) {
+	/* An empty append may come with no bytes (s NULL), into no buffer. */
+	if (n && ob_reserve(ob, n)) {
 		memcpy(ob->p + ob->len, s, n);
 		ob->len += n;
 	}
@@ -126,6 +132,21 @@ static inline void ob_free(struct obuf *ob)
 {
 	free(ob->p);
 	*ob = (struct obuf){0};
+}
+
+/* The bytes as a malloc'd NUL-terminated string the caller owns ("" when
+ * there are none), leaving ob empty; NULL when an append failed (ob is then
+ * freed). */
+static inline char *ob_take(struct obuf *ob)
+{
+	ob_char(ob, '\0');
+	if (ob->failed) {
+		ob_free(ob);
+		return NULL;
+	}
+	char *s = ob->p;
+	*ob = (struct obuf){0};
+	return s;
 }
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/obuf.h"
 #include "unwind.h"
 
 /* traceback.go printFuncName (1.21+) and traceback.c print_func_name. */
@@ -57,8 +58,7 @@ struct collect {
 	struct gr_lframe *v;   /* func == NULL: the name is at names + name_off[i] */
 	size_t *name_off;
 	size_t n, cap;
-	char *names;
-	size_t names_len, names_cap;
+	struct obuf names;     /* the names that differ from the symbol's, each NUL-ended */
 	bool truncated, nomem;
 };
 
@@ -89,21 +89,13 @@ static bool push(struct collect *c, const char *sym, const char *file, int32_t l
 	size_t off = 0;
 	if (!disp) {
 		size_t len = gr_func_display_name(sym, NULL, 0);
-		if (c->names_cap - c->names_len < len + 1) {
-			size_t cap = c->names_cap ? c->names_cap : 256;
-			while (cap - c->names_len < len + 1)
-				cap *= 2;
-			char *s = realloc(c->names, cap);
-			if (!s) {
-				c->nomem = true;
-				return false;
-			}
-			c->names = s;
-			c->names_cap = cap;
+		if (!ob_reserve(&c->names, len + 1)) {
+			c->nomem = true;
+			return false;
 		}
-		off = c->names_len;
-		gr_func_display_name(sym, c->names + off, len + 1);
-		c->names_len += len + 1;
+		off = c->names.len;
+		gr_func_display_name(sym, c->names.p + off, len + 1);
+		c->names.len += len + 1;
 	}
 	c->v[c->n] = (struct gr_lframe){
 		.func = disp, .sym = sym, .file = file ? file : "?", .line = line,
@@ -153,7 +145,7 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	if (c.nomem) {
 		free(c.v);
 		free(c.name_off);
-		free(c.names);
+		ob_free(&c.names);
 		return &gc_error_nomem;
 	}
 	if (c.truncated)
@@ -161,16 +153,16 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	struct gr_lframe *out = NULL;
 	if (c.n) {
 		/* One block: the frames, then the abbreviated names. */
-		out = malloc(c.n * sizeof(*out) + c.names_len);
+		out = malloc(c.n * sizeof(*out) + c.names.len);
 		if (!out) {
 			free(c.v);
 			free(c.name_off);
-			free(c.names);
+			ob_free(&c.names);
 			return &gc_error_nomem;
 		}
 		char *names = (char *)(out + c.n);
-		if (c.names_len)
-			memcpy(names, c.names, c.names_len);
+		if (c.names.len)
+			memcpy(names, c.names.p, c.names.len);
 		for (size_t i = 0; i < c.n; i++) {
 			out[i] = c.v[i];
 			if (!out[i].func)
@@ -179,7 +171,7 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 	}
 	free(c.v);
 	free(c.name_off);
-	free(c.names);
+	ob_free(&c.names);
 	*frames_ret = out;
 	*n_ret = c.n;
 	if (unwind_flags_ret)

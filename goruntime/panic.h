@@ -46,38 +46,6 @@ const struct gr_goroutine *gr_crashing_goroutine(const struct gr_process *p);
 struct gc_error *gr_panic_message(const struct gr_process *p, const struct gr_goroutine *g,
 				  char **ret);
 
-/* The runtime's sigtable (sigtab_linux_generic.go) split at ": ":
- * gr_signal_name(11) is "SIGSEGV", gr_signal_description(11) is
- * "segmentation violation"; for 32-64 the name is "signal N" and the
- * description "".  NULL outside 0-64. */
-const char *gr_signal_name(int signo);
-const char *gr_signal_description(int signo);
-
-/* Formats dopanic_m's line into buf (at most size bytes, NUL-terminated):
- * "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x45a2e7]"
- * (no newline), or "[signal 0x41 code=…" for a signal outside the table.
- * Returns the length snprintf would have written. */
-int gr_format_signal_line(char *buf, size_t size, uint32_t sig, uint64_t code,
-			  uint64_t addr, uint64_t pc);
-
-/* The "[signal …]" line the runtime printed for g: from g.sig, g.sigcode0,
- * g.sigcode1 and g.sigpc, which sighandler sets before it injects sigpanic.
- * *ret is "" when g.sig is 0 (the runtime prints no line then: an ordinary
- * panic or throw).  With GOTRACEBACK=crash the core's own signal is the
- * SIGABRT of the runtime's crash(); the fault that started it is only
- * here.  *ret is malloc'd.  GC_ERR_NOT_FOUND when the g layout has no sig
- * fields, GC_ERR_FAULT when g is unreadable. */
-struct gc_error *gr_signal_line(const struct gr_process *p, const struct gr_goroutine *g,
-				char **ret);
-
-/* The same line built from the image's siginfo and the pc of th, the
- * thread that received it, for a core whose signal the runtime
- * did not handle (e.g. a kill -SEGV from outside).  si_code is shown
- * sign-extended, as the runtime's uintptr(si_code).  Returns the length as
- * gr_format_signal_line; 0 and buf "" when the core has no NT_SIGINFO. */
-int gr_core_signal_line(char *buf, size_t size, const struct gr_image *img,
-			const struct gr_image_thread *th);
-
 /* How the crash began, as the runtime printed it before its dump. */
 enum gr_crash_kind {
 	GR_CRASH_NONE,   /* none of these was found */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../common/obuf.h"
+
 /* profile.proto field numbers (github.com/google/pprof proto/profile.proto). */
 enum {
 	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3,
@@ -25,36 +27,9 @@ enum {
 };
 enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
 
-/* ---- protobuf encoding ---- */
+/* ---- protobuf encoding, into an obuf ---- */
 
-struct pb {
-	uint8_t *b;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void pb_put(struct pb *pb, const void *data, size_t len)
-{
-	if (pb->nomem)
-		return;
-	if (pb->cap - pb->n < len) {
-		size_t cap = pb->cap ? pb->cap : 256;
-		while (cap - pb->n < len)
-			cap *= 2;
-		uint8_t *b = realloc(pb->b, cap);
-		if (!b) {
-			pb->nomem = true;
-			return;
-		}
-		pb->b = b;
-		pb->cap = cap;
-	}
-	if (len) /* an empty message has no bytes, and may have no buffer */
-		memcpy(pb->b + pb->n, data, len);
-	pb->n += len;
-}
-
-static void pb_varint(struct pb *pb, uint64_t v)
+static void pb_varint(struct obuf *pb, uint64_t v)
 {
 	uint8_t buf[10];
 	size_t n = 0;
@@ -62,29 +37,29 @@ static void pb_varint(struct pb *pb, uint64_t v)
 		buf[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
 		v >>= 7;
 	} while (v);
-	pb_put(pb, buf, n);
+	ob_mem(pb, buf, n);
 }
 
-static void pb_uint(struct pb *pb, unsigned field, uint64_t v)
+static void pb_uint(struct obuf *pb, unsigned field, uint64_t v)
 {
 	pb_varint(pb, (uint64_t)field << 3 | WIRE_VARINT);
 	pb_varint(pb, v);
 }
 
-static void pb_bytes(struct pb *pb, unsigned field, const void *data, size_t len)
+static void pb_bytes(struct obuf *pb, unsigned field, const void *data, size_t len)
 {
 	pb_varint(pb, (uint64_t)field << 3 | WIRE_BYTES);
 	pb_varint(pb, len);
-	pb_put(pb, data, len);
+	ob_mem(pb, data, len);
 }
 
 /* Appends sub as a length-delimited field and empties it for reuse. */
-static void pb_msg(struct pb *pb, unsigned field, struct pb *sub)
+static void pb_msg(struct obuf *pb, unsigned field, struct obuf *sub)
 {
-	if (sub->nomem)
-		pb->nomem = true;
-	pb_bytes(pb, field, sub->b, sub->n);
-	sub->n = 0;
+	if (sub->failed)
+		pb->failed = true;
+	pb_bytes(pb, field, sub->p, sub->len);
+	sub->len = 0;
 }
 
 /* ---- interning: open-addressed index tables ---- */
@@ -379,17 +354,17 @@ static bool frame_continues(const struct gr_group *gr, size_t k)
 
 /* Encodes the whole profile into out. */
 static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping *exe,
-		   struct profile *pr, struct pb *out)
+		   struct profile *pr, struct obuf *out)
 {
-	struct pb sub = {0}, sub2 = {0}, ids = {0};
+	struct obuf sub = {0}, sub2 = {0}, ids = {0};
 	intern(pr, "");
 	uint64_t goroutine = intern(pr, "goroutine"), count = intern(pr, "count");
 	pb_uint(&sub, VALUETYPE_TYPE, goroutine);
 	pb_uint(&sub, VALUETYPE_UNIT, count);
-	struct pb vt = sub;   /* the same ValueType twice */
-	pb_bytes(out, PROFILE_SAMPLE_TYPE, vt.b, vt.n);
-	pb_bytes(out, PROFILE_PERIOD_TYPE, vt.b, vt.n);
-	sub.n = 0;
+	/* the same ValueType twice */
+	pb_bytes(out, PROFILE_SAMPLE_TYPE, sub.p, sub.len);
+	pb_bytes(out, PROFILE_PERIOD_TYPE, sub.p, sub.len);
+	sub.len = 0;
 	pb_uint(out, PROFILE_PERIOD, 1);
 
 	for (size_t i = 0; i < groups->n && !pr->nomem; i++) {
@@ -467,11 +442,11 @@ static void encode(const struct gr_groups *groups, const struct gr_pprof_mapping
 	}
 	for (size_t i = 0; i < pr->nstrings; i++)
 		pb_bytes(out, PROFILE_STRING_TABLE, pr->strings[i], strlen(pr->strings[i]));
-	if (sub.nomem || sub2.nomem || ids.nomem)
+	if (sub.failed || sub2.failed || ids.failed)
 		pr->nomem = true;
-	free(sub.b);
-	free(sub2.b);
-	free(ids.b);
+	ob_free(&sub);
+	ob_free(&sub2);
+	ob_free(&ids);
 }
 
 /* gzip (RFC 1952) of data to out: zlib's deflate with the gzip wrapper. */
@@ -520,14 +495,14 @@ struct gc_error *gr_write_pprof(const struct gr_groups *groups,
 				const struct gr_pprof_mapping *exe, FILE *out)
 {
 	struct profile pr = {0};
-	struct pb pb = {0};
+	struct obuf pb = {0};
 	encode(groups, exe, &pr, &pb);
 	struct gc_error *err = NULL;
-	if (pr.nomem || pb.nomem)
+	if (pr.nomem || pb.failed)
 		err = &gc_error_nomem;
 	else
-		err = write_gzip(pb.b, pb.n, out);
-	free(pb.b);
+		err = write_gzip((const uint8_t *)pb.p, pb.len, out);
+	ob_free(&pb);
 	profile_deinit(&pr);
 	return err;
 }

@@ -14,6 +14,7 @@
 #include "../../goruntime/buildinfo.h"
 #include "../../goruntime/panic.h"
 #include "../../goruntime/pprof.h"
+#include "../../goruntime/signal.h"
 #include "../../goruntime/traceback.h"
 #include "../../goruntime/unwind.h"
 #include "progress.h"

@@ -1,4 +1,5 @@
-/* Tests for goruntime/panic.c, with the Go runtime itself as the oracle.
+/* Tests for goruntime/panic.c, throw.c, signal.c and gvalue.c, with the Go
+ * runtime itself as the oracle.
  *
  * testdata/panics crashes in the way its argument names (built by `make
  * unit` into $GOCORE_FIXTURES/panics).  Each mode is run under
@@ -41,6 +42,7 @@
 #include "../../analyzer/tests/testutil.h"
 #include "../panic.h"
 #include "../process.h"
+#include "../signal.h"
 
 static void check(struct gc_error *err, const char *what)
 {
