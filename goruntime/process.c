@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/bytes.h"
+#include "../common/parallel.h"
 #include "buildinfo.h"
 #include "globals.h"
 #include "labels.h"
@@ -593,6 +594,78 @@ static struct gc_error *sort_by_goid(struct gr_process *p)
 	return NULL;
 }
 
+/* Whether the dump lists g: tracebackothers skips dead Gs, and from 1.26
+ * the dead Gs of extra Ms (_Gdeadextra). */
+static bool live(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	return !(st == GR_GDEAD || (p->minor >= 26 && st == GR_GDEADEXTRA));
+}
+
+/* Reading allgs[0..len) on every CPU: each chunk of entries decodes into
+ * its own part of p->gs (entry i at index i), marking what it keeps; the
+ * chunks are then packed down in order, as one thread would have filled
+ * the array.  Reading the g's is most of opening a big core: each g is a
+ * page the core's mapping faults in. */
+enum { G_CHUNK = 8192 };
+
+struct gs_run {
+	struct gr_process *p;
+	uint64_t ptr, len;
+	uint8_t *kept;          /* per entry: 0 dropped, 1 kept, 2 unreadable */
+};
+
+static bool gs_work(void *ctx, void *worker, size_t chunk)
+{
+	struct gs_run *r = ctx;
+	const struct gc_addrspace *as = r->p->img->memory;
+	uint64_t lo = (uint64_t)chunk * G_CHUNK, hi = lo + G_CHUNK < r->len ? lo + G_CHUNK : r->len;
+	for (uint64_t i = lo; i < hi; i++) {
+		uint64_t gaddr;
+		if (!gc_addrspace_u64(as, r->ptr + 8 * i, &gaddr) || !gaddr ||
+		    !decode_g(r->p, gaddr, &r->p->gs[i])) {
+			r->kept[i] = 2;
+			continue;
+		}
+		r->kept[i] = live(r->p, &r->p->gs[i]);
+	}
+	return true;
+}
+
+static bool gs_emit(void *ctx, size_t chunk)
+{
+	struct gs_run *r = ctx;
+	struct gr_process *p = r->p;
+	uint64_t lo = (uint64_t)chunk * G_CHUNK, hi = lo + G_CHUNK < r->len ? lo + G_CHUNK : r->len;
+	for (uint64_t i = lo; i < hi; i++) {
+		if (r->kept[i] == 2)
+			p->unreadable++;
+		else if (r->kept[i] && p->ngs != i)
+			p->gs[p->ngs++] = p->gs[i];
+		else if (r->kept[i])
+			p->ngs++;
+	}
+	return true;
+}
+
+static struct gc_error *read_gs(struct gr_process *p, uint64_t ptr, uint64_t len)
+{
+	struct gs_run r = {.p = p, .ptr = ptr, .len = len};
+	r.kept = malloc(len ? len : 1);
+	if (!r.kept)
+		return &gc_error_nomem;
+	size_t nchunks = (size_t)((len + G_CHUNK - 1) / G_CHUNK);
+	/* Every chunk's entries have their own place: no window needed, and
+	 * packing (in emit) only moves entries down into emitted chunks. */
+	struct gc_parallel pl = {
+		.nchunks = nchunks, .jobs = p->cfg.jobs > 1 ? p->cfg.jobs : 1,
+		.window = nchunks ? nchunks : 1, .ctx = &r, .work = gs_work, .emit = gs_emit,
+	};
+	bool ok = gc_parallel_run(&pl);
+	free(r.kept);
+	return ok ? NULL : &gc_error_nomem;
+}
+
 static struct gc_error *read_allgs(struct gr_process *p)
 {
 	const struct gc_addrspace *as = p->img->memory;
@@ -618,25 +691,30 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	if (!p->gs)
 		return &gc_error_nomem;
 	uint64_t want = p->cfg.only_goid;
-	for (uint64_t i = 0; i < len; i++) {
-		uint64_t gaddr, goid;
-		struct gr_goroutine g;
-		if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr) {
-			p->unreadable++;
-			continue;
+	if (want) {
+		/* `stack`: the goids alone, up to the first g with that one;
+		 * no other g is touched (a million-goroutine core keeps its
+		 * pages on disk). */
+		for (uint64_t i = 0; i < len; i++) {
+			uint64_t gaddr, goid;
+			if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr) {
+				p->unreadable++;
+				continue;
+			}
+			if (!gc_addrspace_u64(as, gaddr + p->go.goid, &goid) || goid != want)
+				continue;
+			struct gr_goroutine g;
+			if (!decode_g(p, gaddr, &g)) {
+				p->unreadable++;
+			} else if (live(p, &g)) {
+				p->gs[p->ngs++] = g;
+				break;
+			}
 		}
-		if (want && (!gc_addrspace_u64(as, gaddr + p->go.goid, &goid) || goid != want))
-			continue;
-		if (!decode_g(p, gaddr, &g)) {
-			p->unreadable++;
-			continue;
-		}
-		uint32_t st = g.status & ~(uint32_t)GR_GSCAN;
-		/* tracebackothers skips dead Gs, and from 1.26 the dead Gs of
-		 * extra Ms (_Gdeadextra). */
-		if (st == GR_GDEAD || (p->minor >= 26 && st == GR_GDEADEXTRA))
-			continue;
-		p->gs[p->ngs++] = g;
+	} else {
+		struct gc_error *err = read_gs(p, ptr, len);
+		if (err)
+			return err;
 	}
 	if (p->unreadable)
 		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",

@@ -67,6 +67,9 @@ struct gr_open_config {
 	/* Nonzero: read only this goroutine (for `stack`): the others' goids
 	 * are read to find it, nothing more. */
 	uint64_t only_goid;
+	/* Threads to read the goroutines on (gc_parallel_cpus(); 0 or 1: the
+	 * calling one).  The process read is the same whatever it is. */
+	unsigned jobs;
 	/* The executable was taken although it does not match the core
 	 * (--force): runtime state that cannot then be found (allgs and the
 	 * other globals) is a gap, said on warnings, rather than an error. */
