@@ -7,10 +7,11 @@
 #   goruntime/  includes only gopclntab/ and common/ (and itself)
 #   analyzer/   anything
 #
-# A folder's tests/ may include its own layer and the lower ones.  The
-# folders in TESTS_USING_ANALYZER may also include analyzer/: their tests
-# open cores and executables through the analyzer's readers (the test
-# harness).  Each file that does is listed as a note, not a violation.
+# A folder's tests/ (at any depth) may include its own layer and the lower
+# ones.  The folders in TESTS_USING_ANALYZER may also include analyzer/:
+# their tests open cores and executables through the analyzer's readers
+# (the test harness).  Each file that does is listed as a note, not a
+# violation.
 #
 # Every `#include "..."` line of every .c and .h under the four folders is
 # resolved from the including file's directory, as the compiler does.  A
@@ -54,7 +55,7 @@ FNR == 1 {
 	np = split(file, part, "/")
 	from = part[1]
 	where = from
-	if (np >= 3 && part[2] == "tests") where = from "/tests"
+	for (i = 2; i < np; i++) if (part[i] == "tests") where = from "/tests"
 	dir = file
 	sub(/\/[^\/]*$/, "", dir)
 }

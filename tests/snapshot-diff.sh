@@ -15,8 +15,9 @@
 # differences, and a last line "N files compared, M differ, K only in A,
 # L only in B".  Exit status 0 when identical, 1 otherwise, 2 on usage or
 # snapshot errors.  A differing `inputs` file means the core or executable
-# under cache/ changed since A was made (a crash run again): make A again
-# with the old build before blaming the change.
+# under cache/ changed since A was made (a crash run again: GOCORE_RECRASH=1,
+# a changed testdata program, or tests/npm-e2e.sh after tests/npm-corpus.sh
+# changed): make A again with the old build before blaming the change.
 set -u
 
 usage() {
@@ -75,20 +76,25 @@ compared=$(wc -l <"$tmp/both")
 ndiff=$(wc -l <"$tmp/differ")
 nonlya=$(wc -l <"$tmp/only-a")
 nonlyb=$(wc -l <"$tmp/only-b")
+grep '/inputs$' "$tmp/differ" | sed 's|^\./\(.*\)/inputs$|inputs changed: \1|'
+grep -v '/inputs$' "$tmp/differ" >"$tmp/differ-out"
 sed 's|^\./|only in A: |' "$tmp/only-a" | head -20
+[ "$nonlya" -le 20 ] || echo "... and $((nonlya - 20)) more only in A"
 sed 's|^\./|only in B: |' "$tmp/only-b" | head -20
-sed 's|^\./|differs:   |' "$tmp/differ" | head -40
-[ "$ndiff" -le 40 ] || echo "... and $((ndiff - 40)) more"
-# the first lines of the first three differences
-head -3 "$tmp/differ" | while read -r f; do
+[ "$nonlyb" -le 20 ] || echo "... and $((nonlyb - 20)) more only in B"
+sed 's|^\./|differs:   |' "$tmp/differ-out" | head -40
+n=$(wc -l <"$tmp/differ-out")
+[ "$n" -le 40 ] || echo "... and $((n - 40)) more differ"
+# the first lines of the first three differences (long lines cut)
+head -3 "$tmp/differ-out" | while read -r f; do
 	echo "== diff A/${f#./} B/${f#./}"
 	case $f in
 	*.gz) echo "    (the decompressed profiles differ)" ;;
-	*) diff "$A/$f" "$B/$f" | head -12 | sed 's/^/    /' ;;
+	*) diff "$A/$f" "$B/$f" | head -12 | cut -c1-160 | sed 's/^/    /' ;;
 	esac
 done
 if grep -q '/inputs$' "$tmp/differ"; then
-	echo "note: some inputs changed (core or executable under cache/ made again since A): those cores' outputs cannot be compared"
+	echo "note: inputs changed: the core or executable under cache/ was made again since A, so those outputs cannot be compared; make A again with the old build"
 fi
 [ "$gzonly" -eq 0 ] || echo "note: $gzonly profiles differ only in their gzip bytes (same content)"
 echo "A: $A"

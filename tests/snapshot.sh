@@ -67,6 +67,12 @@ TMO=${GOCORE_SNAPSHOT_TIMEOUT:-300}
 DIRS=${GOCORE_SNAPSHOT_DIRS:-"cache/e2e cache/e2e-go1.19 cache/e2e-go1.26 cache/e2e-go1.27 cache/e2e-stripped cache/e2e-pie cache/e2e-nosections cache/e2e-go1.27-stripped cache/e2e-go1.27-pie cache/e2e-go1.27-nosections cache/npm"}
 
 [ -x "$GOCORE" ] || { echo "snapshot.sh: $GOCORE is not an executable (build it with: make)" >&2; exit 1; }
+# Run a private copy: a rebuild of $GOCORE during the run must not mix two
+# builds in one snapshot.
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cp "$GOCORE" "$tmp/gocore" || exit 1
+GOCORE=$tmp/gocore
 if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ]; then
 	echo "snapshot.sh: $OUT exists and is not empty" >&2
 	exit 1
