@@ -37,26 +37,26 @@ enum {
 /* xz(1): -9 needs 65 MiB to decompress, the default -6 needs 9 MiB. */
 #define XZ_MEMLIMIT ((uint64_t)128 << 20)
 
-enum gc_compression gc_detect_compression(const uint8_t *head, size_t n)
+enum ga_compression ga_detect_compression(const uint8_t *head, size_t n)
 {
 	if (n >= 4 && memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0)
-		return GC_COMPRESSION_ZSTD;
+		return GA_COMPRESSION_ZSTD;
 	if (n >= 4 && memcmp(head, "\x04\x22\x4d\x18", 4) == 0)
-		return GC_COMPRESSION_LZ4;
+		return GA_COMPRESSION_LZ4;
 	if (n >= 6 && memcmp(head, "\xfd\x37\x7a\x58\x5a\x00", 6) == 0)
-		return GC_COMPRESSION_XZ;
+		return GA_COMPRESSION_XZ;
 	if (n >= 3 && memcmp(head, "\x1f\x8b\x08", 3) == 0)
-		return GC_COMPRESSION_GZIP;
-	return GC_COMPRESSION_NONE;
+		return GA_COMPRESSION_GZIP;
+	return GA_COMPRESSION_NONE;
 }
 
-const char *gc_compression_name(enum gc_compression c)
+const char *ga_compression_name(enum ga_compression c)
 {
 	switch (c) {
-	case GC_COMPRESSION_ZSTD: return "zstd";
-	case GC_COMPRESSION_LZ4: return "lz4";
-	case GC_COMPRESSION_XZ: return "xz";
-	case GC_COMPRESSION_GZIP: return "gzip";
+	case GA_COMPRESSION_ZSTD: return "zstd";
+	case GA_COMPRESSION_LZ4: return "lz4";
+	case GA_COMPRESSION_XZ: return "xz";
+	case GA_COMPRESSION_GZIP: return "gzip";
 	default: return NULL;
 	}
 }
@@ -85,7 +85,7 @@ struct run {
 	struct source src;
 	struct sink out;
 	char *warning;
-	gc_decompress_check_fn *check;
+	ga_decompress_check_fn *check;
 	void *check_ctx;
 	uint64_t check_need;  /* output size at which to call check next */
 	uint64_t max_size;    /* the caller's bound: check may set out.max below it */
@@ -209,7 +209,7 @@ static struct gc_error *over_bound(const struct run *r)
 
 /* The output for check: the file below out.off (holes read as zeros, and
  * so does the unwritten zero tail), the buffer above. */
-static bool output_read(const struct gc_decompress_output *o, uint64_t off, void *buf, size_t n)
+static bool output_read(const struct ga_decompress_output *o, uint64_t off, void *buf, size_t n)
 {
 	const struct run *r = o->priv;
 	uint8_t *b = buf;
@@ -239,7 +239,7 @@ static struct gc_error *run_check(struct run *r, bool end)
 {
 	if (!r->check || r->check_need == UINT64_MAX || (!end && out_size(r) < r->check_need))
 		return NULL;
-	struct gc_decompress_output o = {out_size(r), end, output_read, r};
+	struct ga_decompress_output o = {out_size(r), end, output_read, r};
 	uint64_t max = r->out.max;
 	struct gc_error *err = r->check(r->check_ctx, &o, &r->check_need, &max);
 	if (!err && max != r->out.max) {
@@ -561,34 +561,34 @@ static struct gc_error *create_output(struct run *r)
 			       ndirs == 1 ? dirs[0] : "/var/tmp or /tmp", strerror(errnum));
 }
 
-struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
-					  enum gc_compression c, uint64_t max_size,
+struct gc_error *ga_decompress_to_tmpfile(const char *name, int fd_in,
+					  enum ga_compression c, uint64_t max_size,
 					  int *fd_ret, uint64_t *size_ret,
 					  char **warning_ret)
 {
-	return gc_decompress_check_tmpfile(name, fd_in, c, max_size, NULL, NULL, fd_ret, size_ret,
+	return ga_decompress_check_tmpfile(name, fd_in, c, max_size, NULL, NULL, fd_ret, size_ret,
 					   warning_ret);
 }
 
-struct gc_error *gc_decompress_check_tmpfile(const char *name, int fd_in,
-					     enum gc_compression c, uint64_t max_size,
-					     gc_decompress_check_fn *check, void *check_ctx,
+struct gc_error *ga_decompress_check_tmpfile(const char *name, int fd_in,
+					     enum ga_compression c, uint64_t max_size,
+					     ga_decompress_check_fn *check, void *check_ctx,
 					     int *fd_ret, uint64_t *size_ret,
 					     char **warning_ret)
 {
 	struct gc_error *(*decode)(struct run *);
 	switch (c) {
-	case GC_COMPRESSION_ZSTD: decode = run_zstd; break;
-	case GC_COMPRESSION_LZ4: decode = run_lz4; break;
-	case GC_COMPRESSION_XZ: decode = run_xz; break;
-	case GC_COMPRESSION_GZIP: decode = run_gzip; break;
+	case GA_COMPRESSION_ZSTD: decode = run_zstd; break;
+	case GA_COMPRESSION_LZ4: decode = run_lz4; break;
+	case GA_COMPRESSION_XZ: decode = run_xz; break;
+	case GA_COMPRESSION_GZIP: decode = run_gzip; break;
 	default:
 		return gc_error_create(GC_ERR_UNSUPPORTED, "%s: not a known compression (%d)",
 				       name, (int)c);
 	}
 	struct run r = {
 		.name = name,
-		.format = gc_compression_name(c),
+		.format = ga_compression_name(c),
 		.src = {.fd = fd_in},
 		.out = {.fd = -1, .max = max_size},
 		.check = check, .check_ctx = check_ctx, .max_size = max_size,

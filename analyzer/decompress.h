@@ -4,7 +4,7 @@
  * The format is recognised by its magic bytes, never by the file name.  The
  * core is decompressed once, streaming, into an unlinked temporary file that
  * the caller mmap()s like a plain core: memory stays bounded (fixed 1.25 MiB
- * of buffers plus the decoder's window, see gc_decompress_to_tmpfile) however
+ * of buffers plus the decoder's window, see ga_decompress_to_tmpfile) however
  * large the core, and the file is written sparsely (all-zero 4 KiB blocks
  * are left as holes), so the mostly-zero cores of Go programs, whose heap
  * arenas are reserved but barely touched, cost little disk.
@@ -22,31 +22,31 @@
 
 #include "../common/error.h"
 
-enum gc_compression {
-	GC_COMPRESSION_NONE,
-	GC_COMPRESSION_ZSTD, /* zstd frame, 28 b5 2f fd (RFC 8878) */
-	GC_COMPRESSION_LZ4,  /* LZ4 frame format, 04 22 4d 18 (not the legacy format of lz4 -l) */
-	GC_COMPRESSION_XZ,   /* xz stream, fd 37 7a 58 5a 00 */
-	GC_COMPRESSION_GZIP, /* gzip member with deflate, 1f 8b 08 (RFC 1952) */
+enum ga_compression {
+	GA_COMPRESSION_NONE,
+	GA_COMPRESSION_ZSTD, /* zstd frame, 28 b5 2f fd (RFC 8878) */
+	GA_COMPRESSION_LZ4,  /* LZ4 frame format, 04 22 4d 18 (not the legacy format of lz4 -l) */
+	GA_COMPRESSION_XZ,   /* xz stream, fd 37 7a 58 5a 00 */
+	GA_COMPRESSION_GZIP, /* gzip member with deflate, 1f 8b 08 (RFC 1952) */
 };
 
-/* How many leading bytes gc_detect_compression() needs to tell them all. */
-#define GC_COMPRESSION_MAGIC_LEN 6
+/* How many leading bytes ga_detect_compression() needs to tell them all. */
+#define GA_COMPRESSION_MAGIC_LEN 6
 
 /* The default bound on the decompressed size (1 TiB).  It stops a
  * decompression bomb long before it fills the address space; the disk is
  * bounded anyway by the free space of the temporary directory (the write
  * fails with ENOSPC), and zero blocks cost none.  A real core this large
  * would come from a process with a terabyte of dumped memory. */
-#define GC_DECOMPRESS_MAX_SIZE ((uint64_t)1 << 40)
+#define GA_DECOMPRESS_MAX_SIZE ((uint64_t)1 << 40)
 
 /* The compression whose magic starts the n bytes at head, or
- * GC_COMPRESSION_NONE (also when n is too short to tell). */
-enum gc_compression gc_detect_compression(const uint8_t *head, size_t n);
+ * GA_COMPRESSION_NONE (also when n is too short to tell). */
+enum ga_compression ga_detect_compression(const uint8_t *head, size_t n);
 
 /* "zstd", "lz4", "xz", "gzip" (static strings), or NULL for
- * GC_COMPRESSION_NONE and unknown values. */
-const char *gc_compression_name(enum gc_compression c);
+ * GA_COMPRESSION_NONE and unknown values. */
+const char *ga_compression_name(enum ga_compression c);
 
 /* Decompresses fd_in, read from its current offset to end of file, as format
  * c into a new unlinked temporary file.  The file is created with
@@ -70,10 +70,10 @@ const char *gc_compression_name(enum gc_compression c);
  * GC_ERR_LIMIT when the output would pass max_size bytes, or the data needs
  * a decoder window larger than the one allowed (128 MiB for zstd, the
  * library default, and for xz): these bound the decoder's memory;
- * GC_ERR_UNSUPPORTED for GC_COMPRESSION_NONE or an unknown c;
+ * GC_ERR_UNSUPPORTED for GA_COMPRESSION_NONE or an unknown c;
  * &gc_error_nomem.  name is used in messages only. */
-struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
-					  enum gc_compression c, uint64_t max_size,
+struct gc_error *ga_decompress_to_tmpfile(const char *name, int fd_in,
+					  enum ga_compression c, uint64_t max_size,
 					  int *fd_ret, uint64_t *size_ret,
 					  char **warning_ret);
 
@@ -81,10 +81,10 @@ struct gc_error *gc_decompress_to_tmpfile(const char *name, int fd_in,
  * bomb is bounded by what its first bytes promise, not by max_size alone).
  * read() copies n bytes of output at off, all produced already, into buf
  * (zeros where the sparse file has holes); false on an I/O error. */
-struct gc_decompress_output {
+struct ga_decompress_output {
 	uint64_t size;   /* bytes produced so far */
 	bool end;        /* the compressed data has ended: no more is coming */
-	bool (*read)(const struct gc_decompress_output *o, uint64_t off, void *buf, size_t n);
+	bool (*read)(const struct ga_decompress_output *o, uint64_t off, void *buf, size_t n);
 	void *priv;
 };
 
@@ -93,17 +93,17 @@ struct gc_decompress_output {
  * UINT64_MAX.  Returns NULL to go on, having set *need_ret to when to be
  * called next (UINT64_MAX: never) and possibly lowered *max_ret, the bound
  * on the output; or an error, which stops the decompression and is
- * returned by gc_decompress_check_tmpfile (GC_ERR_FORMAT: the data is not
+ * returned by ga_decompress_check_tmpfile (GC_ERR_FORMAT: the data is not
  * what it should be). */
-typedef struct gc_error *gc_decompress_check_fn(void *ctx, const struct gc_decompress_output *o,
+typedef struct gc_error *ga_decompress_check_fn(void *ctx, const struct ga_decompress_output *o,
 						 uint64_t *need_ret, uint64_t *max_ret);
 
-/* gc_decompress_to_tmpfile, with check looking at the output as it comes
+/* ga_decompress_to_tmpfile, with check looking at the output as it comes
  * (check may be NULL).  Passing the bound lowered by check is GC_ERR_LIMIT
  * with a message saying so. */
-struct gc_error *gc_decompress_check_tmpfile(const char *name, int fd_in,
-					     enum gc_compression c, uint64_t max_size,
-					     gc_decompress_check_fn *check, void *check_ctx,
+struct gc_error *ga_decompress_check_tmpfile(const char *name, int fd_in,
+					     enum ga_compression c, uint64_t max_size,
+					     ga_decompress_check_fn *check, void *check_ctx,
 					     int *fd_ret, uint64_t *size_ret,
 					     char **warning_ret);
 

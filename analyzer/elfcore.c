@@ -71,7 +71,7 @@ static const char *etype_name(uint16_t t)
 	}
 }
 
-static struct gc_error *parse_prstatus(struct gc_core *core, const uint8_t *d,
+static struct gc_error *parse_prstatus(struct ga_core *core, const uint8_t *d,
 				       size_t n)
 {
 	struct gr_image_thread t = {0};
@@ -104,7 +104,7 @@ static void copy_cstr(char *dst, size_t dstsz, const uint8_t *src, size_t n)
 	dst[k] = '\0';
 }
 
-static void parse_prpsinfo(struct gc_core *core, const uint8_t *d, size_t n)
+static void parse_prpsinfo(struct ga_core *core, const uint8_t *d, size_t n)
 {
 	if (core->have_prpsinfo || n < PRPSINFO_SIZE)
 		return;
@@ -117,7 +117,7 @@ static void parse_prpsinfo(struct gc_core *core, const uint8_t *d, size_t n)
 }
 
 /* siginfo_t: si_signo, si_errno, si_code, then the union at 16. */
-static void parse_siginfo(struct gc_core *core, const uint8_t *d, size_t n)
+static void parse_siginfo(struct ga_core *core, const uint8_t *d, size_t n)
 {
 	struct gr_image_siginfo *si = &core->siginfo;
 	uint32_t signo = 0, err = 0, code = 0;
@@ -142,7 +142,7 @@ static void parse_siginfo(struct gc_core *core, const uint8_t *d, size_t n)
 	}
 }
 
-static void parse_auxv(struct gc_core *core, const uint8_t *d, size_t n)
+static void parse_auxv(struct ga_core *core, const uint8_t *d, size_t n)
 {
 	for (uint64_t off = 0; gc_in_bounds(n, off, 16); off += 16) {
 		uint64_t type = 0, val = 0;
@@ -158,7 +158,7 @@ static void parse_auxv(struct gc_core *core, const uint8_t *d, size_t n)
 /* NT_FILE: count, page_size, count x {start, end, file_ofs (pages)}, then
  * count NUL-terminated paths.  Paths point into the core's bytes.  The
  * caller has checked that the table fits (note_fits). */
-static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_t n)
+static struct gc_error *parse_file(struct ga_core *core, const uint8_t *d, size_t n)
 {
 	uint64_t count = 0, page_size = 0;
 	if (core->mappings || !gc_get_u64(d, n, 0, &count) ||
@@ -166,7 +166,7 @@ static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_
 		return NULL;
 	if (count == 0 || count > (n - 16) / 24)
 		return NULL;
-	struct gc_mapping *m = calloc((size_t)count, sizeof(*m));
+	struct ga_mapping *m = calloc((size_t)count, sizeof(*m));
 	if (!m)
 		return &gc_error_nomem;
 	size_t names = 16 + (size_t)count * 24, nm = 0;
@@ -184,7 +184,7 @@ static struct gc_error *parse_file(struct gc_core *core, const uint8_t *d, size_
 		names = (size_t)(nul - d) + 1;
 		if (__builtin_mul_overflow(pgoff, page_size, &off))
 			continue;
-		m[nm++] = (struct gc_mapping){start, end, off, path};
+		m[nm++] = (struct ga_mapping){start, end, off, path};
 	}
 	if (nm == 0) {
 		free(m);
@@ -235,10 +235,10 @@ static bool note_fits(const struct gr_arch *arch, uint32_t type, const uint8_t *
 }
 
 /* Stops note parsing: says which note at file offset off, and why. */
-static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+static struct gc_error *bad_note(struct ga_core *core, uint64_t off, uint32_t type,
 				 const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t type,
+static struct gc_error *bad_note(struct ga_core *core, uint64_t off, uint32_t type,
 				 const char *fmt, ...)
 {
 	struct core_priv *priv = core->priv;
@@ -264,7 +264,7 @@ static struct gc_error *bad_note(struct gc_core *core, uint64_t off, uint32_t ty
  * note whose sizes run past the segment, or whose descriptor does not fit
  * its type, ends the parsing (bad_note); what came before it is kept.  Only
  * out-of-memory is an error. */
-static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
+static struct gc_error *parse_notes(struct ga_core *core, const uint8_t *d,
 				    size_t n, uint64_t align, uint64_t base, uint64_t filesz)
 {
 	uint64_t a = align == 8 ? 8 : 4;
@@ -320,7 +320,7 @@ static struct gc_error *parse_notes(struct gc_core *core, const uint8_t *d,
 	return NULL;
 }
 
-static struct gc_error *parse(struct gc_core *core)
+static struct gc_error *parse(struct ga_core *core)
 {
 	const uint8_t *d = core->data;
 	size_t size = core->size;
@@ -431,7 +431,7 @@ static struct gc_error *parse(struct gc_core *core)
 		if (end > core->expected_size)
 			core->expected_size = end;
 		if (pt == PT_LOAD) {
-			core->segments[core->nsegments++] = (struct gc_core_segment){
+			core->segments[core->nsegments++] = (struct ga_core_segment){
 				.vaddr = vaddr, .memsz = memsz, .offset = off,
 				.filesz = filesz, .avail = present, .flags = flags,
 			};
@@ -471,9 +471,9 @@ static struct gc_error *parse(struct gc_core *core)
 	return NULL;
 }
 
-static struct gc_error *core_new(const char *name, struct gc_core **ret)
+static struct gc_error *core_new(const char *name, struct ga_core **ret)
 {
-	struct gc_core *core = calloc(1, sizeof(*core));
+	struct ga_core *core = calloc(1, sizeof(*core));
 	struct core_priv *priv = calloc(1, sizeof(*priv));
 	char *path = strdup(name ? name : "core");
 	if (!core || !priv || !path) {
@@ -489,10 +489,10 @@ static struct gc_error *core_new(const char *name, struct gc_core **ret)
 	return NULL;
 }
 
-struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
-				     const char *name, struct gc_core **ret)
+struct gc_error *ga_core_open_memory(const uint8_t *data, size_t size,
+				     const char *name, struct ga_core **ret)
 {
-	struct gc_core *core;
+	struct ga_core *core;
 	struct gc_error *err = core_new(name, &core);
 	if (err)
 		return err;
@@ -500,7 +500,7 @@ struct gc_error *gc_core_open_memory(const uint8_t *data, size_t size,
 	core->size = data ? size : 0;
 	err = parse(core);
 	if (err) {
-		gc_core_close(core);
+		ga_core_close(core);
 		return err;
 	}
 	*ret = core;
@@ -534,10 +534,10 @@ static const char *not_a_core(const uint8_t *eh)
 	return NULL;
 }
 
-struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_output *o,
+struct gc_error *ga_core_check_stream(void *ctx, const struct ga_decompress_output *o,
 				      uint64_t *need_ret, uint64_t *max_ret)
 {
-	struct gc_core_stream_check *sc = ctx;
+	struct ga_core_stream_check *sc = ctx;
 	*need_ret = UINT64_MAX;
 	if (o->size < 64) {
 		if (!o->end)
@@ -648,26 +648,26 @@ struct gc_error *gc_core_check_stream(void *ctx, const struct gc_decompress_outp
 
 /* When *fd is compressed, replaces it with a decompressed copy and *st with
  * that copy's stat. */
-static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
+static struct gc_error *decompress_if_compressed(struct ga_core *core, int *fd,
 						 struct stat *st)
 {
-	uint8_t head[GC_COMPRESSION_MAGIC_LEN];
+	uint8_t head[GA_COMPRESSION_MAGIC_LEN];
 	ssize_t n = pread(*fd, head, sizeof(head), 0);
 	if (n < 0)
 		return gc_error_create(GC_ERR_IO, "%s: read: %s", core->path, strerror(errno));
-	enum gc_compression c = gc_detect_compression(head, (size_t)n);
-	if (c == GC_COMPRESSION_NONE)
+	enum ga_compression c = ga_detect_compression(head, (size_t)n);
+	if (c == GA_COMPRESSION_NONE)
 		return NULL;
 	struct core_priv *priv = core->priv;
 	int tmp;
 	uint64_t size;
-	struct gc_core_stream_check sc = {.name = core->path};
-	struct gc_error *err = gc_decompress_check_tmpfile(core->path, *fd, c,
-							   GC_DECOMPRESS_MAX_SIZE, gc_core_check_stream,
+	struct ga_core_stream_check sc = {.name = core->path};
+	struct gc_error *err = ga_decompress_check_tmpfile(core->path, *fd, c,
+							   GA_DECOMPRESS_MAX_SIZE, ga_core_check_stream,
 							   &sc, &tmp, &size, &priv->warning);
 	if (err)
 		return err;
-	core->compression = gc_compression_name(c);
+	core->compression = ga_compression_name(c);
 	core->decompress_warning = priv->warning;
 	close(*fd);
 	*fd = tmp;
@@ -681,9 +681,9 @@ static struct gc_error *decompress_if_compressed(struct gc_core *core, int *fd,
 	return NULL;
 }
 
-struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
+struct gc_error *ga_core_open(const char *path, struct ga_core **ret)
 {
-	struct gc_core *core;
+	struct ga_core *core;
 	struct gc_error *err = core_new(path, &core);
 	if (err)
 		return err;
@@ -739,11 +739,11 @@ struct gc_error *gc_core_open(const char *path, struct gc_core **ret)
 	return NULL;
 
 fail:
-	gc_core_close(core);
+	ga_core_close(core);
 	return err;
 }
 
-void gc_core_close(struct gc_core *core)
+void ga_core_close(struct ga_core *core)
 {
 	if (!core)
 		return;
@@ -762,7 +762,7 @@ void gc_core_close(struct gc_core *core)
 	free(core);
 }
 
-struct gc_error *gc_core_add_segments(const struct gc_core *core,
+struct gc_error *ga_core_add_segments(const struct ga_core *core,
 				      struct gc_addrspace *as, unsigned tier)
 {
 	/* A core may have any number of PT_LOADs (PN_XNUM), in any order:
@@ -771,7 +771,7 @@ struct gc_error *gc_core_add_segments(const struct gc_core *core,
 	if (!r)
 		return &gc_error_nomem;
 	for (size_t k = 0; k < core->nsegments; k++) {
-		const struct gc_core_segment *s = &core->segments[k];
+		const struct ga_core_segment *s = &core->segments[k];
 		r[k] = (struct gc_range){s->vaddr, s->memsz,
 					 s->avail ? core->data + s->offset : NULL, s->avail};
 	}
@@ -780,12 +780,12 @@ struct gc_error *gc_core_add_segments(const struct gc_core *core,
 	return err;
 }
 
-const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)
+const struct ga_mapping *ga_core_exe_mapping(const struct ga_core *core)
 {
 	const char *exe = NULL;
 	if (core->at_entry) {
 		for (size_t k = 0; k < core->nmappings; k++) {
-			const struct gc_mapping *m = &core->mappings[k];
+			const struct ga_mapping *m = &core->mappings[k];
 			if (m->start <= core->at_entry && core->at_entry < m->end) {
 				exe = m->path;
 				break;
@@ -796,14 +796,14 @@ const struct gc_mapping *gc_core_exe_mapping(const struct gc_core *core)
 		exe = core->mappings[0].path;
 	if (!exe)
 		return NULL;
-	return gc_core_file_mapping(core, exe);
+	return ga_core_file_mapping(core, exe);
 }
 
-const struct gc_mapping *gc_core_file_mapping(const struct gc_core *core, const char *path)
+const struct ga_mapping *ga_core_file_mapping(const struct ga_core *core, const char *path)
 {
-	const struct gc_mapping *best = NULL;
+	const struct ga_mapping *best = NULL;
 	for (size_t k = 0; k < core->nmappings; k++) {
-		const struct gc_mapping *m = &core->mappings[k];
+		const struct ga_mapping *m = &core->mappings[k];
 		if (m->file_offset == 0 && strcmp(m->path, path) == 0 &&
 		    (!best || m->start < best->start))
 			best = m;
@@ -814,8 +814,8 @@ const struct gc_mapping *gc_core_file_mapping(const struct gc_core *core, const 
 /* Mappings by (path, start): one file's entries become neighbours. */
 static int cmp_mapping_path(const void *a, const void *b)
 {
-	const struct gc_mapping *x = *(const struct gc_mapping *const *)a;
-	const struct gc_mapping *y = *(const struct gc_mapping *const *)b;
+	const struct ga_mapping *x = *(const struct ga_mapping *const *)a;
+	const struct ga_mapping *y = *(const struct ga_mapping *const *)b;
 	int c = strcmp(x->path, y->path);
 	if (c)
 		return c;
@@ -824,12 +824,12 @@ static int cmp_mapping_path(const void *a, const void *b)
 
 static int cmp_file_start(const void *a, const void *b)
 {
-	const struct gc_mapped_file *x = a, *y = b;
+	const struct ga_mapped_file *x = a, *y = b;
 	return x->lowest->start < y->lowest->start ? -1 : x->lowest->start > y->lowest->start;
 }
 
-struct gc_error *gc_core_mapped_files(const struct gc_core *core,
-				      struct gc_mapped_file **ret, size_t *n_ret)
+struct gc_error *ga_core_mapped_files(const struct ga_core *core,
+				      struct ga_mapped_file **ret, size_t *n_ret)
 {
 	*ret = NULL;
 	*n_ret = 0;
@@ -837,8 +837,8 @@ struct gc_error *gc_core_mapped_files(const struct gc_core *core,
 	if (n == 0)
 		return NULL;
 	/* Sorting keeps this O(n log n) however many entries a core claims. */
-	const struct gc_mapping **by_path = malloc(n * sizeof(*by_path));
-	struct gc_mapped_file *files = calloc(n, sizeof(*files));
+	const struct ga_mapping **by_path = malloc(n * sizeof(*by_path));
+	struct ga_mapped_file *files = calloc(n, sizeof(*files));
 	if (!by_path || !files) {
 		free(by_path);
 		free(files);
@@ -849,10 +849,10 @@ struct gc_error *gc_core_mapped_files(const struct gc_core *core,
 	qsort(by_path, n, sizeof(*by_path), cmp_mapping_path);
 	size_t nf = 0;
 	for (size_t k = 0; k < n; k++) {
-		const struct gc_mapping *m = by_path[k];
+		const struct ga_mapping *m = by_path[k];
 		if (nf == 0 || strcmp(files[nf - 1].path, m->path) != 0)
-			files[nf++] = (struct gc_mapped_file){.path = m->path, .lowest = m};
-		struct gc_mapped_file *f = &files[nf - 1];
+			files[nf++] = (struct ga_mapped_file){.path = m->path, .lowest = m};
+		struct ga_mapped_file *f = &files[nf - 1];
 		f->nmappings++;
 		if (m->file_offset == 0 && !f->first)
 			f->first = m; /* entries come by start: the first is the lowest */

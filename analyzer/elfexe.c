@@ -44,7 +44,7 @@ struct exe_priv {
 	char *path;
 	/* The symbol index, sorted by (name, order), built when the file is
 	 * parsed (and, should that ever be skipped, on the first lookup:
-	 * gc_exe_symbol takes a const exe and may be called from several
+	 * ga_exe_symbol takes a const exe and may be called from several
 	 * threads, so building is done under sym_lock and published with
 	 * sym_built, acquire/release). */
 	pthread_mutex_t sym_lock;
@@ -73,7 +73,7 @@ static bool note_name_is(const char *name, size_t namesz, const char *want)
 	       strnlen(name + len, namesz - len) == 0;
 }
 
-static struct gc_error *take_notes(struct gc_exe *exe, Elf_Data *data)
+static struct gc_error *take_notes(struct ga_exe *exe, Elf_Data *data)
 {
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
@@ -101,13 +101,13 @@ static struct gc_error *take_notes(struct gc_exe *exe, Elf_Data *data)
 	return NULL;
 }
 
-static struct gc_error *libelf_error(const struct gc_exe *exe, const char *what)
+static struct gc_error *libelf_error(const struct ga_exe *exe, const char *what)
 {
 	return gc_error_create(GC_ERR_FORMAT, "%s: %s: %s", exe->path, what,
 			       elf_errmsg(-1));
 }
 
-static struct gc_error *read_segments(struct gc_exe *exe, Elf *elf)
+static struct gc_error *read_segments(struct ga_exe *exe, Elf *elf)
 {
 	size_t phnum;
 	if (elf_getphdrnum(elf, &phnum) != 0)
@@ -122,7 +122,7 @@ static struct gc_error *read_segments(struct gc_exe *exe, Elf *elf)
 		if (!gelf_getphdr(elf, (int)k, &ph))
 			return libelf_error(exe, "program headers");
 		if (ph.p_type == PT_LOAD) {
-			exe->segments[exe->nsegments++] = (struct gc_exe_segment){
+			exe->segments[exe->nsegments++] = (struct ga_exe_segment){
 				.vaddr = ph.p_vaddr, .memsz = ph.p_memsz,
 				.offset = ph.p_offset, .filesz = ph.p_filesz,
 				.flags = ph.p_flags,
@@ -142,7 +142,7 @@ static struct gc_error *read_segments(struct gc_exe *exe, Elf *elf)
 	return NULL;
 }
 
-static struct gc_error *read_sections(struct gc_exe *exe, Elf *elf)
+static struct gc_error *read_sections(struct ga_exe *exe, Elf *elf)
 {
 	size_t shnum, shstrndx;
 	if (elf_getshdrnum(elf, &shnum) != 0)
@@ -162,7 +162,7 @@ static struct gc_error *read_sections(struct gc_exe *exe, Elf *elf)
 							 : NULL;
 		if (!name)
 			name = "";
-		exe->sections[exe->nsections++] = (struct gc_exe_section){
+		exe->sections[exe->nsections++] = (struct ga_exe_section){
 			.name = name, .addr = sh.sh_addr, .size = sh.sh_size,
 			.offset = sh.sh_offset, .type = sh.sh_type,
 		};
@@ -189,11 +189,11 @@ static bool build_syms(struct exe_priv *priv);
 static bool image_symbol(const void *ctx, const char *name, uint64_t *value_ret,
 			 uint64_t *size_ret)
 {
-	return gc_exe_symbol(ctx, name, value_ret, size_ret);
+	return ga_exe_symbol(ctx, name, value_ret, size_ret);
 }
 
 /* exe->image: the segments and sections with their bytes, for goruntime. */
-static struct gc_error *build_image(struct gc_exe *exe)
+static struct gc_error *build_image(struct ga_exe *exe)
 {
 	struct gr_image_segment *segs = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*segs));
 	struct gr_image_section *secs = calloc(exe->nsections ? exe->nsections : 1, sizeof(*secs));
@@ -203,7 +203,7 @@ static struct gc_error *build_image(struct gc_exe *exe)
 		return &gc_error_nomem;
 	}
 	for (size_t k = 0; k < exe->nsegments; k++) {
-		const struct gc_exe_segment *s = &exe->segments[k];
+		const struct ga_exe_segment *s = &exe->segments[k];
 		segs[k] = (struct gr_image_segment){
 			.vaddr = s->vaddr, .memsz = s->memsz, .filesz = s->filesz,
 			.flags = (s->flags & PF_X ? GR_SEG_X : 0) | (s->flags & PF_W ? GR_SEG_W : 0) |
@@ -213,10 +213,10 @@ static struct gc_error *build_image(struct gc_exe *exe)
 		};
 	}
 	for (size_t k = 0; k < exe->nsections; k++) {
-		const struct gc_exe_section *s = &exe->sections[k];
+		const struct ga_exe_section *s = &exe->sections[k];
 		secs[k] = (struct gr_image_section){
 			.name = s->name, .addr = s->addr, .size = s->size,
-			.data = gc_exe_section_data(exe, s),
+			.data = ga_exe_section_data(exe, s),
 		};
 	}
 	exe->image = (struct gr_image_file){
@@ -229,7 +229,7 @@ static struct gc_error *build_image(struct gc_exe *exe)
 	return NULL;
 }
 
-static struct gc_error *parse(struct gc_exe *exe)
+static struct gc_error *parse(struct ga_exe *exe)
 {
 	const uint8_t *d = exe->data;
 	size_t size = exe->size;
@@ -288,9 +288,9 @@ static struct gc_error *parse(struct gc_exe *exe)
 	return err;
 }
 
-static struct gc_error *exe_new(const char *name, struct gc_exe **ret)
+static struct gc_error *exe_new(const char *name, struct ga_exe **ret)
 {
-	struct gc_exe *exe = calloc(1, sizeof(*exe));
+	struct ga_exe *exe = calloc(1, sizeof(*exe));
 	struct exe_priv *priv = calloc(1, sizeof(*priv));
 	char *path = strdup(name ? name : "executable");
 	if (!exe || !priv || !path || pthread_mutex_init(&priv->sym_lock, NULL) != 0) {
@@ -308,10 +308,10 @@ static struct gc_error *exe_new(const char *name, struct gc_exe **ret)
 	return NULL;
 }
 
-struct gc_error *gc_exe_open_memory(const uint8_t *data, size_t size,
-				    const char *name, struct gc_exe **ret)
+struct gc_error *ga_exe_open_memory(const uint8_t *data, size_t size,
+				    const char *name, struct ga_exe **ret)
 {
-	struct gc_exe *exe;
+	struct ga_exe *exe;
 	struct gc_error *err = exe_new(name, &exe);
 	if (err)
 		return err;
@@ -319,16 +319,16 @@ struct gc_error *gc_exe_open_memory(const uint8_t *data, size_t size,
 	exe->size = data ? size : 0;
 	err = parse(exe);
 	if (err) {
-		gc_exe_close(exe);
+		ga_exe_close(exe);
 		return err;
 	}
 	*ret = exe;
 	return NULL;
 }
 
-struct gc_error *gc_exe_open(const char *path, struct gc_exe **ret)
+struct gc_error *ga_exe_open(const char *path, struct ga_exe **ret)
 {
-	struct gc_exe *exe;
+	struct ga_exe *exe;
 	struct gc_error *err = exe_new(path, &exe);
 	if (err)
 		return err;
@@ -368,11 +368,11 @@ struct gc_error *gc_exe_open(const char *path, struct gc_exe **ret)
 	return NULL;
 
 fail:
-	gc_exe_close(exe);
+	ga_exe_close(exe);
 	return err;
 }
 
-void gc_exe_close(struct gc_exe *exe)
+void ga_exe_close(struct ga_exe *exe)
 {
 	if (!exe)
 		return;
@@ -397,7 +397,7 @@ void gc_exe_close(struct gc_exe *exe)
 	free(exe);
 }
 
-const struct gc_exe_section *gc_exe_section(const struct gc_exe *exe, const char *name)
+const struct ga_exe_section *ga_exe_section(const struct ga_exe *exe, const char *name)
 {
 	for (size_t k = 0; k < exe->nsections; k++)
 		if (strcmp(exe->sections[k].name, name) == 0)
@@ -405,8 +405,8 @@ const struct gc_exe_section *gc_exe_section(const struct gc_exe *exe, const char
 	return NULL;
 }
 
-const uint8_t *gc_exe_section_data(const struct gc_exe *exe,
-				   const struct gc_exe_section *sec)
+const uint8_t *ga_exe_section_data(const struct ga_exe *exe,
+				   const struct ga_exe_section *sec)
 {
 	if (!sec || sec->type == SHT_NOBITS || !gc_in_bounds(exe->size, sec->offset, sec->size))
 		return NULL;
@@ -472,7 +472,7 @@ static bool build_syms(struct exe_priv *priv)
 	return true;
 }
 
-bool gc_exe_symbol(const struct gc_exe *exe, const char *name,
+bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 		   uint64_t *value_ret, uint64_t *size_ret)
 {
 	struct exe_priv *priv = exe->priv;
@@ -504,7 +504,7 @@ bool gc_exe_symbol(const struct gc_exe *exe, const char *name,
 	return true;
 }
 
-struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
+struct gc_error *ga_exe_add_segments(const struct ga_exe *exe,
 				     struct gc_addrspace *as, unsigned tier,
 				     uint64_t bias)
 {
@@ -514,7 +514,7 @@ struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
 		return &gc_error_nomem;
 	size_t n = 0;
 	for (size_t k = 0; k < exe->nsegments; k++) {
-		const struct gc_exe_segment *s = &exe->segments[k];
+		const struct ga_exe_segment *s = &exe->segments[k];
 		if (s->filesz == 0)
 			continue;
 		uint64_t vaddr;
@@ -536,10 +536,10 @@ struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
 	return err;
 }
 
-const uint8_t *gc_exe_vaddr_ptr(const struct gc_exe *exe, uint64_t vaddr, size_t len)
+const uint8_t *ga_exe_vaddr_ptr(const struct ga_exe *exe, uint64_t vaddr, size_t len)
 {
 	for (size_t k = 0; k < exe->nsegments; k++) {
-		const struct gc_exe_segment *s = &exe->segments[k];
+		const struct ga_exe_segment *s = &exe->segments[k];
 		if (vaddr < s->vaddr || vaddr - s->vaddr >= s->filesz ||
 		    len > s->filesz - (vaddr - s->vaddr))
 			continue;

@@ -13,26 +13,26 @@
 #include "../common/addrspace.h"
 #include "../goruntime/image.h"
 
-struct gc_exe_segment {
+struct ga_exe_segment {
 	uint64_t vaddr, memsz, offset, filesz;
 	uint32_t flags; /* PF_R/PF_W/PF_X */
 };
 
-struct gc_exe_section {
+struct ga_exe_section {
 	const char *name;
 	uint64_t addr, size, offset;
 	uint32_t type; /* SHT_* */
 };
 
-struct gc_exe {
+struct ga_exe {
 	const char *path;
 	int fd;               /* kept open for libdwarf */
 	const uint8_t *data;  /* the mmap()ed file */
 	size_t size;
 	uint16_t e_type;      /* ET_EXEC or ET_DYN (PIE) */
 	uint64_t entry;
-	struct gc_exe_segment *segments; size_t nsegments; /* PT_LOAD only */
-	struct gc_exe_section *sections; size_t nsections;
+	struct ga_exe_segment *segments; size_t nsegments; /* PT_LOAD only */
+	struct ga_exe_section *sections; size_t nsections;
 	uint8_t build_id[64]; size_t build_id_len; /* NT_GNU_BUILD_ID, if any */
 	char *go_build_id;    /* .note.go.buildid, if any (malloc'd) */
 	bool has_symtab;
@@ -45,31 +45,31 @@ struct gc_exe {
 
 /* Opens the ELF executable at path (GC_ERR_IO / GC_ERR_FORMAT with path in the
  * message: not ELF, not x86-64, not an executable or PIE). */
-struct gc_error *gc_exe_open(const char *path, struct gc_exe **ret);
-struct gc_error *gc_exe_open_memory(const uint8_t *data, size_t size,
-				    const char *name, struct gc_exe **ret);
-void gc_exe_close(struct gc_exe *exe);
+struct gc_error *ga_exe_open(const char *path, struct ga_exe **ret);
+struct gc_error *ga_exe_open_memory(const uint8_t *data, size_t size,
+				    const char *name, struct ga_exe **ret);
+void ga_exe_close(struct ga_exe *exe);
 
 /* The section with that name, or NULL. */
-const struct gc_exe_section *gc_exe_section(const struct gc_exe *exe, const char *name);
+const struct ga_exe_section *ga_exe_section(const struct ga_exe *exe, const char *name);
 
 /* Bytes of a section in the file (NULL for SHT_NOBITS or out of file). */
-const uint8_t *gc_exe_section_data(const struct gc_exe *exe,
-				   const struct gc_exe_section *sec);
+const uint8_t *ga_exe_section_data(const struct ga_exe *exe,
+				   const struct ga_exe_section *sec);
 
 /* Looks up a symbol by exact name in .symtab (then .dynsym).  Returns true and
  * the link-time value/size when found. */
-bool gc_exe_symbol(const struct gc_exe *exe, const char *name,
+bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 		   uint64_t *value_ret, uint64_t *size_ret);
 
 /* Adds the file-backed part [vaddr, vaddr+filesz) of each PT_LOAD segment,
  * shifted by bias (the PIE load address; 0 for ET_EXEC), to as in the given
  * tier.  The bss part is left out: its bytes only exist in the core. */
-struct gc_error *gc_exe_add_segments(const struct gc_exe *exe,
+struct gc_error *ga_exe_add_segments(const struct ga_exe *exe,
 				     struct gc_addrspace *as, unsigned tier,
 				     uint64_t bias);
 
 /* Reads bytes at a link-time virtual address from the file image (no bias). */
-const uint8_t *gc_exe_vaddr_ptr(const struct gc_exe *exe, uint64_t vaddr, size_t len);
+const uint8_t *ga_exe_vaddr_ptr(const struct ga_exe *exe, uint64_t vaddr, size_t len);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-void gc_image_init(struct gr_image *img, const struct gc_core *core, const struct gc_exe *go,
+void ga_image_init(struct gr_image *img, const struct ga_core *core, const struct ga_exe *go,
 		   const struct gc_addrspace *as, uint64_t bias)
 {
 	*img = (struct gr_image){
@@ -19,12 +19,12 @@ void gc_image_init(struct gr_image *img, const struct gc_core *core, const struc
 	};
 }
 
-void gc_warn_to_file(void *ctx, const char *message)
+void ga_warn_to_file(void *ctx, const char *message)
 {
 	fprintf(ctx, "gocore: warning: %s\n", message);
 }
 
-uint64_t gc_load_bias(const struct gc_exe *exe, const struct gc_mapping *map)
+uint64_t ga_load_bias(const struct ga_exe *exe, const struct ga_mapping *map)
 {
 	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
 		return 0;

@@ -54,24 +54,24 @@ static void build_id_text(const uint8_t *id, size_t len, bool hex, char *out, si
 		snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
-enum gc_first_page gc_first_page_check(const struct gc_addrspace *core_as,
-				       const struct gc_exe *f, const struct gc_mapping *m,
+enum ga_first_page ga_first_page_check(const struct gc_addrspace *core_as,
+				       const struct ga_exe *f, const struct ga_mapping *m,
 				       char *core_id, char *file_id, size_t idmax)
 {
 	if (!m)
-		return GC_PAGE_UNVERIFIED;
+		return GA_PAGE_UNVERIFIED;
 	size_t n = 0;
 	const uint8_t *in_core = gc_addrspace_span(core_as, m->start, 4096, &n);
 	size_t cmp = n < f->size ? n : f->size;
 	if (!in_core || cmp < 64)
-		return GC_PAGE_UNVERIFIED;
+		return GA_PAGE_UNVERIFIED;
 	/* `strip` rewrites the ELF header but keeps the notes: a build ID
 	 * decides when both pages carry the same kind, Go's first. */
 	static const struct {
 		char name[4];
 		uint32_t type;
-		enum gc_first_page differs;
-	} notes[] = {{"Go\0\0", 4, GC_PAGE_BUILD_ID}, {"GNU\0", 3, GC_PAGE_GNU_BUILD_ID}};
+		enum ga_first_page differs;
+	} notes[] = {{"Go\0\0", 4, GA_PAGE_BUILD_ID}, {"GNU\0", 3, GA_PAGE_GNU_BUILD_ID}};
 	for (size_t k = 0; k < sizeof(notes) / sizeof(notes[0]); k++) {
 		uint8_t cid[256], fid[256];
 		size_t clen, flen;
@@ -81,20 +81,20 @@ enum gc_first_page gc_first_page_check(const struct gc_addrspace *core_as,
 				     &flen))
 			continue;
 		if (clen == flen && memcmp(cid, fid, clen) == 0)
-			return GC_PAGE_MATCH;
+			return GA_PAGE_MATCH;
 		build_id_text(cid, clen, k == 1, core_id, idmax);
 		build_id_text(fid, flen, k == 1, file_id, idmax);
 		return notes[k].differs;
 	}
-	return memcmp(in_core, f->data, cmp) == 0 ? GC_PAGE_MATCH : GC_PAGE_DIFFERS;
+	return memcmp(in_core, f->data, cmp) == 0 ? GA_PAGE_MATCH : GA_PAGE_DIFFERS;
 }
 
 /* The bias that maps m onto a PT_LOAD segment of f starting in m's first
  * page of the file; false when none does. */
-static bool bias_from(const struct gc_exe *f, const struct gc_mapping *m, uint64_t *bias_ret)
+static bool bias_from(const struct ga_exe *f, const struct ga_mapping *m, uint64_t *bias_ret)
 {
 	for (size_t i = 0; i < f->nsegments; i++) {
-		const struct gc_exe_segment *s = &f->segments[i];
+		const struct ga_exe_segment *s = &f->segments[i];
 		if ((s->offset & ~PAGE_MASK) == m->file_offset) {
 			*bias_ret = m->start - (s->vaddr & ~PAGE_MASK);
 			return true;
@@ -103,32 +103,32 @@ static bool bias_from(const struct gc_exe *f, const struct gc_mapping *m, uint64
 	return false;
 }
 
-bool gc_mapped_bias(const struct gc_exe *f, const struct gc_mapped_file *mf, uint64_t *bias_ret)
+bool ga_mapped_bias(const struct ga_exe *f, const struct ga_mapped_file *mf, uint64_t *bias_ret)
 {
 	if (mf->first && bias_from(f, mf->first, bias_ret))
 		return true;
 	return mf->lowest && bias_from(f, mf->lowest, bias_ret);
 }
 
-bool gc_mapped_is_go(const struct gc_exe *f)
+bool ga_mapped_is_go(const struct ga_exe *f)
 {
 	static const char *const go_sections[] = {
 		".gopclntab", ".data.rel.ro.gopclntab", ".go.buildinfo", ".note.go.buildid",
 	};
 	bool maybe = f->nsections == 0 || f->go_build_id;
 	for (size_t i = 0; !maybe && i < sizeof(go_sections) / sizeof(go_sections[0]); i++)
-		maybe = gc_exe_section(f, go_sections[i]) != NULL;
+		maybe = ga_exe_section(f, go_sections[i]) != NULL;
 	const uint8_t *data;
 	size_t size;
 	uint64_t vaddr;
 	return maybe && gr_file_pclntab(&f->image, &data, &size, &vaddr);
 }
 
-void gc_golib_deinit(struct gc_golib *g)
+void ga_golib_deinit(struct ga_golib *g)
 {
 	if (!g)
 		return;
-	gc_exe_close(g->lib);
+	ga_exe_close(g->lib);
 	free(g->recorded);
 	memset(g, 0, sizeof(*g));
 }
@@ -177,11 +177,11 @@ static const char *list_str(const struct path_list *l, char *buf, size_t max)
 	return buf;
 }
 
-static struct gc_error *golib_take(struct gc_golib *ret, struct gc_exe *lib,
-				   const struct gc_mapped_file *mf)
+static struct gc_error *golib_take(struct ga_golib *ret, struct ga_exe *lib,
+				   const struct ga_mapped_file *mf)
 {
 	uint64_t bias;
-	if (!gc_mapped_bias(lib, mf, &bias))
+	if (!ga_mapped_bias(lib, mf, &bias))
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: none of its %zu mappings in the core lines up with "
 				       "one of its PT_LOAD segments (another file?)",
@@ -189,33 +189,33 @@ static struct gc_error *golib_take(struct gc_golib *ret, struct gc_exe *lib,
 	char *rec = strdup(mf->path);
 	if (!rec)
 		return &gc_error_nomem;
-	*ret = (struct gc_golib){.lib = lib, .recorded = rec, .map = mf->first, .bias = bias};
+	*ret = (struct ga_golib){.lib = lib, .recorded = rec, .map = mf->first, .bias = bias};
 	return NULL;
 }
 
-struct gc_error *gc_golib_find(const struct gc_core *core, const char *exe_recorded,
-			       const char *exe_path, struct gc_golib *ret)
+struct gc_error *ga_golib_find(const struct ga_core *core, const char *exe_recorded,
+			       const char *exe_path, struct ga_golib *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	struct gc_mapped_file *files;
+	struct ga_mapped_file *files;
 	size_t nfiles;
-	struct gc_error *err = gc_core_mapped_files(core, &files, &nfiles);
+	struct gc_error *err = ga_core_mapped_files(core, &files, &nfiles);
 	if (err)
 		return err;
 	struct path_list gone = {0}, found = {0};
 	size_t checked = 0;
-	struct gc_exe *lib = NULL;
-	const struct gc_mapped_file *lib_file = NULL;
+	struct ga_exe *lib = NULL;
+	const struct ga_mapped_file *lib_file = NULL;
 	for (size_t i = 0; i < nfiles; i++) {
-		const struct gc_mapped_file *mf = &files[i];
+		const struct ga_mapped_file *mf = &files[i];
 		if ((exe_recorded && strcmp(mf->path, exe_recorded) == 0) || is_special(mf->path))
 			continue;
 		if (is_deleted(mf->path)) {
 			list_add(&gone, mf->path);
 			continue;
 		}
-		struct gc_exe *f;
-		if ((err = gc_exe_open(mf->path, &f))) {
+		struct ga_exe *f;
+		if ((err = ga_exe_open(mf->path, &f))) {
 			/* Not ELF, not a regular file...: not Go code.  A file
 			 * that is gone may have been the library. */
 			struct stat st;
@@ -228,13 +228,13 @@ struct gc_error *gc_golib_find(const struct gc_core *core, const char *exe_recor
 			continue;
 		}
 		checked++;
-		if (!gc_mapped_is_go(f)) {
-			gc_exe_close(f);
+		if (!ga_mapped_is_go(f)) {
+			ga_exe_close(f);
 			continue;
 		}
 		list_add(&found, mf->path);
 		if (lib) {
-			gc_exe_close(f);
+			ga_exe_close(f);
 		} else {
 			lib = f;
 			lib_file = mf;
@@ -262,7 +262,7 @@ struct gc_error *gc_golib_find(const struct gc_core *core, const char *exe_recor
 			       : "");
 	}
 out:
-	gc_exe_close(lib);
+	ga_exe_close(lib);
 	free(files);
 	return err;
 }
@@ -278,42 +278,42 @@ static const char *base_name(const char *path, char *buf, size_t max)
 	return buf;
 }
 
-struct gc_error *gc_golib_place(const struct gc_core *core,
+struct gc_error *ga_golib_place(const struct ga_core *core,
 				const struct gc_addrspace *core_as, const char *exe_recorded,
 				const char *lib_path, bool force, FILE *warnings,
-				struct gc_golib *ret)
+				struct ga_golib *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	struct gc_exe *lib;
-	struct gc_error *err = gc_exe_open(lib_path, &lib);
+	struct ga_exe *lib;
+	struct gc_error *err = ga_exe_open(lib_path, &lib);
 	if (err)
 		return gc_error_prefix(err, "--lib");
-	if (!gc_mapped_is_go(lib)) {
+	if (!ga_mapped_is_go(lib)) {
 		err = gc_error_create(GC_ERR_NOT_FOUND, "--lib %s is not a Go library (no Go "
 				      "pclntab)", lib_path);
-		gc_exe_close(lib);
+		ga_exe_close(lib);
 		return err;
 	}
-	struct gc_mapped_file *files;
+	struct ga_mapped_file *files;
 	size_t nfiles;
-	if ((err = gc_core_mapped_files(core, &files, &nfiles))) {
-		gc_exe_close(lib);
+	if ((err = ga_core_mapped_files(core, &files, &nfiles))) {
+		ga_exe_close(lib);
 		return err;
 	}
 	char want[256], have[256], core_id[256] = "", lib_id[256] = "";
 	base_name(lib_path, want, sizeof(want));
-	const struct gc_mapped_file *match = NULL, *same_name = NULL;
-	enum gc_first_page same_name_page = GC_PAGE_UNVERIFIED;
+	const struct ga_mapped_file *match = NULL, *same_name = NULL;
+	enum ga_first_page same_name_page = GA_PAGE_UNVERIFIED;
 	size_t nsame = 0, ncand = 0;
 	for (size_t i = 0; i < nfiles && !match; i++) {
-		const struct gc_mapped_file *mf = &files[i];
+		const struct ga_mapped_file *mf = &files[i];
 		if ((exe_recorded && strcmp(mf->path, exe_recorded) == 0) || is_special(mf->path))
 			continue;
 		ncand++;
 		char cid[256] = "", fid[256] = "";
-		enum gc_first_page r = gc_first_page_check(core_as, lib, mf->first, cid, fid,
+		enum ga_first_page r = ga_first_page_check(core_as, lib, mf->first, cid, fid,
 							   sizeof(cid));
-		if (r == GC_PAGE_MATCH) {
+		if (r == GA_PAGE_MATCH) {
 			match = mf;
 		} else if (strcmp(base_name(mf->path, have, sizeof(have)), want) == 0) {
 			if (nsame++ == 0) {
@@ -327,20 +327,20 @@ struct gc_error *gc_golib_place(const struct gc_core *core,
 	if (!match && nsame == 1) {
 		const char *why = NULL;
 		switch (same_name_page) {
-		case GC_PAGE_UNVERIFIED:
+		case GA_PAGE_UNVERIFIED:
 			if (warnings)
 				fprintf(warnings, "gocore: warning: cannot check that %s is the "
 					"core's %s (its first page is not in the core)\n",
 					lib_path, same_name->path);
 			match = same_name;
 			break;
-		case GC_PAGE_BUILD_ID: why = "Go build ID"; break;
-		case GC_PAGE_GNU_BUILD_ID: why = "GNU build ID"; break;
+		case GA_PAGE_BUILD_ID: why = "Go build ID"; break;
+		case GA_PAGE_GNU_BUILD_ID: why = "GNU build ID"; break;
 		default: why = "first page"; break;
 		}
 		if (why && !force) {
-			if (same_name_page == GC_PAGE_BUILD_ID ||
-			    same_name_page == GC_PAGE_GNU_BUILD_ID)
+			if (same_name_page == GA_PAGE_BUILD_ID ||
+			    same_name_page == GA_PAGE_GNU_BUILD_ID)
 				err = gc_error_create(GC_ERR_MISMATCH,
 						      "%s does not belong to %s: %s %s, but the "
 						      "core's %s had %s; use --force to go on anyway",
@@ -371,7 +371,7 @@ struct gc_error *gc_golib_place(const struct gc_core *core,
 	if (!err)
 		err = golib_take(ret, lib, match);
 	if (err)
-		gc_exe_close(lib);
+		ga_exe_close(lib);
 	free(files);
 	return err;
 }

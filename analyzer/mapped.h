@@ -17,48 +17,48 @@
 #include "elfexe.h"
 
 /* How a file compares with the first page of its mapping in the core. */
-enum gc_first_page {
-	GC_PAGE_MATCH,      /* same Go build ID, or (without one) the same bytes */
-	GC_PAGE_UNVERIFIED, /* no mapping, or the core lacks its first page */
-	GC_PAGE_BUILD_ID,   /* both pages carry a Go build ID, and they differ */
-	GC_PAGE_GNU_BUILD_ID, /* no Go build IDs to compare; GNU build IDs differ */
-	GC_PAGE_DIFFERS,    /* no build IDs to compare; the bytes differ */
+enum ga_first_page {
+	GA_PAGE_MATCH,      /* same Go build ID, or (without one) the same bytes */
+	GA_PAGE_UNVERIFIED, /* no mapping, or the core lacks its first page */
+	GA_PAGE_BUILD_ID,   /* both pages carry a Go build ID, and they differ */
+	GA_PAGE_GNU_BUILD_ID, /* no Go build IDs to compare; GNU build IDs differ */
+	GA_PAGE_DIFFERS,    /* no build IDs to compare; the bytes differ */
 };
 
 /* Compares f with the first page of mapping m (an NT_FILE entry at file
- * offset 0; NULL gives GC_PAGE_UNVERIFIED) as core_as holds it; core_as
+ * offset 0; NULL gives GA_PAGE_UNVERIFIED) as core_as holds it; core_as
  * must hold the core's own bytes only.  The Go build ID decides when both
  * pages carry one, else the GNU build ID (a C host, a Go binary linked
  * externally): `strip` rewrites the ELF header but keeps the notes.  For
- * GC_PAGE_BUILD_ID and GC_PAGE_GNU_BUILD_ID the two IDs are copied into
+ * GA_PAGE_BUILD_ID and GA_PAGE_GNU_BUILD_ID the two IDs are copied into
  * core_id and file_id (each idmax bytes, NUL-terminated; GNU ones in hex). */
-enum gc_first_page gc_first_page_check(const struct gc_addrspace *core_as,
-				       const struct gc_exe *f, const struct gc_mapping *m,
+enum ga_first_page ga_first_page_check(const struct gc_addrspace *core_as,
+				       const struct ga_exe *f, const struct ga_mapping *m,
 				       char *core_id, char *file_id, size_t idmax);
 
 /* The load bias of f as the core mapped it (mf: f's NT_FILE entries):
  * the start of a mapping minus the page-aligned address of the PT_LOAD
  * segment whose page-aligned file offset is that mapping's, the mapping at
  * file offset 0 first.  False when no mapping lines up with a segment. */
-bool gc_mapped_bias(const struct gc_exe *f, const struct gc_mapped_file *mf,
+bool ga_mapped_bias(const struct ga_exe *f, const struct ga_mapped_file *mf,
 		    uint64_t *bias_ret);
 
 /* Whether the file holds Go code (a Go pclntab).  Files with section
  * headers but no Go section nor Go build ID note are ruled out without a
  * scan. */
-bool gc_mapped_is_go(const struct gc_exe *f);
+bool ga_mapped_is_go(const struct ga_exe *f);
 
 /* The Go library of a process whose executable has no Go code. */
-struct gc_golib {
-	struct gc_exe *lib;          /* owned; NULL until found */
+struct ga_golib {
+	struct ga_exe *lib;          /* owned; NULL until found */
 	char *recorded;              /* its path as the core records it
 				      * (malloc'd; " (deleted)" kept) */
-	const struct gc_mapping *map; /* its mapping at file offset 0, or NULL */
+	const struct ga_mapping *map; /* its mapping at file offset 0, or NULL */
 	uint64_t bias;               /* its load bias */
 };
 
 /* Frees what g owns and zeroes it; NULL is a no-op. */
-void gc_golib_deinit(struct gc_golib *g);
+void ga_golib_deinit(struct ga_golib *g);
 
 /* Finds the Go library among the files the core maps other than the
  * executable (exe_recorded: the executable's NT_FILE path; exe_path: the
@@ -66,8 +66,8 @@ void gc_golib_deinit(struct gc_golib *g);
  * Go code.  Exactly one must: GC_ERR_NOT_FOUND names the executable and the
  * core when none does (and the mapped files that no longer exist, for
  * which --lib is the way), GC_ERR_UNSUPPORTED names them when several do. */
-struct gc_error *gc_golib_find(const struct gc_core *core, const char *exe_recorded,
-			       const char *exe_path, struct gc_golib *ret);
+struct gc_error *ga_golib_find(const struct ga_core *core, const char *exe_recorded,
+			       const char *exe_path, struct ga_golib *ret);
 
 /* Places lib_path (--lib) among the files the core maps other than the
  * executable: the one whose first page in the core is the library's (Go
@@ -76,9 +76,9 @@ struct gc_error *gc_golib_find(const struct gc_core *core, const char *exe_recor
  * page differs is a GC_ERR_MISMATCH naming both files (taken with a
  * warning when force).  Warnings go to warnings (may be NULL).  On
  * success ret owns the opened library. */
-struct gc_error *gc_golib_place(const struct gc_core *core,
+struct gc_error *ga_golib_place(const struct ga_core *core,
 				const struct gc_addrspace *core_as, const char *exe_recorded,
 				const char *lib_path, bool force, FILE *warnings,
-				struct gc_golib *ret);
+				struct ga_golib *ret);
 
 #endif

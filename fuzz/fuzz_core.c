@@ -14,18 +14,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(data, size, "fuzz.core", &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(data, size, "fuzz.core", &core);
 	if (err) {
 		gc_error_destroy(err);
 		return 0;
 	}
-	(void)gc_core_exe_mapping(core);
+	(void)ga_core_exe_mapping(core);
 	/* Touch everything the parser handed out. */
 	volatile size_t sink = 0;
-	struct gc_mapped_file *files = NULL;
+	struct ga_mapped_file *files = NULL;
 	size_t nfiles = 0;
-	if (!gc_core_mapped_files(core, &files, &nfiles)) {
+	if (!ga_core_mapped_files(core, &files, &nfiles)) {
 		for (size_t i = 0; i < nfiles; i++)
 			sink += files[i].nmappings + (files[i].first ? 1 : 0) +
 				(size_t)files[i].lowest->start;
@@ -34,16 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < core->nmappings; i++)
 		sink += core->mappings[i].path ? strlen(core->mappings[i].path) : 0;
 	for (size_t i = 0; i < core->nthreads; i++)
-		sink += (size_t)core->threads[i].regs.rip;
+		sink += (size_t)gr_regs_pc(core->arch, &core->threads[i].regs);
 	sink += strlen(core->fname) + strlen(core->psargs);
 
 	struct gc_addrspace *as = NULL;
 	if (!gc_addrspace_create(&as)) {
-		err = gc_core_add_segments(core, as, 0);
+		err = ga_core_add_segments(core, as, 0);
 		gc_error_destroy(err);
 		uint8_t buf[64];
 		for (size_t i = 0; i < core->nsegments; i++) {
-			const struct gc_core_segment *s = &core->segments[i];
+			const struct ga_core_segment *s = &core->segments[i];
 			uint64_t addrs[] = {s->vaddr, s->vaddr + s->memsz - 8,
 					    s->vaddr + s->filesz / 2, s->vaddr + s->avail - 1};
 			for (size_t k = 0; k < sizeof(addrs) / sizeof(addrs[0]); k++) {
@@ -61,13 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (size_t i = 0; i < core->nthreads; i++) {
 			uint64_t v;
-			(void)gc_addrspace_u64(as, core->threads[i].regs.rsp, &v);
-			(void)gc_addrspace_read(as, core->threads[i].regs.rip, buf, 16);
+			(void)gc_addrspace_u64(as, gr_regs_sp(core->arch, &core->threads[i].regs), &v);
+			(void)gc_addrspace_read(as, gr_regs_pc(core->arch, &core->threads[i].regs), buf, 16);
 		}
 		sink += gc_addrspace_missing_bytes(as, 0);
 		gc_addrspace_destroy(as);
 	}
 	(void)sink;
-	gc_core_close(core);
+	ga_core_close(core);
 	return 0;
 }

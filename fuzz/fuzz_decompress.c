@@ -1,13 +1,13 @@
 /* libFuzzer target: the compressed-core readers (analyzer/decompress.c), then
  * the core parser over what they produce.
  *
- * The format is told by the input's magic (gc_detect_compression), as
- * gc_core_open does; inputs with no known magic stop there.  The input is
- * written to a memfd, decompressed by gc_decompress_check_tmpfile with a
- * small bound (MAX_OUT, so that bombs stop fast), with gc_core_open's
- * gc_core_check_stream for inputs whose last byte is odd, into $TMPDIR, which is pointed at
+ * The format is told by the input's magic (ga_detect_compression), as
+ * ga_core_open does; inputs with no known magic stop there.  The input is
+ * written to a memfd, decompressed by ga_decompress_check_tmpfile with a
+ * small bound (MAX_OUT, so that bombs stop fast), with ga_core_open's
+ * ga_core_check_stream for inputs whose last byte is odd, into $TMPDIR, which is pointed at
  * /dev/shm (else /tmp) once at start, and the result is mmap()ed and parsed
- * with gc_core_open_memory.
+ * with ga_core_open_memory.
  *
  * Leaks: ASan catches memory; file descriptors are checked here (the lowest
  * free descriptor must not creep up), as a leaked fd per run would end a long
@@ -81,30 +81,30 @@ static void write_input(const uint8_t *data, size_t size)
 /* Parses the decompressed bytes and reads a little through them. */
 static void parse_core(const uint8_t *p, size_t n)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(p, n, "fuzz.core", &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(p, n, "fuzz.core", &core);
 	if (err) {
 		gc_error_destroy(err);
 		return;
 	}
-	(void)gc_core_exe_mapping(core);
+	(void)ga_core_exe_mapping(core);
 	volatile size_t sink = 0;
 	for (size_t i = 0; i < core->nmappings; i++)
 		sink += core->mappings[i].path ? strlen(core->mappings[i].path) : 0;
 	sink += strlen(core->fname) + strlen(core->psargs);
 	struct gc_addrspace *as = NULL;
 	if (!gc_addrspace_create(&as)) {
-		gc_error_destroy(gc_core_add_segments(core, as, 0));
+		gc_error_destroy(ga_core_add_segments(core, as, 0));
 		uint8_t buf[64];
 		for (size_t i = 0; i < core->nsegments; i++) {
-			const struct gc_core_segment *s = &core->segments[i];
+			const struct ga_core_segment *s = &core->segments[i];
 			(void)gc_addrspace_read(as, s->vaddr, buf, sizeof(buf));
 			(void)gc_addrspace_read(as, s->vaddr + s->avail - 1, buf, 1);
 		}
 		gc_addrspace_destroy(as);
 	}
 	(void)sink;
-	gc_core_close(core);
+	ga_core_close(core);
 }
 
 static void check_fds(void)
@@ -127,21 +127,21 @@ static void check_fds(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum gc_compression c = gc_detect_compression(data, size);
-	if (c == GC_COMPRESSION_NONE)
+	enum ga_compression c = ga_detect_compression(data, size);
+	if (c == GA_COMPRESSION_NONE)
 		return 0;
 	write_input(data, size);
 
 	int fd = -1;
 	uint64_t out_size = 0;
 	char *warning = NULL;
-	/* Half the inputs (by their last byte) go through gc_core_open's check
+	/* Half the inputs (by their last byte) go through ga_core_open's check
 	 * of what the first bytes promise, half decompress unchecked (which
 	 * reaches more of the decoders on data that is not a core). */
-	struct gc_core_stream_check sc = {.name = "fuzz.core.z"};
+	struct ga_core_stream_check sc = {.name = "fuzz.core.z"};
 	bool checked = data[size - 1] & 1;
-	struct gc_error *err = gc_decompress_check_tmpfile("fuzz.core.z", in_fd, c, MAX_OUT,
-							   checked ? gc_core_check_stream : NULL,
+	struct gc_error *err = ga_decompress_check_tmpfile("fuzz.core.z", in_fd, c, MAX_OUT,
+							   checked ? ga_core_check_stream : NULL,
 							   checked ? &sc : NULL, &fd, &out_size,
 							   &warning);
 	if (err) {

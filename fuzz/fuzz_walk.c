@@ -53,9 +53,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static uint64_t load_bias(const struct gc_exe *exe, const struct gc_core *core)
+static uint64_t load_bias(const struct ga_exe *exe, const struct ga_core *core)
 {
-	const struct gc_mapping *map = gc_core_exe_mapping(core);
+	const struct ga_mapping *map = ga_core_exe_mapping(core);
 	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
 		return 0;
 	uint64_t lowest = UINT64_MAX;
@@ -74,25 +74,25 @@ static bool count_frame(void *ctx, const struct gr_frame *frame)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gc_core *core = NULL;
-	struct gc_exe *exe = NULL;
+	struct ga_core *core = NULL;
+	struct ga_exe *exe = NULL;
 	struct gc_addrspace *as = NULL;
 	struct gr_process *p = NULL;
-	struct gc_error *err = gc_core_open_memory(data, size, "fuzz.core", &core);
+	struct gc_error *err = ga_core_open_memory(data, size, "fuzz.core", &core);
 	if (err)
 		goto out;
-	/* Opened per input: gc_exe holds no state a run could change, but a
+	/* Opened per input: ga_exe holds no state a run could change, but a
 	 * fresh one keeps each run independent. */
-	if ((err = gc_exe_open_memory(exe_bytes, exe_size, "fuzz.exe", &exe)) ||
+	if ((err = ga_exe_open_memory(exe_bytes, exe_size, "fuzz.exe", &exe)) ||
 	    (err = gc_addrspace_create(&as)))
 		goto out;
 	uint64_t bias = load_bias(exe, core);
-	if ((err = gc_core_add_segments(core, as, 0)) ||
-	    (err = gc_exe_add_segments(exe, as, 1, bias)))
+	if ((err = ga_core_add_segments(core, as, 0)) ||
+	    (err = ga_exe_add_segments(exe, as, 1, bias)))
 		goto out;
 	struct gr_image img;
-	gc_image_init(&img, core, exe, as, bias);
-	struct gr_open_config cfg = {.image = &img, .warn = gc_warn_to_file, .warn_ctx = devnull};
+	ga_image_init(&img, core, exe, as, bias);
+	struct gr_open_config cfg = {.image = &img, .warn = ga_warn_to_file, .warn_ctx = devnull};
 	if ((err = gr_process_open(&cfg, &p)))
 		goto out;
 
@@ -120,7 +120,7 @@ out:
 	gc_error_destroy(err);
 	gr_process_destroy(p);
 	gc_addrspace_destroy(as);
-	gc_exe_close(exe);
-	gc_core_close(core);
+	ga_exe_close(exe);
+	ga_core_close(core);
 	return 0;
 }

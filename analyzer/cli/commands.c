@@ -334,7 +334,7 @@ static int64_t gomaxprocs(const struct session *s)
 {
 	uint64_t addr;
 	uint32_t v;
-	if (gc_exe_symbol(s->go, "runtime.gomaxprocs", &addr, NULL) &&
+	if (ga_exe_symbol(s->go, "runtime.gomaxprocs", &addr, NULL) &&
 	    gc_addrspace_u32(s->as, addr + s->bias, &v))
 		return (int32_t)v;
 	return -1;
@@ -344,7 +344,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 {
 	/* Build IDs, symbols and build info are those of the file with the Go
 	 * code: the executable, or the Go library of a non-Go executable. */
-	const struct gc_exe *exe = s->go;
+	const struct ga_exe *exe = s->go;
 	const char *lib = s->golib.lib ? s->golib.lib->path : NULL;
 	const struct gr_process *p = s->proc;
 	struct gr_buildinfo bi = {0};
@@ -516,7 +516,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 int cmd_threads(struct session *s, const struct cmd_options *o)
 {
 	const struct gr_process *p = s->proc;
-	const struct gc_core *core = s->core;
+	const struct ga_core *core = s->core;
 	const struct gopclntab *t = gr_process_pclntab(p);
 	size_t nm = gr_process_nthreads(p), ng = gr_process_ngoroutines(p);
 	/* Each core thread's M and that M's current goroutine. */

@@ -13,9 +13,9 @@ void session_close(struct session *s)
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
 	gc_addrspace_destroy(s->exe_as);
-	gc_golib_deinit(&s->golib);
-	gc_exe_close(s->exe);
-	gc_core_close(s->core);
+	ga_golib_deinit(&s->golib);
+	ga_exe_close(s->exe);
+	ga_core_close(s->core);
 }
 
 int session_fail(struct gc_error *err)
@@ -30,26 +30,26 @@ int session_fail(struct gc_error *err)
  * Returns NULL when they match or cannot be compared (then *unverified is
  * set). */
 static struct gc_error *check_match(const struct session *s, const struct gc_addrspace *core_as,
-				    const struct gc_exe *f, const char *what,
-				    const struct gc_mapping *map, bool *unverified)
+				    const struct ga_exe *f, const char *what,
+				    const struct ga_mapping *map, bool *unverified)
 {
 	char core_id[256], file_id[256];
-	enum gc_first_page r = core_as ? gc_first_page_check(core_as, f, map, core_id, file_id,
+	enum ga_first_page r = core_as ? ga_first_page_check(core_as, f, map, core_id, file_id,
 							     sizeof(core_id))
-				       : GC_PAGE_UNVERIFIED;
-	*unverified = r == GC_PAGE_UNVERIFIED;
+				       : GA_PAGE_UNVERIFIED;
+	*unverified = r == GA_PAGE_UNVERIFIED;
 	switch (r) {
-	case GC_PAGE_BUILD_ID:
+	case GA_PAGE_BUILD_ID:
 		return gc_error_create(GC_ERR_MISMATCH,
 				       "%s does not belong to %s: Go build ID %s, but the "
 				       "core's %s had %s; use --force to go on anyway",
 				       f->path, s->core->path, file_id, what, core_id);
-	case GC_PAGE_GNU_BUILD_ID:
+	case GA_PAGE_GNU_BUILD_ID:
 		return gc_error_create(GC_ERR_MISMATCH,
 				       "%s does not belong to %s: GNU build ID %s, but the "
 				       "core's %s had %s; use --force to go on anyway",
 				       f->path, s->core->path, file_id, what, core_id);
-	case GC_PAGE_DIFFERS:
+	case GA_PAGE_DIFFERS:
 		return gc_error_create(GC_ERR_MISMATCH,
 				       "%s does not belong to %s: the %s's first page "
 				       "differs from the copy in the core (another build?); "
@@ -63,7 +63,7 @@ static struct gc_error *check_match(const struct session *s, const struct gc_add
 /* check_match, then --force and the warnings.  EXIT_OK or EXIT_INPUT.
  * Going on with --force makes everything read afterwards a gap (*forced). */
 static int verify(struct session *s, const struct gc_addrspace *core_as,
-		  const struct gc_exe *f, const char *what, const struct gc_mapping *map,
+		  const struct ga_exe *f, const char *what, const struct ga_mapping *map,
 		  bool force, bool *forced)
 {
 	bool unverified;
@@ -86,7 +86,7 @@ static int verify(struct session *s, const struct gc_addrspace *core_as,
 /* Finds the Go code: the executable's, else a Go library the core maps
  * (lib_path: --lib).  Sets s->go, s->golib and s->bias. */
 static int find_go(struct session *s, const struct gc_addrspace *core_as,
-		   const struct gc_mapping *exe_map, const char *lib_path, bool force,
+		   const struct ga_mapping *exe_map, const char *lib_path, bool force,
 		   bool *forced)
 {
 	const char *exe_recorded = exe_map ? exe_map->path : NULL;
@@ -96,7 +96,7 @@ static int find_go(struct session *s, const struct gc_addrspace *core_as,
 			return session_fail(gc_error_create(GC_ERR_FORMAT,
 							    "%s: cannot read the core's segments to "
 							    "place --lib %s", s->core->path, lib_path));
-		if ((err = gc_golib_place(s->core, core_as, exe_recorded, lib_path, force, stderr,
+		if ((err = ga_golib_place(s->core, core_as, exe_recorded, lib_path, force, stderr,
 					  &s->golib)))
 			return session_fail(err);
 	} else {
@@ -105,10 +105,10 @@ static int find_go(struct session *s, const struct gc_addrspace *core_as,
 		uint64_t v;
 		if (gr_file_pclntab(&s->exe->image, &d, &n, &v)) {
 			s->go = s->exe;
-			s->bias = gc_load_bias(s->exe, exe_map);
+			s->bias = ga_load_bias(s->exe, exe_map);
 			return EXIT_OK;
 		}
-		if ((err = gc_golib_find(s->core, exe_recorded, s->exe->path, &s->golib)))
+		if ((err = ga_golib_find(s->core, exe_recorded, s->exe->path, &s->golib)))
 			return session_fail(err);
 		int rc = verify(s, core_as, s->golib.lib, "Go library", s->golib.map, force, forced);
 		if (rc != EXIT_OK)
@@ -123,10 +123,10 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		 const char *lib_path, bool force, uint64_t only_goid)
 {
 	memset(s, 0, sizeof(*s));
-	struct gc_error *err = gc_core_open(core_path, &s->core);
+	struct gc_error *err = ga_core_open(core_path, &s->core);
 	if (err)
 		return session_fail(err);
-	const struct gc_mapping *map = gc_core_exe_mapping(s->core);
+	const struct ga_mapping *map = ga_core_exe_mapping(s->core);
 	if (!exe_path) {
 		if (!map) {
 			fprintf(stderr, "gocore: %s: the core does not name its executable; "
@@ -135,7 +135,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		}
 		exe_path = map->path;
 	}
-	if ((err = gc_exe_open(exe_path, &s->exe)))
+	if ((err = ga_exe_open(exe_path, &s->exe)))
 		return session_fail(gc_error_prefix(err, "executable for %s", core_path));
 	/* The files are checked against the core's own bytes: an address
 	 * space of the core alone.  When the core's segments cannot be
@@ -143,7 +143,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	struct gc_addrspace *core_as;
 	if ((err = gc_addrspace_create(&core_as)))
 		return session_fail(err);
-	if ((err = gc_core_add_segments(s->core, core_as, 0))) {
+	if ((err = ga_core_add_segments(s->core, core_as, 0))) {
 		gc_addrspace_destroy(core_as);
 		if (err == &gc_error_nomem)
 			return session_fail(err);
@@ -178,19 +178,19 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	 * library) the executable's, which only fills in the host's own
 	 * text. */
 	if ((err = gc_addrspace_create(&s->as)) ||
-	    (err = gc_core_add_segments(s->core, s->as, 0)) ||
-	    (err = gc_exe_add_segments(s->go, s->as, 1, s->bias)) ||
+	    (err = ga_core_add_segments(s->core, s->as, 0)) ||
+	    (err = ga_exe_add_segments(s->go, s->as, 1, s->bias)) ||
 	    (s->go != s->exe &&
-	     (err = gc_exe_add_segments(s->exe, s->as, 2, gc_load_bias(s->exe, map)))))
+	     (err = ga_exe_add_segments(s->exe, s->as, 2, ga_load_bias(s->exe, map)))))
 		return session_fail(err);
 	/* With --force on another build, the Go file's own bytes (its
 	 * moduledata, type descriptors) are read apart from the core's. */
 	if (forced && ((err = gc_addrspace_create(&s->exe_as)) ||
-		       (err = gc_exe_add_segments(s->go, s->exe_as, 0, s->bias))))
+		       (err = ga_exe_add_segments(s->go, s->exe_as, 0, s->bias))))
 		return session_fail(err);
-	gc_image_init(&s->image, s->core, s->go, s->as, s->bias);
+	ga_image_init(&s->image, s->core, s->go, s->as, s->bias);
 	struct gr_open_config cfg = {
-		.image = &s->image, .warn = gc_warn_to_file, .warn_ctx = stderr,
+		.image = &s->image, .warn = ga_warn_to_file, .warn_ctx = stderr,
 		.only_goid = only_goid, .forced = forced, .exe_as = s->exe_as,
 		.jobs = only_goid ? 1 : gc_parallel_cpus(),
 	};

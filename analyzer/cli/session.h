@@ -19,13 +19,13 @@
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_GAPS = 3, EXIT_OUTPUT = 4 };
 
 struct session {
-	struct gc_core *core;
-	struct gc_exe *exe;       /* the core's executable */
+	struct ga_core *core;
+	struct ga_exe *exe;       /* the core's executable */
 	/* The Go library (-buildmode=c-shared) when the executable has no Go
 	 * code, or --lib named one; NULL when the Go code is the
 	 * executable's (a Go program, or a C program with a c-archive). */
-	struct gc_golib golib;
-	struct gc_exe *go;        /* the file with the Go code: golib.lib, else exe */
+	struct ga_golib golib;
+	struct ga_exe *go;        /* the file with the Go code: golib.lib, else exe */
 	struct gc_addrspace *as;
 	struct gc_addrspace *exe_as; /* --force on a mismatch: the executable alone */
 	struct gr_image image;    /* what proc reads: the core, go and as */

@@ -1,4 +1,4 @@
-/* Unit tests for compressed cores (decompress.h and gc_core_open): a real
+/* Unit tests for compressed cores (decompress.h and ga_core_open): a real
  * core of $GOCORE_FIXTURES/crashcore compressed with the zstd, lz4, xz and
  * gzip commands must load exactly as the plain core does, also as
  * concatenated frames/members; truncated, corrupt and garbage input must
@@ -28,8 +28,8 @@
 #include "testutil.h"
 
 struct format {
-	enum gc_compression c;
-	const char *name;     /* gc_compression_name() */
+	enum ga_compression c;
+	const char *name;     /* ga_compression_name() */
 	const char *ext;
 	const char *cmd;      /* compresses stdin to stdout */
 	const char *fast_cmd; /* the same at its fastest level, for the big core */
@@ -37,10 +37,10 @@ struct format {
 };
 
 static const struct format formats[] = {
-	{GC_COMPRESSION_ZSTD, "zstd", "zst", "zstd -q -c", "zstd -q -1 -c", "zstd", "zstd"},
-	{GC_COMPRESSION_LZ4, "lz4", "lz4", "lz4 -q -c", "lz4 -q -1 -c", "lz4", "lz4"},
-	{GC_COMPRESSION_XZ, "xz", "xz", "xz -q -T1 -c", "xz -q -T1 -0 -c", "xz", "xz-utils"},
-	{GC_COMPRESSION_GZIP, "gzip", "gz", "gzip -q -c", "gzip -q -1 -c", "gzip", "gzip"},
+	{GA_COMPRESSION_ZSTD, "zstd", "zst", "zstd -q -c", "zstd -q -1 -c", "zstd", "zstd"},
+	{GA_COMPRESSION_LZ4, "lz4", "lz4", "lz4 -q -c", "lz4 -q -1 -c", "lz4", "lz4"},
+	{GA_COMPRESSION_XZ, "xz", "xz", "xz -q -T1 -c", "xz -q -T1 -0 -c", "xz", "xz-utils"},
+	{GA_COMPRESSION_GZIP, "gzip", "gz", "gzip -q -c", "gzip -q -1 -c", "gzip", "gzip"},
 };
 enum { NFORMATS = sizeof(formats) / sizeof(formats[0]) };
 
@@ -103,17 +103,17 @@ static uint64_t file_size(const char *path)
 	return (uint64_t)st.st_size;
 }
 
-static struct gc_core *open_ok(const char *path)
+static struct ga_core *open_ok(const char *path)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(path, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(path, &core);
 	if (err)
-		fail_msg("gc_core_open(%s): %s", path, err->message);
+		fail_msg("ga_core_open(%s): %s", path, err->message);
 	return core;
 }
 
-/* Everything gc_core_open parsed, and every byte, must be the same. */
-static void assert_same_core(const struct gc_core *want, const struct gc_core *got)
+/* Everything ga_core_open parsed, and every byte, must be the same. */
+static void assert_same_core(const struct ga_core *want, const struct ga_core *got)
 {
 	assert_int_equal(got->size, want->size);
 	assert_memory_equal(got->data, want->data, want->size);
@@ -130,7 +130,7 @@ static void assert_same_core(const struct gc_core *want, const struct gc_core *g
 	assert_memory_equal(got->segments, want->segments,
 			    want->nsegments * sizeof(*want->segments));
 	for (size_t k = 0; k < want->nsegments; k++) {
-		const struct gc_core_segment *s = &want->segments[k];
+		const struct ga_core_segment *s = &want->segments[k];
 		assert_memory_equal(got->data + s->offset, want->data + s->offset, s->avail);
 	}
 	assert_memory_equal(&got->siginfo, &want->siginfo, sizeof(want->siginfo));
@@ -185,33 +185,33 @@ static void test_detect(void **state)
 	static const struct {
 		const char *head;
 		size_t n;
-		enum gc_compression want;
+		enum ga_compression want;
 	} cases[] = {
-		{"\x28\xb5\x2f\xfd\x24\x00", 6, GC_COMPRESSION_ZSTD},
-		{"\x28\xb5\x2f\xfd", 4, GC_COMPRESSION_ZSTD},
-		{"\x28\xb5\x2f", 3, GC_COMPRESSION_NONE},
-		{"\x04\x22\x4d\x18\x64\x40", 6, GC_COMPRESSION_LZ4},
-		{"\x02\x21\x4c\x18\x00\x00", 6, GC_COMPRESSION_NONE}, /* lz4 -l legacy */
-		{"\xfd\x37\x7a\x58\x5a\x00", 6, GC_COMPRESSION_XZ},
-		{"\xfd\x37\x7a\x58\x5a", 5, GC_COMPRESSION_NONE},
-		{"\xfd\x37\x7a\x58\x5a\x01", 6, GC_COMPRESSION_NONE},
-		{"\x1f\x8b\x08\x00", 4, GC_COMPRESSION_GZIP},
-		{"\x1f\x8b\x07\x00", 4, GC_COMPRESSION_NONE}, /* not deflate */
-		{"\x7f" "ELF\x02\x01", 6, GC_COMPRESSION_NONE},
-		{"", 0, GC_COMPRESSION_NONE},
+		{"\x28\xb5\x2f\xfd\x24\x00", 6, GA_COMPRESSION_ZSTD},
+		{"\x28\xb5\x2f\xfd", 4, GA_COMPRESSION_ZSTD},
+		{"\x28\xb5\x2f", 3, GA_COMPRESSION_NONE},
+		{"\x04\x22\x4d\x18\x64\x40", 6, GA_COMPRESSION_LZ4},
+		{"\x02\x21\x4c\x18\x00\x00", 6, GA_COMPRESSION_NONE}, /* lz4 -l legacy */
+		{"\xfd\x37\x7a\x58\x5a\x00", 6, GA_COMPRESSION_XZ},
+		{"\xfd\x37\x7a\x58\x5a", 5, GA_COMPRESSION_NONE},
+		{"\xfd\x37\x7a\x58\x5a\x01", 6, GA_COMPRESSION_NONE},
+		{"\x1f\x8b\x08\x00", 4, GA_COMPRESSION_GZIP},
+		{"\x1f\x8b\x07\x00", 4, GA_COMPRESSION_NONE}, /* not deflate */
+		{"\x7f" "ELF\x02\x01", 6, GA_COMPRESSION_NONE},
+		{"", 0, GA_COMPRESSION_NONE},
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
-		assert_int_equal(gc_detect_compression((const uint8_t *)cases[k].head, cases[k].n),
+		assert_int_equal(ga_detect_compression((const uint8_t *)cases[k].head, cases[k].n),
 				 cases[k].want);
 	for (size_t k = 0; k < NFORMATS; k++)
-		assert_string_equal(gc_compression_name(formats[k].c), formats[k].name);
-	assert_null(gc_compression_name(GC_COMPRESSION_NONE));
+		assert_string_equal(ga_compression_name(formats[k].c), formats[k].name);
+	assert_null(ga_compression_name(GA_COMPRESSION_NONE));
 
 	int fd = -1;
 	uint64_t size;
 	char *warning;
-	struct gc_error *err = gc_decompress_to_tmpfile("x", 0, GC_COMPRESSION_NONE,
-							GC_DECOMPRESS_MAX_SIZE, &fd, &size,
+	struct gc_error *err = ga_decompress_to_tmpfile("x", 0, GA_COMPRESSION_NONE,
+							GA_DECOMPRESS_MAX_SIZE, &fd, &size,
 							&warning);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_UNSUPPORTED);
@@ -223,22 +223,22 @@ static void test_detect(void **state)
 static void test_formats(void **state)
 {
 	(void)state;
-	struct gc_core *plain = open_ok(g_core);
+	struct ga_core *plain = open_ok(g_core);
 	assert_null(plain->compression);
 	assert_null(plain->decompress_warning);
 	assert_int_equal(plain->truncated_bytes, 0);
 	for (size_t k = 0; k < NFORMATS; k++) {
 		double t = now();
-		struct gc_core *core = open_ok(g_compressed[k]);
+		struct ga_core *core = open_ok(g_compressed[k]);
 		t = now() - t;
 		print_message("%s: opened in %.3f s\n", g_compressed[k], t);
 		assert_string_equal(core->compression, formats[k].name);
 		assert_null(core->decompress_warning);
 		assert_string_equal(core->path, g_compressed[k]);
 		assert_same_core(plain, core);
-		gc_core_close(core);
+		ga_core_close(core);
 	}
-	gc_core_close(plain);
+	ga_core_close(plain);
 }
 
 /* Concatenated frames/members/streams: the plain core split in three at
@@ -249,7 +249,7 @@ static void test_concatenated(void **state)
 	size_t size;
 	uint8_t *bytes = tu_read_file(g_core, &size);
 	size_t cut[4] = {0, size / 3 + 7, size / 3 + 4099, size};
-	struct gc_core *plain = open_ok(g_core);
+	struct ga_core *plain = open_ok(g_core);
 	for (size_t k = 0; k < NFORMATS; k++) {
 		char *cat = path_in("cat.%s", formats[k].ext);
 		FILE *out = fopen(cat, "wb");
@@ -269,14 +269,14 @@ static void test_concatenated(void **state)
 			free(z);
 		}
 		assert_int_equal(fclose(out), 0);
-		struct gc_core *core = open_ok(cat);
+		struct ga_core *core = open_ok(cat);
 		assert_null(core->decompress_warning);
 		assert_same_core(plain, core);
-		gc_core_close(core);
+		ga_core_close(core);
 		unlink(cat);
 		free(cat);
 	}
-	gc_core_close(plain);
+	ga_core_close(plain);
 	free(bytes);
 }
 
@@ -291,11 +291,11 @@ static char *write_cut(const uint8_t *p, size_t n, const char *ext)
 /* Opens path expecting a warning or an error that mentions want; checks
  * that whatever was recovered is a prefix of plain.  Returns the core (or
  * NULL on error) for further checks. */
-static struct gc_core *open_damaged(const char *path, const struct gc_core *plain,
+static struct ga_core *open_damaged(const char *path, const struct ga_core *plain,
 				    const char *want)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(path, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(path, &core);
 	if (err) {
 		assert_true(err->code == GC_ERR_FORMAT || err->code == GC_ERR_IO);
 		if (want && !strstr(err->message, want))
@@ -320,7 +320,7 @@ static struct gc_core *open_damaged(const char *path, const struct gc_core *plai
 static void test_truncated(void **state)
 {
 	(void)state;
-	struct gc_core *plain = open_ok(g_core);
+	struct ga_core *plain = open_ok(g_core);
 	for (size_t k = 0; k < NFORMATS; k++) {
 		size_t n;
 		uint8_t *z = tu_read_file(g_compressed[k], &n);
@@ -336,10 +336,10 @@ static void test_truncated(void **state)
 		for (size_t j = 0; j < ncuts; j++) {
 			char *path = write_cut(z, cuts[j], formats[k].ext);
 			/* Shorter than the magic, it is just not an ELF file. */
-			struct gc_core *core = open_damaged(path, plain,
-							    cuts[j] < GC_COMPRESSION_MAGIC_LEN &&
-							    gc_detect_compression(z, cuts[j]) ==
-							    GC_COMPRESSION_NONE ?
+			struct ga_core *core = open_damaged(path, plain,
+							    cuts[j] < GA_COMPRESSION_MAGIC_LEN &&
+							    ga_detect_compression(z, cuts[j]) ==
+							    GA_COMPRESSION_NONE ?
 							    "not an ELF file" : "ends early");
 			if (core) {
 				assert_non_null(core->compression);
@@ -356,7 +356,7 @@ static void test_truncated(void **state)
 						      formats[k].name, core->decompress_warning,
 						      (unsigned long long)core->truncated_bytes);
 			}
-			gc_core_close(core);
+			ga_core_close(core);
 			unlink(path);
 			free(path);
 		}
@@ -365,7 +365,7 @@ static void test_truncated(void **state)
 		assert_true(truncated_cores >= 2); /* the 95% and 99% cuts at least */
 		free(z);
 	}
-	gc_core_close(plain);
+	ga_core_close(plain);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -379,7 +379,7 @@ static uint64_t xorshift(uint64_t *s)
 static void test_corrupt(void **state)
 {
 	(void)state;
-	struct gc_core *plain = open_ok(g_core);
+	struct ga_core *plain = open_ok(g_core);
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	for (size_t k = 0; k < NFORMATS; k++) {
 		size_t n;
@@ -396,7 +396,7 @@ static void test_corrupt(void **state)
 					g[j] = (uint8_t)xorshift(&seed);
 				memcpy(g, magic, sizeof(magic));
 				char *path = write_cut(g, len, formats[k].ext);
-				gc_core_close(open_damaged(path, NULL, NULL));
+				ga_core_close(open_damaged(path, NULL, NULL));
 				unlink(path);
 				free(path);
 				free(g);
@@ -412,8 +412,8 @@ static void test_corrupt(void **state)
 			memcpy(c, z, n);
 			c[pos] ^= 0x5a;
 			char *path = write_cut(c, n, formats[k].ext);
-			struct gc_core *core = NULL;
-			struct gc_error *err = gc_core_open(path, &core);
+			struct ga_core *core = NULL;
+			struct gc_error *err = ga_core_open(path, &core);
 			if (err || core->decompress_warning ||
 			    (core->size == plain->size &&
 			     memcmp(core->data, plain->data, plain->size) == 0))
@@ -422,7 +422,7 @@ static void test_corrupt(void **state)
 				print_message("%s: byte %zu changed: loaded, bytes differ, no warning\n",
 					      formats[k].name, pos);
 			gc_error_destroy(err);
-			gc_core_close(core);
+			ga_core_close(core);
 			unlink(path);
 			free(path);
 			free(c);
@@ -438,24 +438,24 @@ static void test_corrupt(void **state)
 		for (size_t j = 0; j < 1000; j++)
 			t[n + j] = (uint8_t)xorshift(&seed);
 		char *path = write_cut(t, n + 1000, formats[k].ext);
-		struct gc_core *core = open_damaged(path, plain, formats[k].c == GC_COMPRESSION_GZIP ?
+		struct ga_core *core = open_damaged(path, plain, formats[k].c == GA_COMPRESSION_GZIP ?
 						    "ignored" : "corrupt");
 		assert_non_null(core);
 		print_message("%s + garbage: %s\n", formats[k].name, core->decompress_warning);
 		assert_same_core(plain, core);
-		gc_core_close(core);
+		ga_core_close(core);
 		unlink(path);
 		free(path);
 		free(t);
 		free(z);
 	}
-	gc_core_close(plain);
+	ga_core_close(plain);
 
 	/* A compressed file that is not a core, and an empty one. */
 	char *exe = path_in("exe.zst");
 	compress_file("zstd -q -c", g_exe, exe);
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(exe, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(exe, &core);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_FORMAT);
 	assert_non_null(strstr(err->message, "not a core"));
@@ -463,7 +463,7 @@ static void test_corrupt(void **state)
 	char *empty = path_in("empty"), *empty_gz = path_in("empty.gz");
 	tu_write_file(empty, "", 0);
 	compress_file("gzip -c", empty, empty_gz);
-	err = gc_core_open(empty_gz, &core);
+	err = ga_core_open(empty_gz, &core);
 	assert_non_null(err);
 	assert_non_null(strstr(err->message, "empty file"));
 	gc_error_destroy(err);
@@ -475,13 +475,13 @@ static void test_corrupt(void **state)
 	free(empty_gz);
 }
 
-static struct gc_error *decompress_path(const char *path, enum gc_compression c,
+static struct gc_error *decompress_path(const char *path, enum ga_compression c,
 					uint64_t max, int *fd_ret, uint64_t *size_ret,
 					char **warning_ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	struct gc_error *err = gc_decompress_to_tmpfile(path, fd, c, max, fd_ret, size_ret,
+	struct gc_error *err = ga_decompress_to_tmpfile(path, fd, c, max, fd_ret, size_ret,
 							warning_ret);
 	close(fd);
 	return err;
@@ -535,8 +535,8 @@ static void test_limits(void **state)
 		signal(SIGXFSZ, SIG_IGN);
 		struct rlimit rl = {64 << 10, 64 << 10};
 		setrlimit(RLIMIT_FSIZE, &rl);
-		struct gc_core *core = NULL;
-		struct gc_error *err = gc_core_open(g_compressed[0], &core);
+		struct ga_core *core = NULL;
+		struct gc_error *err = ga_core_open(g_compressed[0], &core);
 		if (!err || err->code != GC_ERR_IO || !strstr(err->message, "set TMPDIR")) {
 			fprintf(stderr, "write failure: %s\n", err ? err->message : "no error");
 			_exit(1);
@@ -552,8 +552,8 @@ static void test_limits(void **state)
 	const char *old = getenv("TMPDIR");
 	char *saved = old ? strdup(old) : NULL;
 	setenv("TMPDIR", "/nonexistent/tmp", 1);
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(g_compressed[0], &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(g_compressed[0], &core);
 	if (saved)
 		setenv("TMPDIR", saved, 1);
 	else
@@ -705,8 +705,8 @@ static void test_bomb(void **state)
 	char *path = write_cut(z, nz, "zst");
 	free(z);
 	double t0 = now();
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(path, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(path, &core);
 	double dt = now() - t0;
 	assert_non_null(err);
 	print_message("bomb: %zu bytes of zstd: %s (%.2f s)\n", nz, err->message, dt);
@@ -723,7 +723,7 @@ static void test_bomb(void **state)
 	z = zstd_bomb(NULL, 0, (uint64_t)2 << 30, 0x55, &nz);
 	path = write_cut(z, nz, "zst");
 	free(z);
-	err = gc_core_open(path, &core);
+	err = ga_core_open(path, &core);
 	assert_non_null(err);
 	print_message("not a core: %s\n", err->message);
 	assert_int_equal(err->code, GC_ERR_FORMAT);
@@ -740,7 +740,7 @@ static void test_bomb(void **state)
 	core = open_ok(path);
 	assert_int_equal(core->size, n);
 	assert_memory_equal(core->data, plain, n);
-	gc_core_close(core);
+	ga_core_close(core);
 	unlink(path);
 	free(path);
 	free(plain);
@@ -755,7 +755,7 @@ static void test_memory(void **state)
 	long plain_kib = open_in_child(big, &secs);
 	print_message("big core: %u MiB, plain: max RSS %ld KiB, opened in %.3f s\n",
 		      (unsigned)(file_size(big) >> 20), plain_kib, secs);
-	struct gc_core *plain = open_ok(big);
+	struct ga_core *plain = open_ok(big);
 	for (size_t k = 0; k < NFORMATS; k++) {
 		char *z = path_in("big.core.%s", formats[k].ext);
 		double ct = compress_file(formats[k].fast_cmd, big, z);
@@ -765,13 +765,13 @@ static void test_memory(void **state)
 			      (unsigned long long)file_size(z), ct, kib, secs);
 		/* Fixed buffers and the decoder's window, never the core. */
 		assert_true(kib < plain_kib + 24 * 1024);
-		struct gc_core *core = open_ok(z);
+		struct ga_core *core = open_ok(z);
 		assert_same_core(plain, core);
-		gc_core_close(core);
+		ga_core_close(core);
 		unlink(z);
 		free(z);
 	}
-	gc_core_close(plain);
+	ga_core_close(plain);
 	unlink(big);
 	free(big);
 }
@@ -799,8 +799,8 @@ static void test_buffer_boundary(void **state)
 			int out = -1;
 			uint64_t size = 0;
 			char *warning = NULL;
-			struct gc_error *err = gc_decompress_to_tmpfile(comp, in, formats[j].c,
-									GC_DECOMPRESS_MAX_SIZE, &out,
+			struct gc_error *err = ga_decompress_to_tmpfile(comp, in, formats[j].c,
+									GA_DECOMPRESS_MAX_SIZE, &out,
 									&size, &warning);
 			if (err)
 				fail_msg("%s: %s", comp, err->message);
@@ -820,13 +820,13 @@ static void test_buffer_boundary(void **state)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--open") == 0) {
-		struct gc_core *core = NULL;
-		struct gc_error *err = gc_core_open(argv[2], &core);
+		struct ga_core *core = NULL;
+		struct gc_error *err = ga_core_open(argv[2], &core);
 		if (err) {
 			fprintf(stderr, "%s\n", err->message);
 			return 1;
 		}
-		gc_core_close(core);
+		ga_core_close(core);
 		printf("%ld\n", vm_hwm_kib());
 		return 0;
 	}

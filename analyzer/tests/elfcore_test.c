@@ -152,12 +152,12 @@ static void build_synth(struct synth *s)
 	memcpy(m->p + sizeof(Elf64_Ehdr), ph, sizeof(ph));
 }
 
-static struct gc_core *open_ok(const uint8_t *p, size_t n, const char *name)
+static struct ga_core *open_ok(const uint8_t *p, size_t n, const char *name)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(p, n, name, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(p, n, name, &core);
 	if (err)
-		fail_msg("gc_core_open_memory(%zu bytes): %s", n, err->message);
+		fail_msg("ga_core_open_memory(%zu bytes): %s", n, err->message);
 	return core;
 }
 
@@ -171,7 +171,7 @@ static uint64_t reg(const struct gr_image_thread *t, const char *name)
 	return 0;
 }
 
-static void check_full(const struct synth *s, const struct gc_core *core)
+static void check_full(const struct synth *s, const struct ga_core *core)
 {
 	assert_string_equal(core->path, "core.1234");
 	assert_int_equal(core->nthreads, 2);
@@ -215,7 +215,7 @@ static void check_full(const struct synth *s, const struct gc_core *core)
 	assert_int_equal(core->mappings[1].file_offset, 4096);
 	assert_int_equal(core->mappings[2].file_offset, 8192);
 	assert_string_equal(core->mappings[2].path, "/lib/libc.so.6");
-	const struct gc_mapping *exe = gc_core_exe_mapping(core);
+	const struct ga_mapping *exe = ga_core_exe_mapping(core);
 	assert_non_null(exe);
 	assert_ptr_equal(exe, &core->mappings[0]);
 	assert_string_equal(exe->path, "/bin/synthetic");
@@ -233,7 +233,7 @@ static void check_full(const struct synth *s, const struct gc_core *core)
 
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
-	assert_null(gc_core_add_segments(core, as, 0));
+	assert_null(ga_core_add_segments(core, as, 0));
 	uint8_t b[4];
 	assert_int_equal(gc_addrspace_read(as, LOAD1_VADDR + 0xfe, b, 2), GC_READ_OK);
 	assert_int_equal(b[0], 0xfe ^ 0x11);
@@ -250,23 +250,23 @@ static void test_synthetic(void **state)
 	(void)state;
 	struct synth s;
 	build_synth(&s);
-	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	struct ga_core *core = open_ok(s.m.p, s.m.len, "core.1234");
 	check_full(&s, core);
-	gc_core_close(core);
-	gc_core_close(NULL);
+	ga_core_close(core);
+	ga_core_close(NULL);
 
 	/* Through a file too. */
 	char *dir = tu_tmpdir();
 	char *path = NULL;
 	assert_true(asprintf(&path, "%s/core.1234", dir) > 0);
 	tu_write_file(path, s.m.p, s.m.len);
-	struct gc_error *err = gc_core_open(path, &core);
+	struct gc_error *err = ga_core_open(path, &core);
 	if (err)
 		fail_msg("%s", err->message);
 	assert_string_equal(core->path, path);
 	assert_int_equal(core->nthreads, 2);
 	assert_int_equal(core->expected_size, s.m.len);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(path);
 	tu_rmdir(dir);
 	free(s.m.p);
@@ -279,9 +279,9 @@ static void test_bad_notes(void **state)
 	(void)state;
 	struct synth s;
 	build_synth(&s);
-	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	struct ga_core *core = open_ok(s.m.p, s.m.len, "core.1234");
 	assert_null(core->note_warning);
-	gc_core_close(core);
+	ga_core_close(core);
 
 	/* The second thread's note claims a descriptor of 4 GiB. */
 	uint8_t *p = malloc(s.m.len);
@@ -299,7 +299,7 @@ static void test_bad_notes(void **state)
 	if (!strstr(core->note_warning, want))
 		fail_msg("note_warning \"%s\" lacks \"%s\"", core->note_warning, want);
 	assert_non_null(strstr(core->note_warning, "core.1234"));
-	gc_core_close(core);
+	ga_core_close(core);
 
 	/* The first thread's descriptor is too short for NT_PRSTATUS. */
 	memcpy(p, s.m.p, s.m.len);
@@ -309,7 +309,7 @@ static void test_bad_notes(void **state)
 	assert_int_equal(core->nthreads, 0);
 	assert_non_null(core->note_warning);
 	assert_non_null(strstr(core->note_warning, "cannot hold one"));
-	gc_core_close(core);
+	ga_core_close(core);
 
 	/* No note at all: no thread, said too. */
 	memcpy(p, s.m.p, s.m.len);
@@ -319,7 +319,7 @@ static void test_bad_notes(void **state)
 	assert_int_equal(core->nthreads, 0);
 	assert_non_null(core->note_warning);
 	assert_non_null(strstr(core->note_warning, "no thread notes"));
-	gc_core_close(core);
+	ga_core_close(core);
 	free(p);
 	free(s.m.p);
 }
@@ -336,8 +336,8 @@ static void test_truncated(void **state)
 		uint8_t *p = cut ? malloc(cut) : NULL;
 		if (cut)
 			memcpy(p, s.m.p, cut);
-		struct gc_core *core = NULL;
-		struct gc_error *err = gc_core_open_memory(p, cut, "core.1234", &core);
+		struct ga_core *core = NULL;
+		struct gc_error *err = ga_core_open_memory(p, cut, "core.1234", &core);
 		if (cut < phend) {
 			if (!err)
 				fail_msg("cut at %zu: loaded without program headers", cut);
@@ -376,12 +376,12 @@ static void test_truncated(void **state)
 
 			struct gc_addrspace *as;
 			assert_null(gc_addrspace_create(&as));
-			assert_null(gc_core_add_segments(core, as, 0));
+			assert_null(ga_core_add_segments(core, as, 0));
 			uint8_t b;
 			enum gc_read_status st = gc_addrspace_read(as, LOAD2_VADDR + 0x10, &b, 1);
 			assert_int_equal(st, cut > s.load_off[1] + 0x10 ? GC_READ_OK : GC_READ_NOT_IN_CORE);
 			gc_addrspace_destroy(as);
-			gc_core_close(core);
+			ga_core_close(core);
 			nok++;
 		}
 		free(p);
@@ -394,8 +394,8 @@ static void test_truncated(void **state)
 
 static void expect_format_error(const uint8_t *p, size_t n, const char *want)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(p, n, "core.1234", &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(p, n, "core.1234", &core);
 	if (!err)
 		fail_msg("loaded; expected an error saying \"%s\"", want);
 	assert_int_equal(err->code, GC_ERR_FORMAT);
@@ -436,8 +436,8 @@ static void test_not_a_core(void **state)
 
 	/* The fixture executable passed as the core. */
 	char *exe = tu_fixture("crashcore");
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(exe, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(exe, &core);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_FORMAT);
 	char *want = NULL;
@@ -447,12 +447,12 @@ static void test_not_a_core(void **state)
 	gc_error_destroy(err);
 	free(exe);
 
-	err = gc_core_open("/nonexistent/core.1", &core);
+	err = ga_core_open("/nonexistent/core.1", &core);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_IO);
 	assert_non_null(strstr(err->message, "/nonexistent/core.1"));
 	gc_error_destroy(err);
-	err = gc_core_open("/", &core);
+	err = ga_core_open("/", &core);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_IO);
 	gc_error_destroy(err);
@@ -470,10 +470,10 @@ static void test_pn_xnum(void **state)
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_phnum), PN_XNUM);
 	set_u64(&s.m, offsetof(Elf64_Ehdr, e_shoff), shoff);
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_shentsize), sizeof(Elf64_Shdr));
-	struct gc_core *core = open_ok(s.m.p, s.m.len, "core.1234");
+	struct ga_core *core = open_ok(s.m.p, s.m.len, "core.1234");
 	assert_int_equal(core->nthreads, 2);
 	assert_int_equal(core->nsegments, 2);
-	gc_core_close(core);
+	ga_core_close(core);
 	expect_format_error(s.m.p, shoff + 8, "section header 0");
 	free(s.m.p);
 }
@@ -490,8 +490,8 @@ static uint64_t rng(void)
 /* Loads a core and touches everything it gives; must not crash. */
 static void exercise(const uint8_t *p, size_t n)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(p, n, "fuzz", &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(p, n, "fuzz", &core);
 	if (err) {
 		assert_non_null(err->message);
 		assert_true(strncmp(err->message, "fuzz: ", 6) == 0 || err == &gc_error_nomem);
@@ -500,7 +500,7 @@ static void exercise(const uint8_t *p, size_t n)
 	}
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
-	err = gc_core_add_segments(core, as, 0);
+	err = ga_core_add_segments(core, as, 0);
 	gc_error_destroy(err);
 	for (size_t k = 0; k < core->nsegments; k++) {
 		uint8_t b[16];
@@ -508,11 +508,11 @@ static void exercise(const uint8_t *p, size_t n)
 	}
 	for (size_t k = 0; k < core->nmappings; k++)
 		assert_non_null(memchr(core->mappings[k].path, '\0', n));
-	const struct gc_mapping *m = gc_core_exe_mapping(core);
+	const struct ga_mapping *m = ga_core_exe_mapping(core);
 	if (m)
 		assert_int_equal(m->file_offset, 0);
 	gc_addrspace_destroy(as);
-	gc_core_close(core);
+	ga_core_close(core);
 }
 
 static void test_garbage(void **state)
@@ -572,10 +572,10 @@ static char *dump_core(const char *exe, const char *dir)
 	return core;
 }
 
-static bool in_exe_segment(const struct gc_exe *exe, uint64_t addr, uint32_t flag)
+static bool in_exe_segment(const struct ga_exe *exe, uint64_t addr, uint32_t flag)
 {
 	for (size_t k = 0; k < exe->nsegments; k++) {
-		const struct gc_exe_segment *s = &exe->segments[k];
+		const struct ga_exe_segment *s = &exe->segments[k];
 		if (addr >= s->vaddr && addr - s->vaddr < s->memsz && (s->flags & flag))
 			return true;
 	}
@@ -591,12 +591,12 @@ static void test_real_core(void **state)
 	char *dir = tu_tmpdir();
 	char *core_path = dump_core(real_exe, dir);
 
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open(core_path, &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open(core_path, &core);
 	if (err)
 		fail_msg("%s", err->message);
-	struct gc_exe *exe = NULL;
-	err = gc_exe_open(real_exe, &exe);
+	struct ga_exe *exe = NULL;
+	err = ga_exe_open(real_exe, &exe);
 	if (err)
 		fail_msg("%s", err->message);
 
@@ -627,7 +627,7 @@ static void test_real_core(void **state)
 	assert_non_null(strstr(core->psargs, "crash"));
 	assert_int_equal(core->pid, core->siginfo.pid); /* the runtime signals itself */
 
-	const struct gc_mapping *m = gc_core_exe_mapping(core);
+	const struct ga_mapping *m = ga_core_exe_mapping(core);
 	assert_non_null(m);
 	assert_string_equal(m->path, real_exe);
 	assert_int_equal(m->file_offset, 0);
@@ -638,17 +638,17 @@ static void test_real_core(void **state)
 	 * segment; gdb's gcore (the fallback) dumps all of it. */
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
-	assert_null(gc_core_add_segments(core, as, 0));
+	assert_null(ga_core_add_segments(core, as, 0));
 	uint8_t b[16];
 	enum gc_read_status st = gc_addrspace_read(as, exe->entry + bias, b, sizeof(b));
 	assert_true(st == GC_READ_NOT_IN_CORE || st == GC_READ_OK);
 	assert_int_equal(gc_addrspace_read(as, 0x10, b, 1), GC_READ_UNMAPPED);
 	/* With the executable below, the text reads from the exe. */
-	assert_null(gc_exe_add_segments(exe, as, 1, bias));
+	assert_null(ga_exe_add_segments(exe, as, 1, bias));
 	assert_int_equal(gc_addrspace_read(as, m->start, b, 4), GC_READ_OK);
 	assert_memory_equal(b, "\x7f" "ELF", 4);
 	assert_int_equal(gc_addrspace_read(as, exe->entry + bias, b, sizeof(b)), GC_READ_OK);
-	const uint8_t *want = gc_exe_vaddr_ptr(exe, exe->entry, sizeof(b));
+	const uint8_t *want = ga_exe_vaddr_ptr(exe, exe->entry, sizeof(b));
 	assert_non_null(want);
 	assert_memory_equal(b, want, sizeof(b));
 	/* The crashing goroutine's stack is in the core. */
@@ -656,7 +656,7 @@ static void test_real_core(void **state)
 	assert_true(gc_addrspace_u64(as, reg(t, "rsp"), &word));
 	/* runtime.allgs holds the goroutines: its slice pointer is readable. */
 	uint64_t allgs, allgs_ptr, allgs_len;
-	assert_true(gc_exe_symbol(exe, "runtime.allgs", &allgs, NULL));
+	assert_true(ga_exe_symbol(exe, "runtime.allgs", &allgs, NULL));
 	assert_true(gc_addrspace_u64(as, allgs + bias, &allgs_ptr));
 	assert_true(gc_addrspace_u64(as, allgs + bias + 8, &allgs_len));
 	print_message("real core: runtime.allgs = {0x%llx, len %llu}\n",
@@ -667,7 +667,7 @@ static void test_real_core(void **state)
 
 	/* The same core truncated in the middle still loads. */
 	size_t cut = core->size / 2 + 12345;
-	struct gc_core *half = open_ok(core->data, cut, "half");
+	struct ga_core *half = open_ok(core->data, cut, "half");
 	assert_int_equal(half->truncated_bytes, core->expected_size - cut);
 	/* Threads survive when the notes lie before the cut (the kernel
 	 * writes them first; gdb's gcore writes them last). */
@@ -688,10 +688,10 @@ static void test_real_core(void **state)
 	}
 	assert_int_equal(half->nthreads, note_end <= cut ? core->nthreads : 0);
 	assert_int_equal(half->expected_size, core->expected_size);
-	gc_core_close(half);
+	ga_core_close(half);
 
-	gc_exe_close(exe);
-	gc_core_close(core);
+	ga_exe_close(exe);
+	ga_core_close(core);
 	free(core_path);
 	tu_rmdir(dir);
 	free(exe_path);

@@ -16,21 +16,21 @@
 #include "../elfexe.h"
 #include "testutil.h"
 
-static struct gc_exe *open_fixture(char **path_ret)
+static struct ga_exe *open_fixture(char **path_ret)
 {
 	char *path = tu_fixture("crashcore");
-	struct gc_exe *exe = NULL;
-	struct gc_error *err = gc_exe_open(path, &exe);
+	struct ga_exe *exe = NULL;
+	struct gc_error *err = ga_exe_open(path, &exe);
 	if (err)
 		fail_msg("%s", err->message);
 	*path_ret = path;
 	return exe;
 }
 
-static const struct gc_exe_segment *segment_of(const struct gc_exe *exe, uint64_t addr)
+static const struct ga_exe_segment *segment_of(const struct ga_exe *exe, uint64_t addr)
 {
 	for (size_t k = 0; k < exe->nsegments; k++) {
-		const struct gc_exe_segment *s = &exe->segments[k];
+		const struct ga_exe_segment *s = &exe->segments[k];
 		if (addr >= s->vaddr && addr - s->vaddr < s->memsz)
 			return s;
 	}
@@ -41,7 +41,7 @@ static void test_fixture(void **state)
 {
 	(void)state;
 	char *path;
-	struct gc_exe *exe = open_fixture(&path);
+	struct ga_exe *exe = open_fixture(&path);
 	assert_string_equal(exe->path, path);
 	assert_true(exe->fd >= 0);
 	assert_int_equal(exe->e_type, ET_EXEC);
@@ -56,30 +56,30 @@ static void test_fixture(void **state)
 	print_message("elfexe: %zu segments, %zu sections, Go build ID %s\n", exe->nsegments,
 		      exe->nsections, exe->go_build_id);
 
-	const struct gc_exe_section *text = gc_exe_section(exe, ".text");
-	const struct gc_exe_section *pcln = gc_exe_section(exe, ".gopclntab");
+	const struct ga_exe_section *text = ga_exe_section(exe, ".text");
+	const struct ga_exe_section *pcln = ga_exe_section(exe, ".gopclntab");
 	assert_non_null(text);
 	assert_non_null(pcln);
 	assert_int_equal(text->type, SHT_PROGBITS);
-	assert_null(gc_exe_section(exe, ".nonexistent"));
-	const uint8_t *pd = gc_exe_section_data(exe, pcln);
+	assert_null(ga_exe_section(exe, ".nonexistent"));
+	const uint8_t *pd = ga_exe_section_data(exe, pcln);
 	assert_non_null(pd);
 	/* Go 1.18+ pclntab magic 0xfffffff0 (1.20: 0xfffffff1) */
 	uint32_t magic;
 	memcpy(&magic, pd, 4);
 	assert_true(magic == 0xfffffff0 || magic == 0xfffffff1);
-	assert_ptr_equal(gc_exe_vaddr_ptr(exe, pcln->addr, 4), pd);
-	const struct gc_exe_section *bss = gc_exe_section(exe, ".bss");
+	assert_ptr_equal(ga_exe_vaddr_ptr(exe, pcln->addr, 4), pd);
+	const struct ga_exe_section *bss = ga_exe_section(exe, ".bss");
 	assert_non_null(bss);
-	assert_null(gc_exe_section_data(exe, bss));
+	assert_null(ga_exe_section_data(exe, bss));
 
 	const char *names[] = {"runtime.allgs", "runtime.firstmoduledata", "main.main",
 			       "runtime.main", "main.crash"};
 	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++) {
 		uint64_t value = 0, size = 0;
-		if (!gc_exe_symbol(exe, names[k], &value, &size))
+		if (!ga_exe_symbol(exe, names[k], &value, &size))
 			fail_msg("symbol %s not found", names[k]);
-		const struct gc_exe_segment *s = segment_of(exe, value);
+		const struct ga_exe_segment *s = segment_of(exe, value);
 		if (!s)
 			fail_msg("%s = 0x%llx is outside every segment", names[k],
 				 (unsigned long long)value);
@@ -87,73 +87,73 @@ static void test_fixture(void **state)
 					      !strcmp(names[k], "runtime.main"))) {
 			assert_true(s->flags & PF_X);
 			assert_true(value >= text->addr && value < text->addr + text->size);
-			assert_ptr_equal(gc_exe_vaddr_ptr(exe, value, 1),
+			assert_ptr_equal(ga_exe_vaddr_ptr(exe, value, 1),
 					 exe->data + text->offset + (value - text->addr));
 		}
 	}
-	assert_false(gc_exe_symbol(exe, "main.nonexistent", NULL, NULL));
-	assert_false(gc_exe_symbol(exe, "", NULL, NULL));
-	assert_true(gc_exe_symbol(exe, "runtime.allgs", NULL, NULL));
+	assert_false(ga_exe_symbol(exe, "main.nonexistent", NULL, NULL));
+	assert_false(ga_exe_symbol(exe, "", NULL, NULL));
+	assert_true(ga_exe_symbol(exe, "runtime.allgs", NULL, NULL));
 
 	/* vaddr_ptr stays within filesz */
-	const struct gc_exe_segment *data = NULL;
+	const struct ga_exe_segment *data = NULL;
 	for (size_t k = 0; k < exe->nsegments; k++)
 		if (exe->segments[k].memsz > exe->segments[k].filesz)
 			data = &exe->segments[k];
 	assert_non_null(data);
-	assert_non_null(gc_exe_vaddr_ptr(exe, data->vaddr + data->filesz - 8, 8));
-	assert_null(gc_exe_vaddr_ptr(exe, data->vaddr + data->filesz - 8, 9));
-	assert_null(gc_exe_vaddr_ptr(exe, data->vaddr + data->filesz, 1));
-	assert_null(gc_exe_vaddr_ptr(exe, 0, 1));
-	assert_null(gc_exe_vaddr_ptr(exe, UINT64_MAX, 2));
+	assert_non_null(ga_exe_vaddr_ptr(exe, data->vaddr + data->filesz - 8, 8));
+	assert_null(ga_exe_vaddr_ptr(exe, data->vaddr + data->filesz - 8, 9));
+	assert_null(ga_exe_vaddr_ptr(exe, data->vaddr + data->filesz, 1));
+	assert_null(ga_exe_vaddr_ptr(exe, 0, 1));
+	assert_null(ga_exe_vaddr_ptr(exe, UINT64_MAX, 2));
 
 	/* In an address space, biased as if PIE-loaded elsewhere. */
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
 	const uint64_t bias = 0x10000000;
-	assert_null(gc_exe_add_segments(exe, as, 1, bias));
+	assert_null(ga_exe_add_segments(exe, as, 1, bias));
 	uint64_t mm;
-	assert_true(gc_exe_symbol(exe, "main.main", &mm, NULL));
+	assert_true(ga_exe_symbol(exe, "main.main", &mm, NULL));
 	uint8_t b[16];
 	assert_int_equal(gc_addrspace_read(as, mm + bias, b, sizeof(b)), GC_READ_OK);
-	assert_memory_equal(b, gc_exe_vaddr_ptr(exe, mm, sizeof(b)), sizeof(b));
+	assert_memory_equal(b, ga_exe_vaddr_ptr(exe, mm, sizeof(b)), sizeof(b));
 	/* bss is left out */
 	assert_int_equal(gc_addrspace_read(as, data->vaddr + data->filesz + bias, b, 1),
 			 GC_READ_UNMAPPED);
-	struct gc_error *err = gc_exe_add_segments(exe, as, 1, UINT64_MAX - 0x1000);
+	struct gc_error *err = ga_exe_add_segments(exe, as, 1, UINT64_MAX - 0x1000);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_FORMAT);
 	gc_error_destroy(err);
 	gc_addrspace_destroy(as);
 
-	gc_exe_close(exe);
-	gc_exe_close(NULL);
+	ga_exe_close(exe);
+	ga_exe_close(NULL);
 	free(path);
 }
 
-static void check_no_sections(const struct gc_exe *full, const struct gc_exe *ns)
+static void check_no_sections(const struct ga_exe *full, const struct ga_exe *ns)
 {
 	assert_int_equal(ns->nsections, 0);
-	assert_null(gc_exe_section(ns, ".text"));
+	assert_null(ga_exe_section(ns, ".text"));
 	assert_false(ns->has_symtab);
 	assert_false(ns->has_dwarf);
-	assert_false(gc_exe_symbol(ns, "main.main", NULL, NULL));
+	assert_false(ga_exe_symbol(ns, "main.main", NULL, NULL));
 	assert_int_equal(ns->entry, full->entry);
 	assert_int_equal(ns->nsegments, full->nsegments);
 	for (size_t k = 0; k < full->nsegments; k++)
 		assert_memory_equal(&ns->segments[k], &full->segments[k], sizeof(ns->segments[k]));
 	assert_non_null(ns->go_build_id);
 	assert_string_equal(ns->go_build_id, full->go_build_id);
-	const uint8_t *p = gc_exe_vaddr_ptr(ns, full->entry, 16);
+	const uint8_t *p = ga_exe_vaddr_ptr(ns, full->entry, 16);
 	assert_non_null(p);
-	assert_memory_equal(p, gc_exe_vaddr_ptr(full, full->entry, 16), 16);
+	assert_memory_equal(p, ga_exe_vaddr_ptr(full, full->entry, 16), 16);
 }
 
 static void test_no_section_headers(void **state)
 {
 	(void)state;
 	char *path;
-	struct gc_exe *full = open_fixture(&path);
+	struct ga_exe *full = open_fixture(&path);
 	size_t size;
 	uint8_t *img = tu_read_file(path, &size);
 	/* what strip --strip-section-headers leaves, for our purposes */
@@ -161,24 +161,24 @@ static void test_no_section_headers(void **state)
 	eh->e_shoff = 0;
 	eh->e_shnum = 0;
 	eh->e_shstrndx = SHN_UNDEF;
-	struct gc_exe *ns = NULL;
-	struct gc_error *err = gc_exe_open_memory(img, size, "nosections", &ns);
+	struct ga_exe *ns = NULL;
+	struct gc_error *err = ga_exe_open_memory(img, size, "nosections", &ns);
 	if (err)
 		fail_msg("%s", err->message);
 	assert_int_equal(ns->fd, -1);
 	check_no_sections(full, ns);
-	gc_exe_close(ns);
+	ga_exe_close(ns);
 
 	/* the same through a file */
 	char *dir = tu_tmpdir();
 	char *copy = NULL;
 	assert_true(asprintf(&copy, "%s/nosections", dir) > 0);
 	tu_write_file(copy, img, size);
-	err = gc_exe_open(copy, &ns);
+	err = ga_exe_open(copy, &ns);
 	if (err)
 		fail_msg("%s", err->message);
 	check_no_sections(full, ns);
-	gc_exe_close(ns);
+	ga_exe_close(ns);
 
 	/* binutils >= 2.41 can do it for real */
 	char *stripped = NULL, *cmd = NULL;
@@ -186,12 +186,12 @@ static void test_no_section_headers(void **state)
 	assert_true(asprintf(&cmd, "strip --strip-section-headers -o '%s' '%s' 2>/dev/null",
 			     stripped, path) > 0);
 	if (system(cmd) == 0) {
-		err = gc_exe_open(stripped, &ns);
+		err = ga_exe_open(stripped, &ns);
 		if (err)
 			fail_msg("%s", err->message);
 		assert_int_equal(ns->nsections, 0);
 		assert_string_equal(ns->go_build_id, full->go_build_id);
-		gc_exe_close(ns);
+		ga_exe_close(ns);
 		print_message("elfexe: opened a strip --strip-section-headers copy\n");
 	} else {
 		print_message("elfexe: strip lacks --strip-section-headers; "
@@ -202,7 +202,7 @@ static void test_no_section_headers(void **state)
 	free(copy);
 	tu_rmdir(dir);
 	free(img);
-	gc_exe_close(full);
+	ga_exe_close(full);
 	free(path);
 }
 
@@ -265,8 +265,8 @@ static void test_tiny(void **state)
 		uint16_t type = variant == 1 ? ET_DYN : ET_EXEC;
 		uint64_t align = variant == 2 ? 8 : 4;
 		size_t n = build_tiny(img, sizeof(img), type, align);
-		struct gc_exe *exe = NULL;
-		struct gc_error *err = gc_exe_open_memory(img, n, "tiny", &exe);
+		struct ga_exe *exe = NULL;
+		struct gc_error *err = ga_exe_open_memory(img, n, "tiny", &exe);
 		if (err)
 			fail_msg("variant %d: %s", variant, err->message);
 		assert_int_equal(exe->e_type, type);
@@ -279,17 +279,17 @@ static void test_tiny(void **state)
 		assert_non_null(exe->go_build_id);
 		assert_string_equal(exe->go_build_id, "abc/def/ghi");
 		assert_false(exe->has_symtab);
-		const uint8_t *p = gc_exe_vaddr_ptr(exe, 0x401000, 0x100);
+		const uint8_t *p = ga_exe_vaddr_ptr(exe, 0x401000, 0x100);
 		assert_ptr_equal(p, img + 0x1000);
-		assert_null(gc_exe_vaddr_ptr(exe, 0x401000, 0x101)); /* past filesz */
-		gc_exe_close(exe);
+		assert_null(ga_exe_vaddr_ptr(exe, 0x401000, 0x101)); /* past filesz */
+		ga_exe_close(exe);
 	}
 }
 
 static void expect_error(const uint8_t *p, size_t n, enum gc_error_code code, const char *want)
 {
-	struct gc_exe *exe = NULL;
-	struct gc_error *err = gc_exe_open_memory(p, n, "bad", &exe);
+	struct ga_exe *exe = NULL;
+	struct gc_error *err = ga_exe_open_memory(p, n, "bad", &exe);
 	if (!err)
 		fail_msg("opened; expected an error saying \"%s\"", want);
 	assert_int_equal(err->code, code);
@@ -319,8 +319,8 @@ static void test_bad_input(void **state)
 	((Elf64_Ehdr *)img)->e_phoff = 0x100000;
 	expect_error(img, n, GC_ERR_FORMAT, "bad: program headers");
 
-	struct gc_exe *exe = NULL;
-	struct gc_error *err = gc_exe_open("/nonexistent/exe", &exe);
+	struct ga_exe *exe = NULL;
+	struct gc_error *err = ga_exe_open("/nonexistent/exe", &exe);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_IO);
 	assert_non_null(strstr(err->message, "/nonexistent/exe"));
@@ -338,23 +338,23 @@ static uint64_t rng(void)
 
 static void exercise(const uint8_t *p, size_t n)
 {
-	struct gc_exe *exe = NULL;
-	struct gc_error *err = gc_exe_open_memory(p, n, "fuzz", &exe);
+	struct ga_exe *exe = NULL;
+	struct gc_error *err = ga_exe_open_memory(p, n, "fuzz", &exe);
 	if (err) {
 		assert_true(err == &gc_error_nomem || strncmp(err->message, "fuzz: ", 6) == 0);
 		gc_error_destroy(err);
 		return;
 	}
-	gc_exe_symbol(exe, "main.main", NULL, NULL);
+	ga_exe_symbol(exe, "main.main", NULL, NULL);
 	for (size_t k = 0; k < exe->nsections; k++)
-		gc_exe_section_data(exe, &exe->sections[k]);
+		ga_exe_section_data(exe, &exe->sections[k]);
 	for (size_t k = 0; k < exe->nsegments; k++)
-		gc_exe_vaddr_ptr(exe, exe->segments[k].vaddr, 8);
+		ga_exe_vaddr_ptr(exe, exe->segments[k].vaddr, 8);
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
-	gc_error_destroy(gc_exe_add_segments(exe, as, 1, 0));
+	gc_error_destroy(ga_exe_add_segments(exe, as, 1, 0));
 	gc_addrspace_destroy(as);
-	gc_exe_close(exe);
+	ga_exe_close(exe);
 }
 
 /* The fixture cut at many lengths, and mutated: never a crash. */
@@ -371,15 +371,15 @@ static void test_truncated_and_mutated(void **state)
 			cut = size;
 		uint8_t *p = malloc(cut ? cut : 1);
 		memcpy(p, img, cut);
-		struct gc_exe *exe = NULL;
-		struct gc_error *err = gc_exe_open_memory(p, cut, "cut", &exe);
+		struct ga_exe *exe = NULL;
+		struct gc_error *err = ga_exe_open_memory(p, cut, "cut", &exe);
 		if (err) {
 			assert_true(strncmp(err->message, "cut: ", 5) == 0);
 			gc_error_destroy(err);
 			nerr++;
 		} else {
 			exercise(p, cut);
-			gc_exe_close(exe);
+			ga_exe_close(exe);
 			nok++;
 		}
 		free(p);

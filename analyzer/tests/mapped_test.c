@@ -120,29 +120,29 @@ static struct img make_core(const struct entry *e, size_t n, uint64_t page_at,
 	return m;
 }
 
-static struct gc_core *open_core(const struct img *m)
+static struct ga_core *open_core(const struct img *m)
 {
-	struct gc_core *core = NULL;
-	struct gc_error *err = gc_core_open_memory(m->p, m->len, "core.synthetic", &core);
+	struct ga_core *core = NULL;
+	struct gc_error *err = ga_core_open_memory(m->p, m->len, "core.synthetic", &core);
 	if (err)
-		fail_msg("gc_core_open_memory: %s", err->message);
+		fail_msg("ga_core_open_memory: %s", err->message);
 	return core;
 }
 
-static struct gc_exe *open_exe(const struct img *m, const char *name)
+static struct ga_exe *open_exe(const struct img *m, const char *name)
 {
-	struct gc_exe *exe = NULL;
-	struct gc_error *err = gc_exe_open_memory(m->p, m->len, name, &exe);
+	struct ga_exe *exe = NULL;
+	struct gc_error *err = ga_exe_open_memory(m->p, m->len, name, &exe);
 	if (err)
-		fail_msg("gc_exe_open_memory: %s", err->message);
+		fail_msg("ga_exe_open_memory: %s", err->message);
 	return exe;
 }
 
-static struct gc_addrspace *core_space(const struct gc_core *core)
+static struct gc_addrspace *core_space(const struct ga_core *core)
 {
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
-	assert_null(gc_core_add_segments(core, as, 0));
+	assert_null(ga_core_add_segments(core, as, 0));
 	return as;
 }
 
@@ -160,10 +160,10 @@ static void test_mapped_files(void **state)
 		{"/lib/libc.so.6", 0x7e0000001000, 0x1000},
 	};
 	struct img cm = make_core(e, 6, 0, NULL);
-	struct gc_core *core = open_core(&cm);
-	struct gc_mapped_file *files;
+	struct ga_core *core = open_core(&cm);
+	struct ga_mapped_file *files;
 	size_t n;
-	assert_null(gc_core_mapped_files(core, &files, &n));
+	assert_null(ga_core_mapped_files(core, &files, &n));
 	assert_int_equal(n, 3);
 	assert_string_equal(files[0].path, "/usr/bin/python3");
 	assert_int_equal(files[0].nmappings, 2);
@@ -172,12 +172,12 @@ static void test_mapped_files(void **state)
 	assert_string_equal(files[2].path, "/tmp/x/libgo.so (deleted)");
 	assert_int_equal(files[2].lowest->start, 0x7f0000000000);
 	assert_int_equal(files[2].first->start, 0x7f0000000000);
-	const struct gc_mapping *m = gc_core_file_mapping(core, "/lib/libc.so.6");
+	const struct ga_mapping *m = ga_core_file_mapping(core, "/lib/libc.so.6");
 	assert_non_null(m);
 	assert_int_equal(m->start, 0x7e0000000000);
-	assert_null(gc_core_file_mapping(core, "/lib/none.so"));
+	assert_null(ga_core_file_mapping(core, "/lib/none.so"));
 	free(files);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm.p);
 }
 
@@ -190,55 +190,55 @@ static void test_first_page(void **state)
 	struct img core_page = make_elf("go-id-A", "\x01\x02\x03\x04", 0xaa);
 	const struct entry e[] = {{"/tmp/libgo.so", at, 0}};
 	struct img cm = make_core(e, 1, at, core_page.p);
-	struct gc_core *core = open_core(&cm);
+	struct ga_core *core = open_core(&cm);
 	struct gc_addrspace *as = core_space(core);
-	const struct gc_mapping *m = gc_core_file_mapping(core, "/tmp/libgo.so");
+	const struct ga_mapping *m = ga_core_file_mapping(core, "/tmp/libgo.so");
 	char cid[64], fid[64];
 	struct {
 		const char *go, *gnu;
 		uint8_t filler;
-		enum gc_first_page want;
+		enum ga_first_page want;
 	} cases[] = {
-		{"go-id-A", "\x01\x02\x03\x04", 0xaa, GC_PAGE_MATCH},
-		{"go-id-A", "\x09\x09\x09\x09", 0xbb, GC_PAGE_MATCH},  /* Go ID first */
-		{"go-id-B", "\x01\x02\x03\x04", 0xaa, GC_PAGE_BUILD_ID},
-		{NULL, "\x01\x02\x03\x04", 0xbb, GC_PAGE_MATCH},       /* stripped C file */
-		{NULL, "\x01\x02\x03\x05", 0xaa, GC_PAGE_GNU_BUILD_ID},
-		{NULL, NULL, 0xaa, GC_PAGE_DIFFERS},
+		{"go-id-A", "\x01\x02\x03\x04", 0xaa, GA_PAGE_MATCH},
+		{"go-id-A", "\x09\x09\x09\x09", 0xbb, GA_PAGE_MATCH},  /* Go ID first */
+		{"go-id-B", "\x01\x02\x03\x04", 0xaa, GA_PAGE_BUILD_ID},
+		{NULL, "\x01\x02\x03\x04", 0xbb, GA_PAGE_MATCH},       /* stripped C file */
+		{NULL, "\x01\x02\x03\x05", 0xaa, GA_PAGE_GNU_BUILD_ID},
+		{NULL, NULL, 0xaa, GA_PAGE_DIFFERS},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct img fm = make_elf(cases[i].go, cases[i].gnu, cases[i].filler);
-		struct gc_exe *f = open_exe(&fm, "libgo.so");
-		enum gc_first_page r = gc_first_page_check(as, f, m, cid, fid, sizeof(cid));
+		struct ga_exe *f = open_exe(&fm, "libgo.so");
+		enum ga_first_page r = ga_first_page_check(as, f, m, cid, fid, sizeof(cid));
 		if (r != cases[i].want)
 			fail_msg("case %zu: got %d, want %d", i, r, cases[i].want);
-		if (r == GC_PAGE_BUILD_ID) {
+		if (r == GA_PAGE_BUILD_ID) {
 			assert_string_equal(cid, "go-id-A");
 			assert_string_equal(fid, "go-id-B");
 		}
-		if (r == GC_PAGE_GNU_BUILD_ID) {
+		if (r == GA_PAGE_GNU_BUILD_ID) {
 			assert_string_equal(cid, "01020304");
 			assert_string_equal(fid, "01020305");
 		}
-		assert_int_equal(gc_first_page_check(as, f, NULL, cid, fid, sizeof(cid)),
-				 GC_PAGE_UNVERIFIED);
-		gc_exe_close(f);
+		assert_int_equal(ga_first_page_check(as, f, NULL, cid, fid, sizeof(cid)),
+				 GA_PAGE_UNVERIFIED);
+		ga_exe_close(f);
 		free(fm.p);
 	}
 	/* A mapping whose first page the core lacks. */
 	const struct entry e2[] = {{"/tmp/libgo.so", at + 0x100000, 0}};
 	struct img cm2 = make_core(e2, 1, at, core_page.p);
-	struct gc_core *core2 = open_core(&cm2);
+	struct ga_core *core2 = open_core(&cm2);
 	struct gc_addrspace *as2 = core_space(core2);
-	struct gc_exe *f = open_exe(&core_page, "libgo.so");
-	assert_int_equal(gc_first_page_check(as2, f, &core2->mappings[0], cid, fid, sizeof(cid)),
-			 GC_PAGE_UNVERIFIED);
-	gc_exe_close(f);
+	struct ga_exe *f = open_exe(&core_page, "libgo.so");
+	assert_int_equal(ga_first_page_check(as2, f, &core2->mappings[0], cid, fid, sizeof(cid)),
+			 GA_PAGE_UNVERIFIED);
+	ga_exe_close(f);
 	gc_addrspace_destroy(as2);
-	gc_core_close(core2);
+	ga_core_close(core2);
 	free(cm2.p);
 	gc_addrspace_destroy(as);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm.p);
 	free(core_page.p);
 }
@@ -249,7 +249,7 @@ static void test_bias(void **state)
 {
 	(void)state;
 	struct img fm = make_elf(NULL, NULL, 0);
-	struct gc_exe *f = open_exe(&fm, "libgo.so");
+	struct ga_exe *f = open_exe(&fm, "libgo.so");
 	const struct entry e[] = {
 		{"/a/libgo.so", 0x7f0000000000, 0},       /* the PT_LOAD at offset 0 */
 		{"/a/libgo.so", 0x7f0000013000, 0x13000},
@@ -257,21 +257,21 @@ static void test_bias(void **state)
 		{"/c/libgo.so", 0x7f2000000000, 0x5000},  /* no segment there */
 	};
 	struct img cm = make_core(e, 4, 0, NULL);
-	struct gc_core *core = open_core(&cm);
-	struct gc_mapped_file *files;
+	struct ga_core *core = open_core(&cm);
+	struct ga_mapped_file *files;
 	size_t n;
-	assert_null(gc_core_mapped_files(core, &files, &n));
+	assert_null(ga_core_mapped_files(core, &files, &n));
 	assert_int_equal(n, 3);
 	uint64_t bias = 0;
-	assert_true(gc_mapped_bias(f, &files[0], &bias));
+	assert_true(ga_mapped_bias(f, &files[0], &bias));
 	assert_int_equal(bias, 0x7f0000000000);
-	assert_true(gc_mapped_bias(f, &files[1], &bias));
+	assert_true(ga_mapped_bias(f, &files[1], &bias));
 	assert_int_equal(bias, 0x7f1000000000);
-	assert_false(gc_mapped_bias(f, &files[2], &bias));
+	assert_false(ga_mapped_bias(f, &files[2], &bias));
 	free(files);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm.p);
-	gc_exe_close(f);
+	ga_exe_close(f);
 	free(fm.p);
 }
 
@@ -297,7 +297,7 @@ static void test_find(void **state)
 	tu_write_file(text, "not ELF\n", 8);
 	struct img cfile = make_elf(NULL, "\x01\x02", 0);
 	tu_write_file(c, cfile.p, cfile.len);
-	struct gc_golib g;
+	struct ga_golib g;
 	struct gc_error *err;
 
 	/* One Go file among the others: found, with its bias (ET_EXEC at its
@@ -308,17 +308,17 @@ static void test_find(void **state)
 		{"/gone/libdel.so (deleted)", 0x310000, 0}, {"/memfd:x (deleted)", 0x320000, 0},
 	};
 	struct img cm = make_core(one, 7, 0, NULL);
-	struct gc_core *core = open_core(&cm);
-	err = gc_golib_find(core, "/usr/bin/host", "host", &g);
+	struct ga_core *core = open_core(&cm);
+	err = ga_golib_find(core, "/usr/bin/host", "host", &g);
 	if (err)
-		fail_msg("gc_golib_find: %s", err->message);
+		fail_msg("ga_golib_find: %s", err->message);
 	assert_non_null(g.lib);
 	assert_string_equal(g.recorded, go1);
 	assert_int_equal(g.bias, 0);
 	assert_non_null(g.map);
-	gc_golib_deinit(&g);
-	gc_golib_deinit(NULL);
-	gc_core_close(core);
+	ga_golib_deinit(&g);
+	ga_golib_deinit(NULL);
+	ga_core_close(core);
 	free(cm.p);
 
 	/* None: the message names the executable, the core and the files
@@ -329,7 +329,7 @@ static void test_find(void **state)
 	};
 	struct img cm2 = make_core(none, 4, 0, NULL);
 	core = open_core(&cm2);
-	err = gc_golib_find(core, "/usr/bin/host", "host", &g);
+	err = ga_golib_find(core, "/usr/bin/host", "host", &g);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_NOT_FOUND);
 	assert_null(g.lib);
@@ -339,7 +339,7 @@ static void test_find(void **state)
 	    !strstr(err->message, "--lib PATH"))
 		fail_msg("unexpected message: %s", err->message);
 	gc_error_destroy(err);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm2.p);
 
 	/* Two: refused, both named. */
@@ -348,14 +348,14 @@ static void test_find(void **state)
 	};
 	struct img cm3 = make_core(two, 3, 0, NULL);
 	core = open_core(&cm3);
-	err = gc_golib_find(core, "/usr/bin/host", "host", &g);
+	err = ga_golib_find(core, "/usr/bin/host", "host", &g);
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_UNSUPPORTED);
 	if (!strstr(err->message, "2 Go libraries") || !strstr(err->message, go1) ||
 	    !strstr(err->message, go2))
 		fail_msg("unexpected message: %s", err->message);
 	gc_error_destroy(err);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm3.p);
 
 	unlink(text);
@@ -380,18 +380,18 @@ static void test_place(void **state)
 	};
 	/* The core holds the first page of the library that is gone. */
 	struct img cm = make_core(e, 2, 0x400000, bytes);
-	struct gc_core *core = open_core(&cm);
+	struct ga_core *core = open_core(&cm);
 	struct gc_addrspace *as = core_space(core);
-	struct gc_golib g;
-	assert_null(gc_golib_place(core, as, "/usr/bin/host", go1, false, NULL, &g));
+	struct ga_golib g;
+	assert_null(ga_golib_place(core, as, "/usr/bin/host", go1, false, NULL, &g));
 	assert_string_equal(g.recorded, "/gone/crashcore (deleted)");
 	assert_string_equal(g.lib->path, go1);
 	assert_int_equal(g.bias, 0);
-	gc_golib_deinit(&g);
+	ga_golib_deinit(&g);
 
 	/* Another Go binary is not placed, --force or not. */
 	for (int force = 0; force < 2; force++) {
-		struct gc_error *err = gc_golib_place(core, as, "/usr/bin/host", go2, force, NULL, &g);
+		struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", go2, force, NULL, &g);
 		assert_non_null(err);
 		assert_int_equal(err->code, GC_ERR_MISMATCH);
 		if (!strstr(err->message, "does not belong to core.synthetic") ||
@@ -401,13 +401,13 @@ static void test_place(void **state)
 		assert_null(g.lib);
 	}
 	/* Not Go at all. */
-	struct gc_error *err = gc_golib_place(core, as, "/usr/bin/host", "/bin/sh", false, NULL, &g);
+	struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", "/bin/sh", false, NULL, &g);
 	assert_non_null(err);
 	if (!strstr(err->message, "not a Go library"))
 		fail_msg("unexpected message: %s", err->message);
 	gc_error_destroy(err);
 	gc_addrspace_destroy(as);
-	gc_core_close(core);
+	ga_core_close(core);
 	free(cm.p);
 	free(bytes);
 	free(go1);

@@ -299,8 +299,8 @@ static void read_list(void)
 struct session {
 	const struct entry *e;
 	char dir[512];
-	struct gc_core *core;
-	struct gc_exe *exe;
+	struct ga_core *core;
+	struct ga_exe *exe;
 	struct gc_addrspace *as;
 	uint64_t bias;
 	struct gr_range data[16];
@@ -339,16 +339,16 @@ static void cache_path(const struct session *s, const char *file, char *buf, siz
  * for its magic (process.c's locate_pclntab). */
 static void locate_pclntab(struct session *s)
 {
-	const struct gc_exe *exe = s->exe;
-	const struct gc_exe_section *sec = gc_exe_section(exe, ".gopclntab");
-	if (sec && gc_exe_section_data(exe, sec)) {
-		s->tab = gc_exe_section_data(exe, sec);
+	const struct ga_exe *exe = s->exe;
+	const struct ga_exe_section *sec = ga_exe_section(exe, ".gopclntab");
+	if (sec && ga_exe_section_data(exe, sec)) {
+		s->tab = ga_exe_section_data(exe, sec);
 		s->tabsize = sec->size;
 		s->tabaddr = sec->addr + s->bias;
 		return;
 	}
 	for (size_t i = 0; i < exe->nsegments && !s->tab; i++) {
-		const struct gc_exe_segment *seg = &exe->segments[i];
+		const struct ga_exe_segment *seg = &exe->segments[i];
 		if (seg->offset > exe->size || seg->filesz > exe->size - seg->offset)
 			continue;
 		size_t off = gopclntab_scan(exe->data + seg->offset, seg->filesz, 0);
@@ -381,14 +381,14 @@ static void session_open(const struct entry *e, struct session *s)
 	if (e->minor < MIN_MINOR || e->minor > 27)
 		fail_msg("%s: %s: no facts for this release", e->name, e->version);
 
-	check(gc_core_open(core, &s->core), s, "gc_core_open");
-	check(gc_exe_open(exe, &s->exe), s, "gc_exe_open");
+	check(ga_core_open(core, &s->core), s, "ga_core_open");
+	check(ga_exe_open(exe, &s->exe), s, "ga_exe_open");
 	check(gc_addrspace_create(&s->as), s, "gc_addrspace_create");
-	s->bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
-	check(gc_core_add_segments(s->core, s->as, 0), s, "core segments");
-	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), s, "exe segments");
+	s->bias = ga_load_bias(s->exe, ga_core_exe_mapping(s->core));
+	check(ga_core_add_segments(s->core, s->as, 0), s, "core segments");
+	check(ga_exe_add_segments(s->exe, s->as, 1, s->bias), s, "exe segments");
 	for (size_t i = 0; i < s->exe->nsegments && s->ndata < 16; i++) {
-		const struct gc_exe_segment *seg = &s->exe->segments[i];
+		const struct ga_exe_segment *seg = &s->exe->segments[i];
 		if (seg->flags & 2 /* PF_W */) {
 			s->data[s->ndata].start = seg->vaddr + s->bias;
 			s->data[s->ndata].end = seg->vaddr + s->bias + seg->memsz;
@@ -412,8 +412,8 @@ static void session_close(struct session *s)
 	gopclntab_destroy(s->pcln);
 	gr_layouts_destroy(s->layouts);
 	gc_addrspace_destroy(s->as);
-	gc_exe_close(s->exe);
-	gc_core_close(s->core);
+	ga_exe_close(s->exe);
+	ga_core_close(s->core);
 }
 
 static uint64_t offset_of(const struct session *s, const char *sname, const char *path)
@@ -524,7 +524,7 @@ static void check_layouts(struct session *s)
 	/* The moduledata's values against what the linker wrote elsewhere. */
 	uint64_t off = offset_of(s, "runtime.moduledata", "text"), v_text, v_types;
 	assert_true(gc_addrspace_u64(s->as, s->md + off, &v_text));
-	const struct gc_exe_section *sec = gc_exe_section(s->exe, ".text");
+	const struct ga_exe_section *sec = ga_exe_section(s->exe, ".text");
 	if (sec && v_text != sec->addr + s->bias)
 		fail_msg("%s: moduledata.text 0x%" PRIx64 ", .text at 0x%" PRIx64, e->name,
 			 v_text, sec->addr + s->bias);
@@ -536,7 +536,7 @@ static void check_layouts(struct session *s)
 			 ", gr_moduledata_types read 0x%" PRIx64, e->name, off, v_types,
 			 s->mt.types);
 	/* 1.26+ give the moduledata a section of its own, exactly its size. */
-	sec = gc_exe_section(s->exe, ".go.module");
+	sec = ga_exe_section(s->exe, ".go.module");
 	if (e->minor >= 26 && !sec)
 		fail_msg("%s: go1.%d without a .go.module section", e->name, e->minor);
 	if (sec) {

@@ -42,8 +42,8 @@
 
 /* One core opened with one executable, as analyzer/cli/session.c does. */
 struct session {
-	struct gc_core *core;
-	struct gc_exe *exe;
+	struct ga_core *core;
+	struct ga_exe *exe;
 	struct gc_addrspace *as;
 	uint64_t bias;
 	struct gopclntab *pcln;
@@ -99,16 +99,16 @@ static void session_open(const char *core, const char *exe, struct session *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (core)
-		check(gc_core_open(core, &s->core), core);
-	check(gc_exe_open(exe, &s->exe), exe);
+		check(ga_core_open(core, &s->core), core);
+	check(ga_exe_open(exe, &s->exe), exe);
 	check(gc_addrspace_create(&s->as), "address space");
 	if (s->core) {
-		s->bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
-		check(gc_core_add_segments(s->core, s->as, 0), "core segments");
+		s->bias = ga_load_bias(s->exe, ga_core_exe_mapping(s->core));
+		check(ga_core_add_segments(s->core, s->as, 0), "core segments");
 	}
-	check(gc_exe_add_segments(s->exe, s->as, 1, s->bias), "exe segments");
+	check(ga_exe_add_segments(s->exe, s->as, 1, s->bias), "exe segments");
 	for (size_t i = 0; i < s->exe->nsegments && s->ndata < 16; i++) {
-		const struct gc_exe_segment *seg = &s->exe->segments[i];
+		const struct ga_exe_segment *seg = &s->exe->segments[i];
 		if (seg->flags & 2 /* PF_W */) {
 			s->data[s->ndata].start = seg->vaddr + s->bias;
 			s->data[s->ndata].end = seg->vaddr + s->bias + seg->memsz;
@@ -121,7 +121,7 @@ static void session_open(const char *core, const char *exe, struct session *s)
 	size_t tabsize = 0;
 	uint64_t tabaddr = 0;
 	for (size_t i = 0; i < s->exe->nsegments && !tab; i++) {
-		const struct gc_exe_segment *seg = &s->exe->segments[i];
+		const struct ga_exe_segment *seg = &s->exe->segments[i];
 		if (seg->offset > s->exe->size || seg->filesz > s->exe->size - seg->offset)
 			continue;
 		size_t off = gopclntab_scan(s->exe->data + seg->offset, seg->filesz, 0);
@@ -151,8 +151,8 @@ static void session_close(struct session *s)
 {
 	gopclntab_destroy(s->pcln);
 	gc_addrspace_destroy(s->as);
-	gc_exe_close(s->exe);
-	gc_core_close(s->core);
+	ga_exe_close(s->exe);
+	ga_core_close(s->core);
 }
 
 static const char *const layout_names[] = {"runtime.g", "runtime.m", "runtime.schedt"};
@@ -189,11 +189,11 @@ static void find(const struct session *s, const struct gr_layouts *l, int minor,
 }
 
 /* The address the symbol table of truth gives name, at s's bias. */
-static uint64_t sym(const struct gc_exe *truth, const struct session *s, const char *name,
+static uint64_t sym(const struct ga_exe *truth, const struct session *s, const char *name,
 		    uint64_t *size_ret)
 {
 	uint64_t v, size;
-	if (!gc_exe_symbol(truth, name, &v, &size))
+	if (!ga_exe_symbol(truth, name, &v, &size))
 		fail_msg("%s: no symbol %s", truth->path, name);
 	if (size_ret)
 		*size_ret = size;
@@ -208,7 +208,7 @@ static uint64_t sym(const struct gc_exe *truth, const struct session *s, const c
 	} while (0)
 
 /* Every global against the symbols of truth. */
-static void expect_all(const struct session *s, const struct gc_exe *truth,
+static void expect_all(const struct session *s, const struct ga_exe *truth,
 		       const struct gr_globals *g, bool with_layouts)
 {
 	uint64_t wsize;
@@ -403,14 +403,14 @@ static void test_strip_copy(void **state)
 	session_open(fx.fixture_core, fx.strip_exe, &s);
 	if (s.exe->has_symtab || s.exe->has_dwarf)
 		fail_msg("%s still has a symbol table or DWARF after strip", fx.strip_exe);
-	struct gc_exe *truth;
-	check(gc_exe_open(fx.fixture, &truth), fx.fixture);
+	struct ga_exe *truth;
+	check(ga_exe_open(fx.fixture, &truth), fx.fixture);
 	struct gr_layouts *l = types_layouts(&s);
 	struct gr_globals g;
 	find(&s, l, MINOR, &g);
 	expect_all(&s, truth, &g, true);
 	gr_layouts_destroy(l);
-	gc_exe_close(truth);
+	ga_exe_close(truth);
 	session_close(&s);
 }
 
@@ -422,8 +422,8 @@ static void test_go_stripped(void **state)
 	session_open(fx.sw_core, fx.sw_exe, &s);
 	if (s.exe->has_symtab || s.exe->has_dwarf)
 		fail_msg("%s has a symbol table or DWARF despite -s -w", fx.sw_exe);
-	struct gc_exe *truth;
-	check(gc_exe_open(fx.w_exe, &truth), fx.w_exe);
+	struct ga_exe *truth;
+	check(ga_exe_open(fx.w_exe, &truth), fx.w_exe);
 	/* -s drops only the unloaded .symtab: the loaded segments must match,
 	 * or the -w build's symbols are no truth for the -s -w core. */
 	assert_int_equal(truth->nsegments, s.exe->nsegments);
@@ -458,7 +458,7 @@ static void test_go_stripped(void **state)
 	assert_string_equal(last, "debug call");  /* go1.19's last, §4.2 */
 	free(last);
 	gr_layouts_destroy(l);
-	gc_exe_close(truth);
+	ga_exe_close(truth);
 	session_close(&s);
 }
 
@@ -526,7 +526,7 @@ static void test_garbage(void **state)
 		check(gc_addrspace_create(&as), "address space");
 		uint8_t *bufs[8] = {0};
 		for (size_t i = 0; i < s.exe->nsegments && i < 8; i++) {
-			const struct gc_exe_segment *seg = &s.exe->segments[i];
+			const struct ga_exe_segment *seg = &s.exe->segments[i];
 			bufs[i] = malloc(seg->memsz);
 			assert_non_null(bufs[i]);
 			uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);

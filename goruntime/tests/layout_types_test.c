@@ -118,7 +118,7 @@ static const char *stripped_path(void)
 
 static bool exe_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	const uint8_t *p = gc_exe_vaddr_ptr(ctx, addr, len);
+	const uint8_t *p = ga_exe_vaddr_ptr(ctx, addr, len);
 	if (!p)
 		return false;
 	memcpy(buf, p, len);
@@ -126,15 +126,15 @@ static bool exe_read(void *ctx, uint64_t addr, void *buf, size_t len)
 }
 
 struct input {
-	struct gc_exe *exe;
+	struct ga_exe *exe;
 	uint64_t md;
 	struct gr_moduledata_types mt;
 };
 
 /* Finds moduledata in the writable segments from the pclntab address. */
-static uint64_t scan_moduledata(const struct gc_exe *exe)
+static uint64_t scan_moduledata(const struct ga_exe *exe)
 {
-	const struct gc_exe_section *sec = gc_exe_section(exe, ".gopclntab");
+	const struct ga_exe_section *sec = ga_exe_section(exe, ".gopclntab");
 	if (!sec)
 		fail_msg("%s: no .gopclntab section", exe->path);
 	struct gr_range ranges[16];
@@ -157,11 +157,11 @@ static uint64_t scan_moduledata(const struct gc_exe *exe)
 static void input_open(const char *path, struct input *in)
 {
 	memset(in, 0, sizeof(*in));
-	struct gc_error *err = gc_exe_open(path, &in->exe);
+	struct gc_error *err = ga_exe_open(path, &in->exe);
 	if (err)
-		fail_msg("gc_exe_open(%s): %s", path, err->message);
+		fail_msg("ga_exe_open(%s): %s", path, err->message);
 	if (in->exe->has_symtab) {
-		if (!gc_exe_symbol(in->exe, "runtime.firstmoduledata", &in->md, NULL))
+		if (!ga_exe_symbol(in->exe, "runtime.firstmoduledata", &in->md, NULL))
 			fail_msg("%s: no runtime.firstmoduledata symbol", path);
 		/* The finder must agree with the symbol. */
 		assert_int_equal(scan_moduledata(in->exe), in->md);
@@ -290,7 +290,7 @@ static void test_moduledata_types(void **state)
 	gc_error_destroy(err);
 	uint64_t md;
 	struct gr_range none = { 0x1000, 0x2000 };
-	const struct gc_exe_section *sec = gc_exe_section(in.exe, ".gopclntab");
+	const struct ga_exe_section *sec = ga_exe_section(in.exe, ".gopclntab");
 	assert_non_null(sec);
 	err = gr_find_moduledata(exe_read, in.exe, sec->addr, &none, 1, &md);
 	assert_non_null(err);
@@ -300,7 +300,7 @@ static void test_moduledata_types(void **state)
 	assert_non_null(err);
 	assert_int_equal(err->code, GC_ERR_FORMAT); /* not a pclntab header */
 	gc_error_destroy(err);
-	gc_exe_close(in.exe);
+	ga_exe_close(in.exe);
 }
 
 static void test_types_crosscheck_dwarf(void **state)
@@ -387,7 +387,7 @@ static void test_types_crosscheck_dwarf(void **state)
 	gr_layouts_destroy(w);
 	gr_layouts_destroy(l);
 	gr_layouts_destroy(d);
-	gc_exe_close(in.exe);
+	ga_exe_close(in.exe);
 }
 
 static void compare_sets(const struct gr_layouts *a, const struct gr_layouts *b)
@@ -437,8 +437,8 @@ static void test_types_stripped(void **state)
 	compare_sets(a, b);
 	gr_layouts_destroy(a);
 	gr_layouts_destroy(b);
-	gc_exe_close(in.exe);
-	gc_exe_close(sin.exe);
+	ga_exe_close(in.exe);
+	ga_exe_close(sin.exe);
 }
 
 /* Timing of each part: the walk for runtime.g alone, the scan alone. */
@@ -491,7 +491,7 @@ static void test_types_timing(void **state)
 	l = types_load(&in, 0, twice, 3, NULL);
 	assert_int_equal(l->nstructs, 1);
 	gr_layouts_destroy(l);
-	gc_exe_close(in.exe);
+	ga_exe_close(in.exe);
 }
 
 static void expect_error(struct gc_error *err, struct gr_layouts *l, const char *what)
@@ -550,7 +550,7 @@ static void test_types_bad_arguments(void **state)
 	} else {
 		gc_error_destroy(err);
 	}
-	gc_exe_close(in.exe);
+	ga_exe_close(in.exe);
 }
 
 /* ---- corrupt memory ---- */
@@ -566,7 +566,7 @@ static uint64_t mix(uint64_t x)
 }
 
 struct noisy {
-	const struct gc_exe *exe;
+	const struct ga_exe *exe;
 	uint64_t seed;
 	unsigned one_in;     /* corrupt one byte in this many; 0: all random */
 	uint64_t lo, hi;     /* only inside [lo, hi) */
@@ -666,7 +666,7 @@ static void test_types_corrupt(void **state)
 	}
 	print_message("corrupt descriptors: %zu errors, %zu results, %lu reads, %.0f ms\n",
 		      nerr, nok, reads, now_ms() - t0);
-	gc_exe_close(in.exe);
+	ga_exe_close(in.exe);
 }
 
 static int cleanup(void **state)

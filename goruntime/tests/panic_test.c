@@ -51,8 +51,8 @@ static void check(struct gc_error *err, const char *what)
 }
 
 struct session {
-	struct gc_core *core;
-	struct gc_exe *exe;
+	struct ga_core *core;
+	struct ga_exe *exe;
 	struct gc_addrspace *as;
 	struct gr_image image;
 	struct gr_process *proc;
@@ -61,14 +61,14 @@ struct session {
 static void open_session(struct session *s, const char *core, const char *exe)
 {
 	memset(s, 0, sizeof(*s));
-	check(gc_core_open(core, &s->core), "core");
-	check(gc_exe_open(exe, &s->exe), "executable");
-	uint64_t bias = gc_load_bias(s->exe, gc_core_exe_mapping(s->core));
+	check(ga_core_open(core, &s->core), "core");
+	check(ga_exe_open(exe, &s->exe), "executable");
+	uint64_t bias = ga_load_bias(s->exe, ga_core_exe_mapping(s->core));
 	check(gc_addrspace_create(&s->as), "address space");
-	check(gc_core_add_segments(s->core, s->as, 0), "core segments");
-	check(gc_exe_add_segments(s->exe, s->as, 1, bias), "exe segments");
-	gc_image_init(&s->image, s->core, s->exe, s->as, bias);
-	struct gr_open_config cfg = {.image = &s->image, .warn = gc_warn_to_file, .warn_ctx = stderr};
+	check(ga_core_add_segments(s->core, s->as, 0), "core segments");
+	check(ga_exe_add_segments(s->exe, s->as, 1, bias), "exe segments");
+	ga_image_init(&s->image, s->core, s->exe, s->as, bias);
+	struct gr_open_config cfg = {.image = &s->image, .warn = ga_warn_to_file, .warn_ctx = stderr};
 	check(gr_process_open(&cfg, &s->proc), "gr_process_open");
 }
 
@@ -76,8 +76,8 @@ static void close_session(struct session *s)
 {
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
-	gc_exe_close(s->exe);
-	gc_core_close(s->core);
+	ga_exe_close(s->exe);
+	ga_core_close(s->core);
 }
 
 /* What the runtime printed before the dump, split: the panic/fatal lines

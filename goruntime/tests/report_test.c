@@ -68,8 +68,8 @@ struct fixture {
 	char *dir, *exe_path, *core_path;
 	struct oblock *blocks;
 	size_t nblocks;
-	struct gc_core *core;
-	struct gc_exe *exe;
+	struct ga_core *core;
+	struct ga_exe *exe;
 	struct gc_addrspace *as;
 	struct gr_process *proc;
 };
@@ -263,16 +263,16 @@ static int setup(void **state)
 			 "testdata/report parks 13 goroutines besides the runtime's", fx.dir,
 			 fx.nblocks);
 
-	check(gc_core_open(fx.core_path, &fx.core), "core");
-	check(gc_exe_open(fx.exe_path, &fx.exe), "executable");
-	const struct gc_mapping *map = gc_core_exe_mapping(fx.core);
-	uint64_t bias = gc_load_bias(fx.exe, map);
+	check(ga_core_open(fx.core_path, &fx.core), "core");
+	check(ga_exe_open(fx.exe_path, &fx.exe), "executable");
+	const struct ga_mapping *map = ga_core_exe_mapping(fx.core);
+	uint64_t bias = ga_load_bias(fx.exe, map);
 	check(gc_addrspace_create(&fx.as), "address space");
-	check(gc_core_add_segments(fx.core, fx.as, 0), "core segments");
-	check(gc_exe_add_segments(fx.exe, fx.as, 1, bias), "exe segments");
+	check(ga_core_add_segments(fx.core, fx.as, 0), "core segments");
+	check(ga_exe_add_segments(fx.exe, fx.as, 1, bias), "exe segments");
 	static struct gr_image img;
-	gc_image_init(&img, fx.core, fx.exe, fx.as, bias);
-	struct gr_open_config cfg = {.image = &img, .warn = gc_warn_to_file, .warn_ctx = stderr};
+	ga_image_init(&img, fx.core, fx.exe, fx.as, bias);
+	struct gr_open_config cfg = {.image = &img, .warn = ga_warn_to_file, .warn_ctx = stderr};
 	check(gr_process_open(&cfg, &fx.proc), "gr_process_open");
 	assert_int_equal(gr_process_ngoroutines(fx.proc), fx.nblocks);
 	return 0;
@@ -283,8 +283,8 @@ static int teardown(void **state)
 	(void)state;
 	gr_process_destroy(fx.proc);
 	gc_addrspace_destroy(fx.as);
-	gc_exe_close(fx.exe);
-	gc_core_close(fx.core);
+	ga_exe_close(fx.exe);
+	ga_core_close(fx.core);
 	for (size_t k = 0; k < fx.nblocks; k++)
 		free(fx.blocks[k].frames);
 	free(fx.blocks);
