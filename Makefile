@@ -112,8 +112,11 @@ $(BUILD)/fixtures/%: testdata/%/main.go testdata/go.mod | testdeps
 	@mkdir -p $(dir $@)
 	go=$$(tests/toolchain.sh 1.19) && cd testdata && GOTOOLCHAIN=local GOFLAGS=-mod=mod $$go build -o ../$@ ./$*
 
-# The unit tests that run `go build` or `go tool` get Go 1.19 first on PATH.
+# The layering check (analyzer -> goruntime -> gopclntab -> common, one
+# way), then the unit tests; those that run `go build` or `go tool` get Go
+# 1.19 first on PATH.
 unit: $(UNIT_BINS) $(FIXTURES)
+	tests/layers.sh
 	@set -e; go=$$(tests/toolchain.sh 1.19); export PATH="$$(dirname $$go):$$PATH" GOTOOLCHAIN=local; \
 	for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 

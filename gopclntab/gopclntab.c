@@ -58,8 +58,8 @@ struct gopclntab {
 	 * torn by concurrent writers reads as a miss. */
 	_Atomic uint64_t (*pcv_cache)[2];
 	/* Decoded _func records by functab index, filled as find_func meets
-	 * them (funcs_ok[i] set, with release order, once funcs[i] is
-	 * written). */
+	 * them: funcs_ok[i] is 2 while one thread writes funcs[i], 1 (release
+	 * order) once it is written. */
 	struct gopclntab_func *funcs;
 	_Atomic uint8_t *funcs_ok;
 	/* _func field offsets for this format. */
@@ -513,7 +513,7 @@ bool gopclntab_find_func(const struct gopclntab *t, uint64_t pc, struct gopclnta
 			hi = lo + 1;
 			/* Checked when it was cached: pc lies in function lo. */
 			if (t->funcs && lo < t->nfunc &&
-			    atomic_load_explicit(&t->funcs_ok[lo], memory_order_acquire)) {
+			    atomic_load_explicit(&t->funcs_ok[lo], memory_order_acquire) == 1) {
 				*ret = t->funcs[lo];
 				return true;
 			}
@@ -535,8 +535,12 @@ bool gopclntab_find_func(const struct gopclntab *t, uint64_t pc, struct gopclnta
 	if (!ftab_entry(t, lo, &entry) || !ftab_entry(t, lo + 1, &end) || pc < entry ||
 	    pc >= end || !decode_func(t, lo, entry, end, ret))
 		return false;
+	/* One thread claims the record (0 -> 2), writes it, publishes it (1);
+	 * the others go on without it. */
+	uint8_t unset = 0;
 	if (t->funcs && lo < t->nfunc &&
-	    !atomic_load_explicit(&t->funcs_ok[lo], memory_order_acquire)) {
+	    atomic_compare_exchange_strong_explicit(&t->funcs_ok[lo], &unset, 2,
+						    memory_order_acquire, memory_order_relaxed)) {
 		t->funcs[lo] = *ret;
 		atomic_store_explicit(&t->funcs_ok[lo], 1, memory_order_release);
 	}

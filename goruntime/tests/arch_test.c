@@ -1,0 +1,133 @@
+/* Tests for goruntime/arch*.c and image.c on hand-built inputs: no core,
+ * no ELF file, no Go toolchain.
+ *
+ * The amd64 facts are those of arch-facts.md §1-§4 (Linux
+ * arch/x86/include/asm/user_64.h, Go's runtime/defs_linux_amd64.go); the
+ * instruction bytes are what Go's assembler emits for the forms named. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../arch.h"
+#include "../image.h"
+#include "../process.h"
+
+static void test_amd64_table(void **state)
+{
+	(void)state;
+	const struct gr_arch *a = gr_arch_for_machine(62);
+	assert_ptr_equal(a, &gr_arch_amd64);
+	assert_null(gr_arch_for_machine(183)); /* arm64: not yet */
+	assert_int_equal(a->nregs, 27);        /* user_regs_struct */
+	assert_string_equal(a->reg_names[a->reg_pc], "rip");
+	assert_int_equal(a->reg_pc, 16);
+	assert_string_equal(a->reg_names[a->reg_sp], "rsp");
+	assert_int_equal(a->reg_sp, 19);
+	assert_string_equal(a->reg_names[21], "fs_base");
+	assert_int_equal(a->reg_lr, GR_NO_REG);
+	assert_int_equal(a->pc_quantum, 1);
+	/* ucontext: mcontext at +40, rip = gregs[16], rsp = gregs[15]; the
+	 * siginfo follows the 304-byte ucontext. */
+	assert_int_equal(a->sig_pc, 40 + 8 * 16);
+	assert_int_equal(a->sig_sp, 40 + 8 * 15);
+	assert_int_equal(a->sig_info, 304);
+
+	struct gr_regs r = {0};
+	r.r[16] = 0x401000;
+	r.r[19] = 0xc000050f80;
+	assert_int_equal(gr_regs_pc(a, &r), 0x401000);
+	assert_int_equal(gr_regs_sp(a, &r), 0xc000050f80);
+}
+
+static void test_amd64_frames(void **state)
+{
+	(void)state;
+	const struct gr_arch *a = &gr_arch_amd64;
+	/* CALL pushed the return address: the frame ends 8 bytes above
+	 * sp + pcsp, the return address is its last word. */
+	assert_int_equal(gr_arch_fp(a, 0x1000, 0x18), 0x1020);
+	assert_int_equal(gr_arch_ra_slot(a, 0x1000, 0x1020), 0x1018);
+	assert_int_equal(gr_arch_fp(a, 0x1000, 0), 0x1008);
+}
+
+struct refs {
+	uint64_t v[16];
+	size_t n;
+	size_t stop_after;
+};
+
+static bool take(void *ctx, uint64_t addr)
+{
+	struct refs *r = ctx;
+	if (r->n < 16)
+		r->v[r->n++] = addr;
+	return !r->stop_after || r->n < r->stop_after;
+}
+
+static void test_amd64_code_refs(void **state)
+{
+	(void)state;
+	static const uint8_t code[] = {
+		0x48, 0x8d, 0x05, 0x00, 0x10, 0x00, 0x00, /* LEA 0x1000(%rip), %rax  @0x400000 */
+		0x48, 0x8b, 0x0d, 0xf0, 0xff, 0xff, 0xff, /* MOV -0x10(%rip), %rcx  @0x400007 */
+		0x83, 0xf8, 0x2a,                         /* CMP $0x2a, %eax         @0x40000e */
+		0x48, 0x89, 0xc3,                         /* MOV %rax, %rbx (no operand in memory) */
+		0x3d, 0x00, 0x01, 0x00, 0x00,             /* CMP $0x100, %eax (a later compare) */
+		0xc3,                                     /* RET */
+	};
+	struct refs r = {0};
+	int64_t bound = -1;
+	assert_true(gr_arch_amd64.code_refs(code, sizeof(code), 0x400000, take, &r, &bound));
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0], 0x400007 + 0x1000);
+	assert_int_equal(r.v[1], 0x40000e - 0x10);
+	assert_int_equal(bound, 42); /* the first compare only */
+
+	/* A callback that stops the scan. */
+	struct refs one = {.stop_after = 1};
+	assert_false(gr_arch_amd64.code_refs(code, sizeof(code), 0x400000, take, &one, NULL));
+	assert_int_equal(one.n, 1);
+
+	/* Cut in the middle of an instruction: what decodes is still seen,
+	 * and the scan ends without reading past n. */
+	struct refs cut = {0};
+	assert_true(gr_arch_amd64.code_refs(code, 10, 0x400000, take, &cut, NULL));
+	assert_int_equal(cut.n, 1);
+}
+
+static void test_image_sections(void **state)
+{
+	(void)state;
+	static const uint8_t bytes[] = "\xff Go buildinf:";
+	const struct gr_image_section secs[] = {
+		{.name = ".text", .addr = 0x401000, .size = 0x100, .data = NULL},
+		{.name = ".go.buildinfo", .addr = 0x500000, .size = sizeof(bytes), .data = bytes},
+	};
+	struct gr_image_file f = {.path = "synthetic", .sections = secs, .nsections = 2,
+				  .dwarf_fd = -1};
+	const struct gr_image_section *s = gr_image_section(&f, ".go.buildinfo");
+	assert_non_null(s);
+	assert_int_equal(s->addr, 0x500000);
+	assert_null(gr_image_section(&f, ".gopclntab"));
+	uint64_t v;
+	assert_false(gr_image_symbol(&f, "runtime.allgs", &v, NULL)); /* stripped */
+	/* No section, no segment: no pclntab, so no Go code. */
+	const uint8_t *d;
+	size_t n;
+	assert_false(gr_file_pclntab(&f, &d, &n, &v));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_amd64_table),
+		cmocka_unit_test(test_amd64_frames),
+		cmocka_unit_test(test_amd64_code_refs),
+		cmocka_unit_test(test_image_sections),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
