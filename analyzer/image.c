@@ -24,6 +24,11 @@ void ga_warn_to_file(void *ctx, const char *message)
 	fprintf(ctx, "gocore: warning: %s\n", message);
 }
 
+void ga_say_to_file(void *ctx, const char *message)
+{
+	fprintf(ctx, "gocore: %s\n", message);
+}
+
 uint64_t ga_load_bias(const struct ga_exe *exe, const struct ga_mapping *map)
 {
 	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)

@@ -23,5 +23,7 @@ uint64_t ga_load_bias(const struct ga_exe *exe, const struct ga_mapping *map);
 /* A gr_warn_fn (goruntime/process.h) that prints "gocore: warning: MESSAGE"
  * and a newline on the FILE * ctx. */
 void ga_warn_to_file(void *ctx, const char *message);
+/* The same without "warning: " (the printer's lines carry their own). */
+void ga_say_to_file(void *ctx, const char *message);
 
 #endif

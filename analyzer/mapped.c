@@ -280,7 +280,7 @@ static const char *base_name(const char *path, char *buf, size_t max)
 
 struct gc_error *ga_golib_place(const struct ga_core *core,
 				const struct gc_addrspace *core_as, const char *exe_recorded,
-				const char *lib_path, bool force, FILE *warnings,
+				const char *lib_path, bool force, gr_warn_fn *warn, void *warn_ctx,
 				struct ga_golib *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -328,10 +328,12 @@ struct gc_error *ga_golib_place(const struct ga_core *core,
 		const char *why = NULL;
 		switch (same_name_page) {
 		case GA_PAGE_UNVERIFIED:
-			if (warnings)
-				fprintf(warnings, "gocore: warning: cannot check that %s is the "
-					"core's %s (its first page is not in the core)\n",
-					lib_path, same_name->path);
+			if (warn) {
+				char msg[8192];
+				snprintf(msg, sizeof(msg), "cannot check that %s is the core's %s (its "
+					 "first page is not in the core)", lib_path, same_name->path);
+				warn(warn_ctx, msg);
+			}
 			match = same_name;
 			break;
 		case GA_PAGE_BUILD_ID: why = "Go build ID"; break;
@@ -353,10 +355,12 @@ struct gc_error *ga_golib_place(const struct ga_core *core,
 						      "use --force to go on anyway",
 						      lib_path, core->path, same_name->path);
 		} else if (why) {
-			if (warnings)
-				fprintf(warnings, "gocore: warning: %s does not match the core's "
-					"%s (%s differs; going on: --force)\n", lib_path,
-					same_name->path, why);
+			if (warn) {
+				char msg[8192];
+				snprintf(msg, sizeof(msg), "%s does not match the core's %s (%s "
+					 "differs; going on: --force)", lib_path, same_name->path, why);
+				warn(warn_ctx, msg);
+			}
 			match = same_name;
 		}
 	}

@@ -14,6 +14,7 @@
 #include "../common/error.h"
 #include "../common/addrspace.h"
 #include "elfcore.h"
+#include "../goruntime/process.h"
 #include "elfexe.h"
 
 /* How a file compares with the first page of its mapping in the core. */
@@ -74,11 +75,11 @@ struct gc_error *ga_golib_find(const struct ga_core *core, const char *exe_recor
  * build ID, else bytes).  Without a match, a mapped file of the same base
  * name whose first page the core lacks is taken with a warning; one whose
  * page differs is a GC_ERR_MISMATCH naming both files (taken with a
- * warning when force).  Warnings go to warnings (may be NULL).  On
+ * warning when force).  Warnings go to warn (may be NULL; gr_warn_fn of goruntime/process.h).  On
  * success ret owns the opened library. */
 struct gc_error *ga_golib_place(const struct ga_core *core,
 				const struct gc_addrspace *core_as, const char *exe_recorded,
-				const char *lib_path, bool force, FILE *warnings,
+				const char *lib_path, bool force, gr_warn_fn *warn, void *warn_ctx,
 				struct ga_golib *ret);
 
 #endif

@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)gr_process_thread_of(p, g);
 		size_t frames = 0;
 		(void)gr_unwind(p, g, 200, count_frame, &frames, NULL);
-		(void)gr_print_goroutine(p, g, &opts, devnull, devnull);
+		(void)gr_print_goroutine(p, g, &opts, devnull, ga_say_to_file, devnull);
 		(void)gr_process_find_goroutine(p, g->goid);
 	}
 	for (size_t i = 0; i < gr_process_nthreads(p); i++) {

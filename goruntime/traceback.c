@@ -609,12 +609,11 @@ void gr_printer_destroy(struct gr_printer *pr)
 	free(pr);
 }
 
-/* "gocore: " and a message about goroutine goid, on warn. */
+/* A line about goroutine goid on warn (what: "" or "warning: "). */
 static void warn_goroutine(struct obuf *warn, uint64_t goid, const char *what, const char *rest)
 {
 	if (!warn)
 		return;
-	ob_str(warn, "gocore: ");
 	ob_str(warn, what);
 	ob_str(warn, "goroutine ");
 	ob_udec(warn, goid);
@@ -694,8 +693,24 @@ unsigned gr_printer_print(struct gr_printer *pr, const struct gr_goroutine *g, s
 	return gaps;
 }
 
+/* Hands each line of w to warn (the lines are NUL-terminated in place). */
+static void say_lines(struct obuf *w, gr_warn_fn *warn, void *warn_ctx)
+{
+	if (!warn || !w->len)
+		return;
+	for (size_t start = 0, i = 0; i < w->len; i++) {
+		if (w->p[i] != '\n')
+			continue;
+		w->p[i] = '\0';
+		warn(warn_ctx, w->p + start);
+		start = i + 1;
+	}
+	w->len = 0;
+}
+
 unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
-			    const struct gr_print_options *opts, FILE *file, FILE *warn)
+			    const struct gr_print_options *opts, FILE *file, gr_warn_fn *warn,
+			    void *warn_ctx)
 {
 	struct gr_printer *pr;
 	struct obuf out = {0}, w = {0};
@@ -707,8 +722,7 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 		gr_printer_destroy(pr);
 	}
 	ob_flush(&out, file);
-	if (warn)
-		ob_flush(&w, warn);
+	say_lines(&w, warn, warn_ctx);
 	ob_free(&out);
 	ob_free(&w);
 	return gaps;
@@ -725,7 +739,9 @@ struct print_run {
 	const struct gr_print_options *opts;
 	const struct gr_goroutine *const *gs;
 	size_t n;
-	FILE *out, *warn;
+	FILE *out;
+	gr_warn_fn *warn;
+	void *warn_ctx;
 	gr_print_progress_fn *progress;
 	void *progress_ctx;
 	size_t window;
@@ -777,8 +793,7 @@ static bool print_emit(void *ctx, size_t chunk)
 		r->gaps |= GR_GAP_NOMEM;
 	errno = 0;
 	bool ok = ob_flush(&s->out, r->out);
-	if (r->warn)
-		ob_flush(&s->warn, r->warn);
+	say_lines(&s->warn, r->warn, r->warn_ctx);
 	/* A full disk or a closed pipe: stop at once. */
 	if (!ok || ferror(r->out)) {
 		r->write_failed = true;
@@ -791,12 +806,13 @@ static bool print_emit(void *ctx, size_t chunk)
 struct gc_error *gr_print_goroutines(const struct gr_process *p,
 				     const struct gr_goroutine *const *gs, size_t n,
 				     const struct gr_print_options *opts, unsigned jobs, FILE *out,
-				     FILE *warn, gr_print_progress_fn *progress, void *progress_ctx,
-				     unsigned *gaps_ret)
+				     gr_warn_fn *warn, void *warn_ctx, gr_print_progress_fn *progress,
+				     void *progress_ctx, unsigned *gaps_ret)
 {
 	*gaps_ret = 0;
 	struct print_run r = {
 		.p = p, .opts = opts, .gs = gs, .n = n, .out = out, .warn = warn,
+		.warn_ctx = warn_ctx,
 		.progress = progress, .progress_ctx = progress_ctx,
 		.window = jobs > 1 ? 4 * (size_t)jobs : 1,
 	};

@@ -27,8 +27,8 @@ struct gc_error *gr_printer_create(const struct gr_process *p, const struct gr_p
 				   struct gr_printer **ret);
 void gr_printer_destroy(struct gr_printer *pr);
 /* Appends g's header, frames and "created by" to out (no trailing blank
- * line), and each gap's explanation ("gocore: goroutine N: ...\n") to warn
- * (may be NULL).  Returns GR_GAP_* flags; a gap is also noted in the output
+ * line), and each gap's explanation to warn (may be NULL), a line each
+ * ("goroutine N: ...\n", "warning: goroutine N: ...\n").  Returns GR_GAP_* flags; a gap is also noted in the output
  * the way the runtime would. */
 unsigned gr_printer_print(struct gr_printer *pr, const struct gr_goroutine *g, struct obuf *out,
 			  struct obuf *warn);
@@ -38,9 +38,11 @@ void gr_print_header(const struct gr_process *p, const struct gr_goroutine *g, F
 
 /* Prints header, frames and "created by" of g (no trailing blank line).
  * Returns GR_GAP_* flags; a gap is also noted in the output the way the
- * runtime would, and explained on warn (may be NULL). */
+ * runtime would, and explained through warn (may be NULL), one call a
+ * line ("goroutine N: ..."; the caller adds its "gocore: "). */
 unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutine *g,
-			    const struct gr_print_options *opts, FILE *out, FILE *warn);
+			    const struct gr_print_options *opts, FILE *out, gr_warn_fn *warn,
+			    void *warn_ctx);
 
 /* Prints gs[0..n), a blank line between two, as gr_print_goroutine would one
  * after the other, on jobs threads (gc_parallel_cpus(); 1: this one): the
@@ -53,7 +55,8 @@ typedef void gr_print_progress_fn(void *ctx, size_t done, size_t total);
 struct gc_error *gr_print_goroutines(const struct gr_process *p,
 				     const struct gr_goroutine *const *gs, size_t n,
 				     const struct gr_print_options *opts, unsigned jobs, FILE *out,
-				     FILE *warn, gr_print_progress_fn *progress, void *progress_ctx,
+				     gr_warn_fn *warn, void *warn_ctx,
+				     gr_print_progress_fn *progress, void *progress_ctx,
 				     unsigned *gaps_ret);
 
 /* The state text of the header: "chan receive", "running", "sleep

@@ -62,8 +62,9 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 	unsigned gaps = 0;
 	/* On every CPU; the output is the same as on one. */
 	struct gc_error *err = gr_print_goroutines(s->proc, gs, n, &popts,
-						   n > 1 ? gc_parallel_cpus() : 1, stdout, stderr,
-						   progress_callback, &pr, &gaps);
+						   n > 1 ? gc_parallel_cpus() : 1, stdout,
+						   ga_say_to_file, stderr, progress_callback, &pr,
+						   &gaps);
 	int errnum = errno;
 	progress_end(&pr);
 	if (gaps)

@@ -96,8 +96,8 @@ static int find_go(struct session *s, const struct gc_addrspace *core_as,
 			return session_fail(gc_error_create(GC_ERR_FORMAT,
 							    "%s: cannot read the core's segments to "
 							    "place --lib %s", s->core->path, lib_path));
-		if ((err = ga_golib_place(s->core, core_as, exe_recorded, lib_path, force, stderr,
-					  &s->golib)))
+		if ((err = ga_golib_place(s->core, core_as, exe_recorded, lib_path, force,
+					  ga_warn_to_file, stderr, &s->golib)))
 			return session_fail(err);
 	} else {
 		const uint8_t *d;

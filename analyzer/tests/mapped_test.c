@@ -383,7 +383,7 @@ static void test_place(void **state)
 	struct ga_core *core = open_core(&cm);
 	struct gc_addrspace *as = core_space(core);
 	struct ga_golib g;
-	assert_null(ga_golib_place(core, as, "/usr/bin/host", go1, false, NULL, &g));
+	assert_null(ga_golib_place(core, as, "/usr/bin/host", go1, false, NULL, NULL, &g));
 	assert_string_equal(g.recorded, "/gone/crashcore (deleted)");
 	assert_string_equal(g.lib->path, go1);
 	assert_int_equal(g.bias, 0);
@@ -391,7 +391,7 @@ static void test_place(void **state)
 
 	/* Another Go binary is not placed, --force or not. */
 	for (int force = 0; force < 2; force++) {
-		struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", go2, force, NULL, &g);
+		struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", go2, force, NULL, NULL, &g);
 		assert_non_null(err);
 		assert_int_equal(err->code, GC_ERR_MISMATCH);
 		if (!strstr(err->message, "does not belong to core.synthetic") ||
@@ -401,7 +401,7 @@ static void test_place(void **state)
 		assert_null(g.lib);
 	}
 	/* Not Go at all. */
-	struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", "/bin/sh", false, NULL, &g);
+	struct gc_error *err = ga_golib_place(core, as, "/usr/bin/host", "/bin/sh", false, NULL, NULL, &g);
 	assert_non_null(err);
 	if (!strstr(err->message, "not a Go library"))
 		fail_msg("unexpected message: %s", err->message);

@@ -348,7 +348,7 @@ static void print_g(const struct gr_goroutine *g, bool frame_addrs, struct print
 	assert_non_null(out);
 	assert_non_null(warn);
 	struct gr_print_options opts = {.frame_addrs = frame_addrs};
-	ret->gaps = gr_print_goroutine(fx.proc, g, &opts, out, warn);
+	ret->gaps = gr_print_goroutine(fx.proc, g, &opts, out, ga_say_to_file, warn);
 	assert_int_equal(fclose(out), 0);
 	assert_int_equal(fclose(warn), 0);
 	assert_int_equal(strlen(buf), len); /* no NUL in the text */
@@ -972,7 +972,7 @@ static void test_robust_registers(void **state)
 	c.sched_sp = 0x10;
 	FILE *devnull = fopen("/dev/null", "w");
 	assert_non_null(devnull);
-	assert_int_equal(gr_print_goroutine(fx.proc, &c, NULL, devnull, NULL), GR_GAP_STACK);
+	assert_int_equal(gr_print_goroutine(fx.proc, &c, NULL, devnull, NULL, NULL), GR_GAP_STACK);
 	fclose(devnull);
 	free(col.v);
 }
