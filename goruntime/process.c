@@ -1,7 +1,8 @@
 /* Finding the runtime's state in a Go process image.  See process.h. */
-#include "process.h"
+#include "process_int.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,57 +14,9 @@
 #include "moduledata.h"
 #include "traceback.h"
 
-#define NO_OFF UINT64_MAX
+/* ---- helpers (process_int.h) ---- */
 
-/* Offsets of the g fields we read; NO_OFF when the version lacks one. */
-struct g_offsets {
-	uint64_t size;
-	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
-	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
-	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
-	uint64_t bubble;
-};
-
-struct gr_process {
-	struct gr_open_config cfg;
-	const struct gr_image *img;   /* cfg.image */
-	/* Where runtime.firstmoduledata is read: the process's memory, or with
-	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
-	 * core's data then belongs to another build. */
-	const struct gc_addrspace *md_as;
-	char version[64];
-	int minor;
-	struct gopclntab *pcln;
-	struct gr_layouts *layouts;
-	struct g_offsets go;
-	struct gr_m_offsets mo;
-	uint64_t m_alllink;
-	struct gr_goroutine *gs;     /* in allgs order */
-	uint32_t *order;             /* indices into gs, by goid */
-	size_t ngs;
-	size_t unreadable;
-	struct gr_thread *threads;
-	size_t nthreads;
-	uint32_t *curg_index;        /* open addressing by curg: thread index + 1 */
-	size_t curg_slots;
-	size_t gaps;                 /* what opening could not read (gr_process_open_gaps) */
-	char **waitreasons;
-	size_t nwaitreasons;
-	int funcids[GR_FID_COUNT];
-	bool have_types;             /* type descriptors were read too */
-	bool globals_from_code;      /* allgs etc. found without symbols */
-	struct gr_globals glob;
-	uint64_t moduledata;         /* address of runtime.firstmoduledata */
-	size_t layout_disagreements; /* between DWARF and type descriptors */
-	uint64_t sigtramp;
-	uint64_t fatal[2];
-	int64_t now;
-	bool header_labels;          /* debug.tracebacklabels == 1 (1.26+) */
-};
-
-static void warn(const struct gr_process *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn(const struct gr_process *p, const char *fmt, ...)
+void gr_warn(const struct gr_process *p, const char *fmt, ...)
 {
 	if (!p->cfg.warn)
 		return;
@@ -87,8 +40,8 @@ static void warn(const struct gr_process *p, const char *fmt, ...)
 		free(msg);
 }
 
-static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
-		   uint64_t *size_ret)
+bool gr_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
+	       uint64_t *size_ret)
 {
 	uint64_t v, sz;
 	if (!gr_image_symbol(&p->img->file, name, &v, &sz))
@@ -99,8 +52,7 @@ static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_
 	return true;
 }
 
-/* Reads a Go string header at addr; copies at most max-1 bytes into buf. */
-static bool read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
+bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
 {
 	uint64_t ptr, len;
 	if (!gc_addrspace_u64(as, addr, &ptr) || !gc_addrspace_u64(as, addr + 8, &len))
@@ -111,6 +63,11 @@ static bool read_gostring(const struct gc_addrspace *as, uint64_t addr, char *bu
 		return false;
 	buf[len] = '\0';
 	return true;
+}
+
+bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
 /* ---- version ---- */
@@ -128,8 +85,8 @@ static void parse_minor(struct gr_process *p)
 static struct gc_error *find_version(struct gr_process *p)
 {
 	uint64_t addr;
-	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
-	    read_gostring(p->img->memory, addr, p->version, sizeof(p->version)) &&
+	if (gr_symbol(p, "runtime.buildVersion", &addr, NULL) &&
+	    gr_read_gostring(p->img->memory, addr, p->version, sizeof(p->version)) &&
 	    p->version[0]) {
 		parse_minor(p);
 		return NULL;
@@ -157,11 +114,6 @@ static struct gc_error *find_version(struct gr_process *p)
 }
 
 /* ---- pclntab and moduledata ---- */
-
-static bool read_fn(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
-}
 
 bool gr_file_pclntab(const struct gr_image_file *f, const uint8_t **data_ret, size_t *size_ret,
 		     uint64_t *vaddr_ret)
@@ -248,15 +200,15 @@ static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_a
 					struct moduledata *md)
 {
 	memset(md, 0, sizeof(*md));
-	if (symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
+	if (gr_symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
 		return NULL;
 	const struct gr_image_file *exe = &p->img->file;
 	struct gr_range *ranges;
 	size_t n;
 	if (!writable_ranges(p, &ranges, &n))
 		return &gc_error_nomem;
-	struct gc_error *err = gr_find_moduledata(read_fn, (void *)p->md_as, pclntab_addr, ranges,
-						  n, &md->addr);
+	struct gc_error *err = gr_find_moduledata(gr_read_memory, (void *)p->md_as, pclntab_addr,
+						  ranges, n, &md->addr);
 	free(ranges);
 	if (err)
 		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
@@ -331,11 +283,12 @@ static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_add
 	int minor = p->minor;
 	/* The moduledata offsets are per-release facts; the descriptors then
 	 * describe runtime.moduledata itself, which confirms them below. */
-	struct gc_error *err = gr_moduledata_types(read_fn, (void *)p->md_as, md_addr, minor, &mt);
+	struct gc_error *err = gr_moduledata_types(gr_read_memory, (void *)p->md_as, md_addr,
+						   minor, &mt);
 	if (err)
 		return err;
-	err = gr_layouts_from_types(read_fn, (void *)p->md_as, mt.types, mt.etypes, mt.typelinks,
-				    mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
+	err = gr_layouts_from_types(gr_read_memory, (void *)p->md_as, mt.types, mt.etypes,
+				    mt.typelinks, mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
 				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
 	if (err)
 		return err;
@@ -386,7 +339,7 @@ static size_t cross_check(const struct gr_process *p, const struct gr_layouts *a
 		if (!hx && !hy)
 			continue;
 		bad++;
-		warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
+		gr_warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
 		     ", type descriptors %s%" PRIu64, p->img->file.path, checked_fields[i][0],
 		     checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
 		     hy ? y : 0);
@@ -423,7 +376,7 @@ static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
 	}
 	if (types) {
 		if (derr)
-			warn(p, "%s (using the type descriptors)", derr->message);
+			gr_warn(p, "%s (using the type descriptors)", derr->message);
 		p->layouts = types;
 		gc_error_destroy(derr);
 		gc_error_destroy(terr);
@@ -717,12 +670,12 @@ static struct gc_error *read_allgs(struct gr_process *p)
 			return err;
 	}
 	if (p->unreadable)
-		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
+		gr_warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
 		     p->img->core_path, p->unreadable, len);
 	if (p->ngs == 0 && !p->unreadable && !want) {
 		/* A Go process past its first instructions has goroutine 1; none
 		 * means allgs is not what the executable says (wrong build?). */
-		warn(p, "%s: runtime.allgs holds no live goroutine", p->img->core_path);
+		gr_warn(p, "%s: runtime.allgs holds no live goroutine", p->img->core_path);
 		p->unreadable = 1;
 	}
 	return sort_by_goid(p);
@@ -853,7 +806,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 	while (m && !err) {
 		bool again;
 		if (p->nthreads == limit) {
-			warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
+			gr_warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
 			     "and 10000 more); the rest are ignored", core->core_path, limit,
 			     core->nthreads);
 			p->gaps++;
@@ -864,7 +817,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 			break;
 		}
 		if (again) {
-			warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
+			gr_warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
 			     "0x%" PRIx64 "; those %zu are used", core->core_path, p->nthreads, m,
 			     p->nthreads);
 			p->gaps++;
@@ -886,7 +839,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		uint64_t id = 0;
 		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
 		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
-			warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
+			gr_warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
 			     "after it are unknown", core->core_path, m);
 			p->gaps++;
 			break;
@@ -907,7 +860,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		}
 		p->nthreads++;
 		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
-			warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
+			gr_warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
 			     "core; the Ms after it are unknown", core->core_path, t->m);
 			p->gaps++;
 			break;
@@ -922,7 +875,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		for (size_t i = 0, len = 0; i < missing && i < 4; i++)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
 						i ? ", " : "", missing_lwp[i]);
-		warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
+		gr_warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
 		     "thread notes (LWP %s%s)", core->core_path, missing, p->nthreads, list,
 		     missing > 4 ? ", ..." : "");
 		p->gaps++;
@@ -960,7 +913,7 @@ static struct gc_error *read_waitreasons(struct gr_process *p)
 	p->nwaitreasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
-		if (!read_gostring(p->img->memory, addr + 16 * i, buf, sizeof(buf)))
+		if (!gr_read_gostring(p->img->memory, addr + 16 * i, buf, sizeof(buf)))
 			continue;
 		char **v = &p->waitreasons[i * GR_STATE_MARKS];
 		v[GR_STATE_PLAIN] = strdup(buf);
@@ -1023,13 +976,13 @@ static struct gc_error *find_globals(struct gr_process *p)
 {
 	struct gr_globals *gl = &p->glob;
 	uint64_t size;
-	if (symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
-		symbol(p, "runtime.allglen", &gl->allglen, NULL);
-		symbol(p, "runtime.allm", &gl->allm, NULL);
-		symbol(p, "runtime.sched", &gl->sched, NULL);
-		if (symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
+	if (gr_symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
+		gr_symbol(p, "runtime.allglen", &gl->allglen, NULL);
+		gr_symbol(p, "runtime.allm", &gl->allm, NULL);
+		gr_symbol(p, "runtime.sched", &gl->sched, NULL);
+		if (gr_symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
 			gl->nwaitreasons = size / 16;
-		symbol(p, "runtime.maxstacksize", &gl->maxstacksize, NULL);
+		gr_symbol(p, "runtime.maxstacksize", &gl->maxstacksize, NULL);
 		struct gopclntab_func fn;
 		gl->have_setmaxstack =
 			gopclntab_find_func_by_name(p->pcln, "runtime/debug.setMaxStack", &fn);
@@ -1048,11 +1001,11 @@ static struct gc_error *find_globals(struct gr_process *p)
 		return gc_error_prefix(err, "%s: no symbols, and the runtime's globals could not "
 				       "be found from its code", exe->path);
 	if (!gl->waitreasons)
-		warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
+		gr_warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
 		     "\"waiting\"", exe->path);
 	if (!gl->allm) {
 		/* (A cyclic or overlong allm is not taken for allm.) */
-		warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
+		gr_warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
 		     "one); threads are not matched to Ms, running goroutines have no stack",
 		     exe->path);
 		p->gaps++;
@@ -1069,7 +1022,7 @@ static struct gc_error *forgive(struct gr_process *p, struct gc_error *err)
 {
 	if (!p->cfg.forced || err == &gc_error_nomem)
 		return err;
-	warn(p, "%s (the executable does not match the core: no goroutine is listed)",
+	gr_warn(p, "%s (the executable does not match the core: no goroutine is listed)",
 	     err->message);
 	gc_error_destroy(err);
 	free(p->gs);
@@ -1120,7 +1073,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	struct gopclntab_config pc = {
 		.data = tab, .size = tabsize, .addr = tabaddr,
 		.text_start = md.text, .gofunc = md.gofunc,
-		.read = read_fn, .read_ctx = (void *)p->img->memory,
+		.read = gr_read_memory, .read_ctx = (void *)p->img->memory,
 	};
 	if ((err = gopclntab_create(&pc, &p->pcln))) {
 		err = gc_error_prefix(err, "%s", config->image->file.path);
@@ -1144,7 +1097,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	if (p->minor >= 26 && gr_process_debug_var(p, "tracebacklabels", &tl))
 		p->header_labels = tl == 1;
 	else if (p->minor >= 26)
-		warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
+		gr_warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
 		     "headers are printed without labels", p->img->file.path);
 	*ret = p;
 	return NULL;
@@ -1206,7 +1159,7 @@ size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
 
 bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret)
 {
-	return symbol(p, name, addr_ret, NULL);
+	return gr_symbol(p, name, addr_ret, NULL);
 }
 
 int32_t gr_process_pid(const struct gr_process *p) { return p->img->pid; }
@@ -1224,7 +1177,8 @@ bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 	} else if (p->glob.have_setmaxstack) {
 		return false;
 	}
-	if (symbol(p, "runtime.maxstackceiling", &addr, NULL) && gc_addrspace_u64(p->img->memory, addr, &v))
+	if (gr_symbol(p, "runtime.maxstackceiling", &addr, NULL) &&
+	    gc_addrspace_u64(p->img->memory, addr, &v))
 		ceiling = v;
 	/* newstack prints the smaller of the two. */
 	*limit_ret = size < ceiling ? size : ceiling;

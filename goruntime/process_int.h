@@ -1,0 +1,96 @@
+/* Inside a Go process image: struct gr_process, and what the files that
+ * open it share.  Not for the process's users (they have process.h).
+ *
+ * gr_process_open (process.c) runs the steps in this order: the pclntab
+ * and the Go version, runtime.firstmoduledata, the layouts and the offsets
+ * of g and m, the funcIDs, the runtime's globals, the wait reasons, allgs,
+ * "now", and the Ms.  Each step fills its part of struct gr_process; the
+ * accessors read it afterwards.
+ */
+#ifndef GOCORE_GORUNTIME_PROCESS_INT_H
+#define GOCORE_GORUNTIME_PROCESS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/addrspace.h"
+#include "../common/error.h"
+#include "../gopclntab/gopclntab.h"
+#include "globals.h"
+#include "image.h"
+#include "layout.h"
+#include "process.h"
+
+/* An offset a release's layout lacks. */
+#define NO_OFF UINT64_MAX
+
+/* Offsets of the g fields we read; NO_OFF when the version lacks one. */
+struct g_offsets {
+	uint64_t size;
+	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
+	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
+	uint64_t bubble;
+};
+
+struct gr_process {
+	struct gr_open_config cfg;
+	const struct gr_image *img;   /* cfg.image */
+	/* Where runtime.firstmoduledata is read: the process's memory, or with
+	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
+	 * core's data then belongs to another build. */
+	const struct gc_addrspace *md_as;
+	char version[64];
+	int minor;
+	struct gopclntab *pcln;
+	struct gr_layouts *layouts;
+	struct g_offsets go;
+	struct gr_m_offsets mo;
+	uint64_t m_alllink;
+	struct gr_goroutine *gs;     /* in allgs order */
+	uint32_t *order;             /* indices into gs, by goid */
+	size_t ngs;
+	size_t unreadable;
+	struct gr_thread *threads;
+	size_t nthreads;
+	uint32_t *curg_index;        /* open addressing by curg: thread index + 1 */
+	size_t curg_slots;
+	size_t gaps;                 /* what opening could not read (gr_process_open_gaps) */
+	char **waitreasons;
+	size_t nwaitreasons;
+	int funcids[GR_FID_COUNT];
+	bool have_types;             /* type descriptors were read too */
+	bool globals_from_code;      /* allgs etc. found without symbols */
+	struct gr_globals glob;
+	uint64_t moduledata;         /* address of runtime.firstmoduledata */
+	size_t layout_disagreements; /* between DWARF and type descriptors */
+	uint64_t sigtramp;
+	uint64_t fatal[2];
+	int64_t now;
+	bool header_labels;          /* debug.tracebacklabels == 1 (1.26+) */
+};
+
+/* ---- helpers (process.c) ---- */
+
+/* Says what could not be read on the config's warnings stream (nothing
+ * when it has none): printf-style, without "warning: " or a newline. */
+void gr_warn(const struct gr_process *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The run-time address (load bias added) of the executable's symbol name,
+ * and its size when size_ret is not NULL; false when there is no such
+ * symbol (stripped). */
+bool gr_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
+	       uint64_t *size_ret);
+
+/* Reads the Go string header at addr and copies its bytes, NUL-terminated,
+ * into buf; false when the header or the bytes are not in as, or the
+ * string has max bytes or more. */
+bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max);
+
+/* A gopclntab_read_fn over a gc_addrspace (ctx): true when all len bytes
+ * at addr were read. */
+bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len);
+
+#endif
