@@ -8,7 +8,6 @@
 
 #include "../common/bytes.h"
 #include "../common/parallel.h"
-#include "buildinfo.h"
 #include "globals.h"
 #include "labels.h"
 #include "moduledata.h"
@@ -68,49 +67,6 @@ bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, s
 bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
-}
-
-/* ---- version ---- */
-
-static void parse_minor(struct gr_process *p)
-{
-	p->minor = 0;
-	int major = 0, minor = 0;
-	if (sscanf(p->version, "go%d.%d", &major, &minor) == 2 && major == 1)
-		p->minor = minor;
-}
-
-/* The Go release; only out-of-memory is an error (an unknown release is
- * p->minor == 0). */
-static struct gc_error *find_version(struct gr_process *p)
-{
-	uint64_t addr;
-	if (gr_symbol(p, "runtime.buildVersion", &addr, NULL) &&
-	    gr_read_gostring(p->img->memory, addr, p->version, sizeof(p->version)) &&
-	    p->version[0]) {
-		parse_minor(p);
-		return NULL;
-	}
-	char *v = NULL;
-	struct gc_error *err = gr_buildinfo_version(&p->img->file, p->img->memory, p->img->bias, &v);
-	if (err && err != &gc_error_nomem) {
-		gc_error_destroy(err);
-		/* Some release pipelines drop the build info (esbuild 0.27+);
-		 * runtime.buildVersion's bytes still stand alone in rodata. */
-		err = gr_version_from_rodata(&p->img->file, &v);
-		if (err != &gc_error_nomem) {
-			gc_error_destroy(err);
-			err = NULL;
-		}
-	}
-	if (err)
-		return err;
-	if (v) {
-		snprintf(p->version, sizeof(p->version), "%s", v);
-		free(v);
-		parse_minor(p);
-	}
-	return NULL;
 }
 
 /* ---- pclntab and moduledata ---- */
@@ -1047,7 +1003,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	uint64_t tabaddr = 0;
 	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
 		goto fail;
-	if ((err = find_version(p)))
+	if ((err = gr_find_version(p)))
 		goto fail;
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,

@@ -93,4 +93,13 @@ bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, s
  * at addr were read. */
 bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/* ---- the steps of gr_process_open, in its order ---- */
+
+/* version.c: p->version ("go1.19.8") from the string runtime.buildVersion
+ * holds, else the build info, else (no readable build info) the release
+ * string alone in rodata; p->minor is its 1.x minor, 0 when the release is
+ * unknown (no version found, or not "go1.N").  Only out-of-memory is an
+ * error. */
+struct gc_error *gr_find_version(struct gr_process *p);
+
 #endif
