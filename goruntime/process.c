@@ -69,121 +69,6 @@ bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* ---- pclntab and moduledata ---- */
-
-bool gr_file_pclntab(const struct gr_image_file *f, const uint8_t **data_ret, size_t *size_ret,
-		     uint64_t *vaddr_ret)
-{
-	const struct gr_image_section *sec = gr_image_section(f, ".gopclntab");
-	if (!sec)
-		sec = gr_image_section(f, ".data.rel.ro.gopclntab");
-	if (sec) {
-		const uint8_t *d = sec->data;
-		if (d) {
-			*data_ret = d;
-			*size_ret = sec->size;
-			*vaddr_ret = sec->addr;
-			return true;
-		}
-	}
-	for (size_t i = 0; i < f->nsegments; i++) {
-		const struct gr_image_segment *s = &f->segments[i];
-		if (!s->data)
-			continue;
-		const uint8_t *base = s->data;
-		size_t off = gopclntab_scan(base, s->filesz, 0);
-		if (off != (size_t)-1) {
-			*data_ret = base + off;
-			*size_ret = s->filesz - off;
-			*vaddr_ret = s->vaddr + off;
-			return true;
-		}
-	}
-	return false;
-}
-
-static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
-				       size_t *size_ret, uint64_t *addr_ret)
-{
-	const struct gr_image_file *exe = &p->img->file;
-	uint64_t vaddr;
-	if (gr_file_pclntab(exe, data_ret, size_ret, &vaddr)) {
-		*addr_ret = vaddr + p->img->bias;
-		return NULL;
-	}
-	return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s is not a Go program (no Go pclntab)",
-			       p->img->core_path, exe->path);
-}
-
-struct moduledata {
-	uint64_t addr, text, gofunc, minpc, maxpc;
-};
-
-static bool md_field(const struct gr_process *p, const struct moduledata *md,
-		     const char *name, uint64_t *ret)
-{
-	uint64_t off;
-	if (!gr_layouts_offset(p->layouts, "runtime.moduledata", name, &off))
-		return false;
-	return gc_addrspace_u64(p->md_as, md->addr + off, ret);
-}
-
-/* The executable's writable segments at run-time addresses (data, bss):
- * where moduledata and the runtime's globals live.  The caller frees
- * *ret; false when out of memory. */
-static bool writable_ranges(const struct gr_process *p, struct gr_range **ret, size_t *n_ret)
-{
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
-	if (!ranges)
-		return false;
-	size_t n = 0;
-	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gr_image_segment *s = &exe->segments[i];
-		if (s->flags & GR_SEG_W)
-			ranges[n++] = (struct gr_range){s->vaddr + p->img->bias,
-							s->vaddr + p->img->bias + s->memsz};
-	}
-	*ret = ranges;
-	*n_ret = n;
-	return true;
-}
-
-/* runtime.firstmoduledata: the symbol, else a scan of the writable segments
- * for the word that points at the pclntab header followed by funcnametab's
- * pointer (go-runtime-facts §2.2). */
-static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_addr,
-					struct moduledata *md)
-{
-	memset(md, 0, sizeof(*md));
-	if (gr_symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
-		return NULL;
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges;
-	size_t n;
-	if (!writable_ranges(p, &ranges, &n))
-		return &gc_error_nomem;
-	struct gc_error *err = gr_find_moduledata(gr_read_memory, (void *)p->md_as, pclntab_addr,
-						  ranges, n, &md->addr);
-	free(ranges);
-	if (err)
-		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
-				       exe->path);
-	return NULL;
-}
-
-/* The fields the pclntab needs, once the moduledata layout is known. */
-static struct gc_error *read_moduledata(struct gr_process *p, struct moduledata *md)
-{
-	if (!md_field(p, md, "text", &md->text) || !md_field(p, md, "minpc", &md->minpc) ||
-	    !md_field(p, md, "maxpc", &md->maxpc))
-		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: runtime.firstmoduledata at 0x%" PRIx64 " is unreadable",
-				       p->img->file.path, md->addr);
-	md_field(p, md, "gofunc", &md->gofunc);
-	return NULL;
-}
-
 /* ---- layouts ---- */
 
 static const char *const layout_names[] = {
@@ -296,9 +181,9 @@ static size_t cross_check(const struct gr_process *p, const struct gr_layouts *a
 			continue;
 		bad++;
 		gr_warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
-		     ", type descriptors %s%" PRIu64, p->img->file.path, checked_fields[i][0],
-		     checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
-		     hy ? y : 0);
+			", type descriptors %s%" PRIu64, p->img->file.path, checked_fields[i][0],
+			checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
+			hy ? y : 0);
 	}
 	return bad;
 }
@@ -627,7 +512,7 @@ static struct gc_error *read_allgs(struct gr_process *p)
 	}
 	if (p->unreadable)
 		gr_warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
-		     p->img->core_path, p->unreadable, len);
+			p->img->core_path, p->unreadable, len);
 	if (p->ngs == 0 && !p->unreadable && !want) {
 		/* A Go process past its first instructions has goroutine 1; none
 		 * means allgs is not what the executable says (wrong build?). */
@@ -763,8 +648,8 @@ static struct gc_error *read_threads(struct gr_process *p)
 		bool again;
 		if (p->nthreads == limit) {
 			gr_warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
-			     "and 10000 more); the rest are ignored", core->core_path, limit,
-			     core->nthreads);
+				"and 10000 more); the rest are ignored", core->core_path, limit,
+				core->nthreads);
 			p->gaps++;
 			break;
 		}
@@ -774,8 +659,8 @@ static struct gc_error *read_threads(struct gr_process *p)
 		}
 		if (again) {
 			gr_warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
-			     "0x%" PRIx64 "; those %zu are used", core->core_path, p->nthreads, m,
-			     p->nthreads);
+				"0x%" PRIx64 "; those %zu are used", core->core_path, p->nthreads, m,
+				p->nthreads);
 			p->gaps++;
 			break;
 		}
@@ -796,7 +681,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
 		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
 			gr_warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
-			     "after it are unknown", core->core_path, m);
+				"after it are unknown", core->core_path, m);
 			p->gaps++;
 			break;
 		}
@@ -817,7 +702,7 @@ static struct gc_error *read_threads(struct gr_process *p)
 		p->nthreads++;
 		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
 			gr_warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
-			     "core; the Ms after it are unknown", core->core_path, t->m);
+				"core; the Ms after it are unknown", core->core_path, t->m);
 			p->gaps++;
 			break;
 		}
@@ -832,8 +717,8 @@ static struct gc_error *read_threads(struct gr_process *p)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
 						i ? ", " : "", missing_lwp[i]);
 		gr_warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
-		     "thread notes (LWP %s%s)", core->core_path, missing, p->nthreads, list,
-		     missing > 4 ? ", ..." : "");
+			"thread notes (LWP %s%s)", core->core_path, missing, p->nthreads, list,
+			missing > 4 ? ", ..." : "");
 		p->gaps++;
 	}
 	/* Running goroutines find their M through its curg. */
@@ -924,51 +809,6 @@ static void learn_funcids(struct gr_process *p)
 		p->funcids[GR_FID_WRAPPER] = p->funcids[GR_FID_SYSTEMSTACK_SWITCH] + 1;
 }
 
-/* ---- globals ---- */
-
-/* allgs, allm, sched, waitReasonStrings, buildVersion: from the symbol table
- * when there is one, else from the code that uses them (globals.c). */
-static struct gc_error *find_globals(struct gr_process *p)
-{
-	struct gr_globals *gl = &p->glob;
-	uint64_t size;
-	if (gr_symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
-		gr_symbol(p, "runtime.allglen", &gl->allglen, NULL);
-		gr_symbol(p, "runtime.allm", &gl->allm, NULL);
-		gr_symbol(p, "runtime.sched", &gl->sched, NULL);
-		if (gr_symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
-			gl->nwaitreasons = size / 16;
-		gr_symbol(p, "runtime.maxstacksize", &gl->maxstacksize, NULL);
-		struct gopclntab_func fn;
-		gl->have_setmaxstack =
-			gopclntab_find_func_by_name(p->pcln, "runtime/debug.setMaxStack", &fn);
-		return NULL;
-	}
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges;
-	size_t n;
-	if (!writable_ranges(p, &ranges, &n))
-		return &gc_error_nomem;
-	struct gc_error *err = gr_find_globals(p->img->arch, p->pcln, p->img->memory, p->layouts,
-					       p->minor, ranges, n, gl);
-	free(ranges);
-	p->globals_from_code = true;
-	if (err)
-		return gc_error_prefix(err, "%s: no symbols, and the runtime's globals could not "
-				       "be found from its code", exe->path);
-	if (!gl->waitreasons)
-		gr_warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
-		     "\"waiting\"", exe->path);
-	if (!gl->allm) {
-		/* (A cyclic or overlong allm is not taken for allm.) */
-		gr_warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
-		     "one); threads are not matched to Ms, running goroutines have no stack",
-		     exe->path);
-		p->gaps++;
-	}
-	return NULL;
-}
-
 /* ---- open/close ---- */
 
 /* With a forced mismatch (gr_open_config.forced), what the executable says
@@ -979,7 +819,7 @@ static struct gc_error *forgive(struct gr_process *p, struct gc_error *err)
 	if (!p->cfg.forced || err == &gc_error_nomem)
 		return err;
 	gr_warn(p, "%s (the executable does not match the core: no goroutine is listed)",
-	     err->message);
+		err->message);
 	gc_error_destroy(err);
 	free(p->gs);
 	p->gs = NULL;
@@ -1001,7 +841,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	const uint8_t *tab = NULL;
 	size_t tabsize = 0;
 	uint64_t tabaddr = 0;
-	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
+	if ((err = gr_locate_pclntab(p, &tab, &tabsize, &tabaddr)))
 		goto fail;
 	if ((err = gr_find_version(p)))
 		goto fail;
@@ -1018,13 +858,13 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 
-	struct moduledata md;
-	if ((err = find_moduledata(p, tabaddr, &md)))
+	struct gr_moduledata md;
+	if ((err = gr_locate_moduledata(p, tabaddr, &md)))
 		goto fail;
 	p->moduledata = md.addr;
 	if ((err = learn_layouts(p, md.addr)))
 		goto fail;
-	if ((err = resolve_offsets(p)) || (err = read_moduledata(p, &md)))
+	if ((err = resolve_offsets(p)) || (err = gr_read_moduledata(p, &md)))
 		goto fail;
 	struct gopclntab_config pc = {
 		.data = tab, .size = tabsize, .addr = tabaddr,
@@ -1037,7 +877,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	}
 	learn_funcids(p);
 	bool have_globals = true;
-	if ((err = find_globals(p))) {
+	if ((err = gr_locate_globals(p))) {
 		if ((err = forgive(p, err)))
 			goto fail;
 		have_globals = false;
@@ -1054,7 +894,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		p->header_labels = tl == 1;
 	else if (p->minor >= 26)
 		gr_warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
-		     "headers are printed without labels", p->img->file.path);
+			"headers are printed without labels", p->img->file.path);
 	*ret = p;
 	return NULL;
 fail:

@@ -102,4 +102,35 @@ bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len);
  * error. */
 struct gc_error *gr_find_version(struct gr_process *p);
 
+/* locate.c: the Go pclntab of the executable (gr_file_pclntab): its bytes
+ * in the file and its run-time address.  GC_ERR_NOT_FOUND when the
+ * executable has none: it is not a Go program. */
+struct gc_error *gr_locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
+				   size_t *size_ret, uint64_t *addr_ret);
+
+/* runtime.firstmoduledata: its run-time address, and the fields the
+ * pclntab needs (read by gr_read_moduledata). */
+struct gr_moduledata {
+	uint64_t addr, text, gofunc, minpc, maxpc;
+};
+
+/* locate.c: clears *md and finds md->addr, read in p->md_as (the
+ * symbol, else a scan of the executable's writable segments).  An error
+ * when it cannot be found. */
+struct gc_error *gr_locate_moduledata(struct gr_process *p, uint64_t pclntab_addr,
+				      struct gr_moduledata *md);
+
+/* locate.c: reads md's text, minpc, maxpc and (when the layout has it)
+ * gofunc at the offsets of p->layouts; GC_ERR_FORMAT when they are
+ * unreadable. */
+struct gc_error *gr_read_moduledata(struct gr_process *p, struct gr_moduledata *md);
+
+/* locate.c: the run-time addresses of allgs, allglen, allm, sched,
+ * waitReasonStrings, maxstacksize (p->glob), from the symbol table, else
+ * from the runtime's code (then p->globals_from_code, and a warning for
+ * each of waitReasonStrings and allm not found, allm's a gap).  Needs
+ * p->pcln and p->layouts.  An error when the globals cannot be found from
+ * the code. */
+struct gc_error *gr_locate_globals(struct gr_process *p);
+
 #endif
