@@ -125,6 +125,21 @@ struct gc_error *gr_locate_moduledata(struct gr_process *p, uint64_t pclntab_add
  * unreadable. */
 struct gc_error *gr_read_moduledata(struct gr_process *p, struct gr_moduledata *md);
 
+/* layout_learn.c: p->layouts for the runtime's structs, from DWARF when
+ * it can be read, else (saying why not, when there was DWARF) from the type
+ * descriptors of the moduledata at md_addr, read in p->md_as, with the
+ * per-release facts they lack (runtime.schedt).  Both are read: with both,
+ * p->have_types is set and each field of a checked list on which they
+ * disagree is said on the warnings stream and counted in
+ * p->layout_disagreements.  An error when neither source can be read, or
+ * out of memory in either. */
+struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr);
+
+/* layout_learn.c: p->go, p->mo and p->m_alllink from p->layouts (NO_OFF
+ * for a field the release lacks).  An error when runtime.g has no layout,
+ * lacks a field the readers need, or has one outside its size. */
+struct gc_error *gr_resolve_offsets(struct gr_process *p);
+
 /* locate.c: the run-time addresses of allgs, allglen, allm, sched,
  * waitReasonStrings, maxstacksize (p->glob), from the symbol table, else
  * from the runtime's code (then p->globals_from_code, and a warning for
