@@ -148,4 +148,23 @@ struct gc_error *gr_resolve_offsets(struct gr_process *p);
  * the code. */
 struct gc_error *gr_locate_globals(struct gr_process *p);
 
+/* goroutines.c: the live goroutines of runtime.allgs (p->glob.allgs, up to
+ * allglen) in p->gs, in allgs order, read on p->cfg.jobs threads, and
+ * p->order by goid (gr_sort_by_goid).  With p->cfg.only_goid, only the
+ * first live g with that goid is decoded.  Entries that cannot be read are
+ * counted in p->unreadable and said on the warnings stream; so is an allgs
+ * that holds no live goroutine at all (counted as 1).  An error when allgs
+ * is not found, not in the core or of an impossible length, or out of
+ * memory. */
+struct gc_error *gr_read_allgs(struct gr_process *p);
+
+/* goroutines.c: p->order, the indices of p->gs[0..p->ngs) in goid order
+ * (p->gs may be NULL when p->ngs is 0).  Only out of memory is an
+ * error. */
+struct gc_error *gr_sort_by_goid(struct gr_process *p);
+
+/* goroutines.c: p->now, the latest nanotime() the runtime left in the
+ * goroutines' waitsince and sched.lastpoll; 0 when none. */
+void gr_estimate_now(struct gr_process *p);
+
 #endif
