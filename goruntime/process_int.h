@@ -167,4 +167,12 @@ struct gc_error *gr_sort_by_goid(struct gr_process *p);
  * goroutines' waitsince and sched.lastpoll; 0 when none. */
 void gr_estimate_now(struct gr_process *p);
 
+/* threads.c: p->threads, the Ms of runtime.allm (p->glob.allm) newest
+ * first, each matched by its procid to the core's thread with that LWP, and
+ * the index by curg that gr_process_thread_of uses.  Nothing when allm or
+ * the m fields it needs are unknown.  A cycle, a cut or an overlong list,
+ * and Ms whose threads the core lacks, are gaps (p->gaps), each said on the
+ * warnings stream.  Only out of memory is an error. */
+struct gc_error *gr_read_threads(struct gr_process *p);
+
 #endif
