@@ -69,36 +69,7 @@ bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* ---- wait reasons and funcIDs ---- */
-
-static struct gc_error *read_waitreasons(struct gr_process *p)
-{
-	uint64_t addr = p->glob.waitreasons;
-	size_t n = p->glob.nwaitreasons;
-	if (!addr || !n || n > 256)
-		return NULL;
-	/* Each reason, then as the header's state shows it with the markers
-	 * " (leaked)" (1.26+) and " (durable)" (1.25+): gr_goroutine_state()
-	 * hands out these, so they live as long as the process. */
-	p->waitreasons = calloc(n * GR_STATE_MARKS, sizeof(char *));
-	if (!p->waitreasons)
-		return &gc_error_nomem;
-	p->nwaitreasons = n;
-	for (size_t i = 0; i < n; i++) {
-		char buf[128];
-		if (!gr_read_gostring(p->img->memory, addr + 16 * i, buf, sizeof(buf)))
-			continue;
-		char **v = &p->waitreasons[i * GR_STATE_MARKS];
-		v[GR_STATE_PLAIN] = strdup(buf);
-		if (asprintf(&v[GR_STATE_LEAKED], "%s (leaked)", buf) < 0)
-			v[GR_STATE_LEAKED] = NULL;
-		if (asprintf(&v[GR_STATE_DURABLE], "%s (durable)", buf) < 0)
-			v[GR_STATE_DURABLE] = NULL;
-		if (!v[GR_STATE_PLAIN] || !v[GR_STATE_LEAKED] || !v[GR_STATE_DURABLE])
-			return &gc_error_nomem;
-	}
-	return NULL;
-}
+/* ---- funcIDs ---- */
 
 static void learn_funcids(struct gr_process *p)
 {
@@ -214,7 +185,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 			goto fail;
 		have_globals = false;
 	}
-	if ((err = read_waitreasons(p)))
+	if ((err = gr_read_waitreasons(p)))
 		goto fail;
 	if (have_globals && (err = gr_read_allgs(p)) && (err = forgive(p, err)))
 		goto fail;
@@ -306,20 +277,6 @@ bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 	/* newstack prints the smaller of the two. */
 	*limit_ret = size < ceiling ? size : ceiling;
 	return true;
-}
-
-const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason)
-{
-	return gr_process_waitreason_marked(p, reason, GR_STATE_PLAIN);
-}
-
-const char *gr_process_waitreason_marked(const struct gr_process *p, uint8_t reason,
-					 enum gr_state_mark mark)
-{
-	const char *s = NULL;
-	if (reason < p->nwaitreasons)
-		s = p->waitreasons[reason * GR_STATE_MARKS + mark];
-	return s ? s : "";
 }
 
 int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)

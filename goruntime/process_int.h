@@ -148,6 +148,13 @@ struct gc_error *gr_resolve_offsets(struct gr_process *p);
  * the code. */
 struct gc_error *gr_locate_globals(struct gr_process *p);
 
+/* waitreasons.c: p->waitreasons, the strings of runtime.waitReasonStrings
+ * (p->glob.waitreasons), each also with the markers GR_STATE_LEAKED and
+ * GR_STATE_DURABLE add (GR_STATE_MARKS per reason, NULL where a string was
+ * unreadable).  Nothing when the table is unknown or has over 256 entries.
+ * Only out of memory is an error. */
+struct gc_error *gr_read_waitreasons(struct gr_process *p);
+
 /* goroutines.c: the live goroutines of runtime.allgs (p->glob.allgs, up to
  * allglen) in p->gs, in allgs order, read on p->cfg.jobs threads, and
  * p->order by goid (gr_sort_by_goid).  With p->cfg.only_goid, only the
