@@ -69,49 +69,6 @@ bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
 }
 
-/* ---- funcIDs ---- */
-
-static void learn_funcids(struct gr_process *p)
-{
-	static const char *const names[GR_FID_COUNT] = {
-		[GR_FID_GOEXIT] = "runtime.goexit",
-		[GR_FID_MSTART] = "runtime.mstart",
-		[GR_FID_RT0_GO] = "runtime.rt0_go",
-		[GR_FID_SYSTEMSTACK] = "runtime.systemstack",
-		[GR_FID_SYSTEMSTACK_SWITCH] = "runtime.systemstack_switch",
-		[GR_FID_MORESTACK] = "runtime.morestack",
-		[GR_FID_MCALL] = "runtime.mcall",
-		[GR_FID_SIGPANIC] = "runtime.sigpanic",
-		[GR_FID_GOPANIC] = "runtime.gopanic",
-		[GR_FID_PANICWRAP] = "runtime.panicwrap",
-		[GR_FID_ASYNCPREEMPT] = "runtime.asyncPreempt",
-		[GR_FID_DEBUGCALLV2] = "runtime.debugCallV2",
-		[GR_FID_CGOCALLBACK] = "runtime.cgocallback",
-	};
-	for (int i = 0; i < GR_FID_COUNT; i++)
-		p->funcids[i] = -1;
-	uint64_t n = gopclntab_nfunc(p->pcln);
-	for (uint64_t i = 0; i < n; i++) {
-		struct gopclntab_func f;
-		if (!gopclntab_func_at(p->pcln, i, &f) || strncmp(f.name, "runtime.", 8) != 0)
-			continue;
-		if (strcmp(f.name, "runtime.sigtramp") == 0)
-			p->sigtramp = f.entry;
-		else if (strcmp(f.name, "runtime.fatalpanic") == 0)
-			p->fatal[0] = f.entry;
-		else if (strcmp(f.name, "runtime.fatalthrow") == 0)
-			p->fatal[1] = f.entry;
-		for (int k = 0; k < GR_FID_COUNT; k++)
-			if (names[k] && strcmp(f.name, names[k]) == 0)
-				p->funcids[k] = f.funcid;
-	}
-	/* funcID_wrapper has no function of its own name: in every release from
-	 * 1.17 to 1.26 it directly follows funcID_systemstack_switch
-	 * (go-runtime-facts §1.4). */
-	if (p->funcids[GR_FID_SYSTEMSTACK_SWITCH] > 0)
-		p->funcids[GR_FID_WRAPPER] = p->funcids[GR_FID_SYSTEMSTACK_SWITCH] + 1;
-}
-
 /* ---- open/close ---- */
 
 /* With a forced mismatch (gr_open_config.forced), what the executable says
@@ -178,7 +135,7 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		err = gc_error_prefix(err, "%s", config->image->file.path);
 		goto fail;
 	}
-	learn_funcids(p);
+	gr_learn_funcids(p);
 	bool have_globals = true;
 	if ((err = gr_locate_globals(p))) {
 		if ((err = forgive(p, err)))
@@ -244,11 +201,6 @@ const char *gr_process_globals_source(const struct gr_process *p)
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->img->memory; }
 const struct gr_image *gr_process_image(const struct gr_process *p) { return p->img; }
 size_t gr_process_open_gaps(const struct gr_process *p) { return p->unreadable + p->gaps; }
-uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
-bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
-{
-	return entry && (entry == p->fatal[0] || entry == p->fatal[1]);
-}
 bool gr_process_header_labels(const struct gr_process *p) { return p->header_labels; }
 
 bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret)
@@ -277,11 +229,6 @@ bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 	/* newstack prints the smaller of the two. */
 	*limit_ret = size < ceiling ? size : ceiling;
 	return true;
-}
-
-int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)
-{
-	return p->funcids[which];
 }
 
 uint64_t gr_process_moduledata(const struct gr_process *p) { return p->moduledata; }

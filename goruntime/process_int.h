@@ -140,6 +140,12 @@ struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr);
  * lacks a field the readers need, or has one outside its size. */
 struct gc_error *gr_resolve_offsets(struct gr_process *p);
 
+/* funcids.c: from one pass over p->pcln's functions, p->funcids (-1 for a
+ * function the binary lacks; GR_FID_WRAPPER, which names no function,
+ * follows GR_FID_SYSTEMSTACK_SWITCH), and the entries of runtime.sigtramp,
+ * fatalpanic and fatalthrow (p->sigtramp, p->fatal; 0 when absent). */
+void gr_learn_funcids(struct gr_process *p);
+
 /* locate.c: the run-time addresses of allgs, allglen, allm, sched,
  * waitReasonStrings, maxstacksize (p->glob), from the symbol table, else
  * from the runtime's code (then p->globals_from_code, and a warning for
