@@ -1,17 +1,13 @@
-/* Finding the runtime's state in a Go process image.  See process.h. */
+/* Opening and closing a Go process image, the helpers its steps share,
+ * and the accessors of what opening learned.  See process.h; the steps are
+ * in the files process_int.h names. */
 #include "process_int.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "../common/bytes.h"
-#include "../common/parallel.h"
-#include "globals.h"
 #include "labels.h"
-#include "moduledata.h"
-#include "traceback.h"
 
 /* ---- helpers (process_int.h) ---- */
 

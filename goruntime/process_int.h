@@ -1,11 +1,14 @@
 /* Inside a Go process image: struct gr_process, and what the files that
  * open it share.  Not for the process's users (they have process.h).
  *
- * gr_process_open (process.c) runs the steps in this order: the pclntab
- * and the Go version, runtime.firstmoduledata, the layouts and the offsets
- * of g and m, the funcIDs, the runtime's globals, the wait reasons, allgs,
- * "now", and the Ms.  Each step fills its part of struct gr_process; the
- * accessors read it afterwards.
+ * gr_process_open (process.c) runs the steps declared below, in their
+ * order, each in the file of its concern: the pclntab (locate.c), the Go
+ * version (version.c), runtime.firstmoduledata (locate.c), the layouts and
+ * the offsets of g and m (layout_learn.c), the funcIDs (funcids.c), the
+ * runtime's globals (locate.c), the wait reasons (waitreasons.c), allgs and
+ * "now" (goroutines.c), and the Ms (threads.c).  Each step fills its part
+ * of struct gr_process, which owns what they allocate (gr_process_destroy
+ * frees it); each file also holds the process.h accessors of its part.
  */
 #ifndef GOCORE_GORUNTIME_PROCESS_INT_H
 #define GOCORE_GORUNTIME_PROCESS_INT_H
@@ -95,18 +98,18 @@ bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len);
 
 /* ---- the steps of gr_process_open, in its order ---- */
 
+/* locate.c: the Go pclntab of the executable (gr_file_pclntab): its bytes
+ * in the file and its run-time address.  GC_ERR_NOT_FOUND when the
+ * executable has none: it is not a Go program. */
+struct gc_error *gr_locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
+				   size_t *size_ret, uint64_t *addr_ret);
+
 /* version.c: p->version ("go1.19.8") from the string runtime.buildVersion
  * holds, else the build info, else (no readable build info) the release
  * string alone in rodata; p->minor is its 1.x minor, 0 when the release is
  * unknown (no version found, or not "go1.N").  Only out-of-memory is an
  * error. */
 struct gc_error *gr_find_version(struct gr_process *p);
-
-/* locate.c: the Go pclntab of the executable (gr_file_pclntab): its bytes
- * in the file and its run-time address.  GC_ERR_NOT_FOUND when the
- * executable has none: it is not a Go program. */
-struct gc_error *gr_locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
-				   size_t *size_ret, uint64_t *addr_ret);
 
 /* runtime.firstmoduledata: its run-time address, and the fields the
  * pclntab needs (read by gr_read_moduledata). */
@@ -119,11 +122,6 @@ struct gr_moduledata {
  * when it cannot be found. */
 struct gc_error *gr_locate_moduledata(struct gr_process *p, uint64_t pclntab_addr,
 				      struct gr_moduledata *md);
-
-/* locate.c: reads md's text, minpc, maxpc and (when the layout has it)
- * gofunc at the offsets of p->layouts; GC_ERR_FORMAT when they are
- * unreadable. */
-struct gc_error *gr_read_moduledata(struct gr_process *p, struct gr_moduledata *md);
 
 /* layout_learn.c: p->layouts for the runtime's structs, from DWARF when
  * it can be read, else (saying why not, when there was DWARF) from the type
@@ -139,6 +137,11 @@ struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr);
  * for a field the release lacks).  An error when runtime.g has no layout,
  * lacks a field the readers need, or has one outside its size. */
 struct gc_error *gr_resolve_offsets(struct gr_process *p);
+
+/* locate.c: reads md's text, minpc, maxpc and (when the layout has it)
+ * gofunc at the offsets of p->layouts; GC_ERR_FORMAT when they are
+ * unreadable. */
+struct gc_error *gr_read_moduledata(struct gr_process *p, struct gr_moduledata *md);
 
 /* funcids.c: from one pass over p->pcln's functions, p->funcids (-1 for a
  * function the binary lacks; GR_FID_WRAPPER, which names no function,
