@@ -180,13 +180,13 @@ struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr)
 	return gc_error_prefix(err, "cannot learn the runtime's layouts");
 }
 
+/* ---- the offsets the readers use ---- */
+
 static uint64_t off_or(const struct gr_layouts *l, const char *s, const char *path)
 {
 	uint64_t off;
 	return gr_layouts_offset(l, s, path, &off) ? off : NO_OFF;
 }
-
-/* ---- the offsets the readers use ---- */
 
 struct gc_error *gr_resolve_offsets(struct gr_process *p)
 {
