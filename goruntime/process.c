@@ -1,69 +1,17 @@
-/* Finding the runtime's state in a Go process image.  See process.h. */
-#include "process.h"
+/* Opening and closing a Go process image, the helpers its steps share,
+ * and the accessors of what opening learned.  See process.h; the steps are
+ * in the files process_int.h names. */
+#include "process_int.h"
 
-#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "../common/bytes.h"
-#include "../common/parallel.h"
-#include "buildinfo.h"
-#include "globals.h"
 #include "labels.h"
-#include "moduledata.h"
-#include "traceback.h"
 
-#define NO_OFF UINT64_MAX
+/* ---- helpers (process_int.h) ---- */
 
-/* Offsets of the g fields we read; NO_OFF when the version lacks one. */
-struct g_offsets {
-	uint64_t size;
-	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
-	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
-	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
-	uint64_t bubble;
-};
-
-struct gr_process {
-	struct gr_open_config cfg;
-	const struct gr_image *img;   /* cfg.image */
-	/* Where runtime.firstmoduledata is read: the process's memory, or with
-	 * a forced mismatch the executable's own bytes (cfg.exe_as), as the
-	 * core's data then belongs to another build. */
-	const struct gc_addrspace *md_as;
-	char version[64];
-	int minor;
-	struct gopclntab *pcln;
-	struct gr_layouts *layouts;
-	struct g_offsets go;
-	struct gr_m_offsets mo;
-	uint64_t m_alllink;
-	struct gr_goroutine *gs;     /* in allgs order */
-	uint32_t *order;             /* indices into gs, by goid */
-	size_t ngs;
-	size_t unreadable;
-	struct gr_thread *threads;
-	size_t nthreads;
-	uint32_t *curg_index;        /* open addressing by curg: thread index + 1 */
-	size_t curg_slots;
-	size_t gaps;                 /* what opening could not read (gr_process_open_gaps) */
-	char **waitreasons;
-	size_t nwaitreasons;
-	int funcids[GR_FID_COUNT];
-	bool have_types;             /* type descriptors were read too */
-	bool globals_from_code;      /* allgs etc. found without symbols */
-	struct gr_globals glob;
-	uint64_t moduledata;         /* address of runtime.firstmoduledata */
-	size_t layout_disagreements; /* between DWARF and type descriptors */
-	uint64_t sigtramp;
-	uint64_t fatal[2];
-	int64_t now;
-	bool header_labels;          /* debug.tracebacklabels == 1 (1.26+) */
-};
-
-static void warn(const struct gr_process *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn(const struct gr_process *p, const char *fmt, ...)
+void gr_warn(const struct gr_process *p, const char *fmt, ...)
 {
 	if (!p->cfg.warn)
 		return;
@@ -87,8 +35,8 @@ static void warn(const struct gr_process *p, const char *fmt, ...)
 		free(msg);
 }
 
-static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
-		   uint64_t *size_ret)
+bool gr_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
+	       uint64_t *size_ret)
 {
 	uint64_t v, sz;
 	if (!gr_image_symbol(&p->img->file, name, &v, &sz))
@@ -99,8 +47,7 @@ static bool symbol(const struct gr_process *p, const char *name, uint64_t *addr_
 	return true;
 }
 
-/* Reads a Go string header at addr; copies at most max-1 bytes into buf. */
-static bool read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
+bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
 {
 	uint64_t ptr, len;
 	if (!gc_addrspace_u64(as, addr, &ptr) || !gc_addrspace_u64(as, addr + 8, &len))
@@ -113,951 +60,9 @@ static bool read_gostring(const struct gc_addrspace *as, uint64_t addr, char *bu
 	return true;
 }
 
-/* ---- version ---- */
-
-static void parse_minor(struct gr_process *p)
-{
-	p->minor = 0;
-	int major = 0, minor = 0;
-	if (sscanf(p->version, "go%d.%d", &major, &minor) == 2 && major == 1)
-		p->minor = minor;
-}
-
-/* The Go release; only out-of-memory is an error (an unknown release is
- * p->minor == 0). */
-static struct gc_error *find_version(struct gr_process *p)
-{
-	uint64_t addr;
-	if (symbol(p, "runtime.buildVersion", &addr, NULL) &&
-	    read_gostring(p->img->memory, addr, p->version, sizeof(p->version)) &&
-	    p->version[0]) {
-		parse_minor(p);
-		return NULL;
-	}
-	char *v = NULL;
-	struct gc_error *err = gr_buildinfo_version(&p->img->file, p->img->memory, p->img->bias, &v);
-	if (err && err != &gc_error_nomem) {
-		gc_error_destroy(err);
-		/* Some release pipelines drop the build info (esbuild 0.27+);
-		 * runtime.buildVersion's bytes still stand alone in rodata. */
-		err = gr_version_from_rodata(&p->img->file, &v);
-		if (err != &gc_error_nomem) {
-			gc_error_destroy(err);
-			err = NULL;
-		}
-	}
-	if (err)
-		return err;
-	if (v) {
-		snprintf(p->version, sizeof(p->version), "%s", v);
-		free(v);
-		parse_minor(p);
-	}
-	return NULL;
-}
-
-/* ---- pclntab and moduledata ---- */
-
-static bool read_fn(void *ctx, uint64_t addr, void *buf, size_t len)
+bool gr_read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	return gc_addrspace_read(ctx, addr, buf, len) == GC_READ_OK;
-}
-
-bool gr_file_pclntab(const struct gr_image_file *f, const uint8_t **data_ret, size_t *size_ret,
-		     uint64_t *vaddr_ret)
-{
-	const struct gr_image_section *sec = gr_image_section(f, ".gopclntab");
-	if (!sec)
-		sec = gr_image_section(f, ".data.rel.ro.gopclntab");
-	if (sec) {
-		const uint8_t *d = sec->data;
-		if (d) {
-			*data_ret = d;
-			*size_ret = sec->size;
-			*vaddr_ret = sec->addr;
-			return true;
-		}
-	}
-	for (size_t i = 0; i < f->nsegments; i++) {
-		const struct gr_image_segment *s = &f->segments[i];
-		if (!s->data)
-			continue;
-		const uint8_t *base = s->data;
-		size_t off = gopclntab_scan(base, s->filesz, 0);
-		if (off != (size_t)-1) {
-			*data_ret = base + off;
-			*size_ret = s->filesz - off;
-			*vaddr_ret = s->vaddr + off;
-			return true;
-		}
-	}
-	return false;
-}
-
-static struct gc_error *locate_pclntab(struct gr_process *p, const uint8_t **data_ret,
-				       size_t *size_ret, uint64_t *addr_ret)
-{
-	const struct gr_image_file *exe = &p->img->file;
-	uint64_t vaddr;
-	if (gr_file_pclntab(exe, data_ret, size_ret, &vaddr)) {
-		*addr_ret = vaddr + p->img->bias;
-		return NULL;
-	}
-	return gc_error_create(GC_ERR_NOT_FOUND, "%s: %s is not a Go program (no Go pclntab)",
-			       p->img->core_path, exe->path);
-}
-
-struct moduledata {
-	uint64_t addr, text, gofunc, minpc, maxpc;
-};
-
-static bool md_field(const struct gr_process *p, const struct moduledata *md,
-		     const char *name, uint64_t *ret)
-{
-	uint64_t off;
-	if (!gr_layouts_offset(p->layouts, "runtime.moduledata", name, &off))
-		return false;
-	return gc_addrspace_u64(p->md_as, md->addr + off, ret);
-}
-
-/* The executable's writable segments at run-time addresses (data, bss):
- * where moduledata and the runtime's globals live.  The caller frees
- * *ret; false when out of memory. */
-static bool writable_ranges(const struct gr_process *p, struct gr_range **ret, size_t *n_ret)
-{
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges = calloc(exe->nsegments ? exe->nsegments : 1, sizeof(*ranges));
-	if (!ranges)
-		return false;
-	size_t n = 0;
-	for (size_t i = 0; i < exe->nsegments; i++) {
-		const struct gr_image_segment *s = &exe->segments[i];
-		if (s->flags & GR_SEG_W)
-			ranges[n++] = (struct gr_range){s->vaddr + p->img->bias,
-							s->vaddr + p->img->bias + s->memsz};
-	}
-	*ret = ranges;
-	*n_ret = n;
-	return true;
-}
-
-/* runtime.firstmoduledata: the symbol, else a scan of the writable segments
- * for the word that points at the pclntab header followed by funcnametab's
- * pointer (go-runtime-facts §2.2). */
-static struct gc_error *find_moduledata(struct gr_process *p, uint64_t pclntab_addr,
-					struct moduledata *md)
-{
-	memset(md, 0, sizeof(*md));
-	if (symbol(p, "runtime.firstmoduledata", &md->addr, NULL))
-		return NULL;
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges;
-	size_t n;
-	if (!writable_ranges(p, &ranges, &n))
-		return &gc_error_nomem;
-	struct gc_error *err = gr_find_moduledata(read_fn, (void *)p->md_as, pclntab_addr, ranges,
-						  n, &md->addr);
-	free(ranges);
-	if (err)
-		return gc_error_prefix(err, "%s: cannot find runtime.firstmoduledata",
-				       exe->path);
-	return NULL;
-}
-
-/* The fields the pclntab needs, once the moduledata layout is known. */
-static struct gc_error *read_moduledata(struct gr_process *p, struct moduledata *md)
-{
-	if (!md_field(p, md, "text", &md->text) || !md_field(p, md, "minpc", &md->minpc) ||
-	    !md_field(p, md, "maxpc", &md->maxpc))
-		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: runtime.firstmoduledata at 0x%" PRIx64 " is unreadable",
-				       p->img->file.path, md->addr);
-	md_field(p, md, "gofunc", &md->gofunc);
-	return NULL;
-}
-
-/* ---- layouts ---- */
-
-static const char *const layout_names[] = {
-	"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack",
-	"runtime.moduledata", "runtime._panic", "runtime.schedt",
-	/* read when present: synctest (1.24, 1.25+), the label map (-1.23) */
-	"runtime.synctestGroup", "runtime.synctestBubble", "runtime.hmap",
-};
-
-/* Layout facts the runtime's type descriptors cannot give: runtime.schedt
- * has no descriptor (nothing converts it to an interface).  It begins
- * {goidgen, lastpoll, pollUntil, [pollingNet int32 (1.25+),] lock} in every
- * release 1.17-1.27 (runtime2.go); the lock offsets were confirmed on the
- * 1.19-1.27 npm corpus by globals.c's cross-reference. */
-static struct gc_error *add_schedt_facts(struct gr_layouts *l, int minor)
-{
-	static const char *const names[] = {"goidgen", "lastpoll", "pollUntil", "lock"};
-	const uint64_t offs[] = {0, 8, 16, minor >= 25 ? 32 : 24};
-	struct gr_struct *ns = realloc(l->structs, (l->nstructs + 1) * sizeof(*ns));
-	if (!ns)
-		return &gc_error_nomem;
-	l->structs = ns;
-	struct gr_struct *st = &l->structs[l->nstructs];
-	memset(st, 0, sizeof(*st));
-	st->name = strdup("runtime.schedt");
-	st->fields = calloc(4, sizeof(*st->fields));
-	if (!st->name || !st->fields)
-		goto nomem;
-	for (size_t i = 0; i < 4; i++) {
-		st->fields[i].name = strdup(names[i]);
-		if (!st->fields[i].name)
-			goto nomem;
-		st->fields[i].offset = offs[i];
-		st->fields[i].size = 8;
-		st->nfields++;
-	}
-	st->size = offs[3] + 8;
-	l->nstructs++;
-	return NULL;
-nomem:
-	for (size_t i = 0; st->fields && i < st->nfields; i++)
-		free(st->fields[i].name);
-	free(st->name);
-	free(st->fields);
-	return &gc_error_nomem;
-}
-
-/* Layouts from the type descriptors the moduledata points at. */
-static struct gc_error *layouts_from_types(struct gr_process *p, uint64_t md_addr,
-					   struct gr_layouts **ret)
-{
-	struct gr_moduledata_types mt;
-	int minor = p->minor;
-	/* The moduledata offsets are per-release facts; the descriptors then
-	 * describe runtime.moduledata itself, which confirms them below. */
-	struct gc_error *err = gr_moduledata_types(read_fn, (void *)p->md_as, md_addr, minor, &mt);
-	if (err)
-		return err;
-	err = gr_layouts_from_types(read_fn, (void *)p->md_as, mt.types, mt.etypes, mt.typelinks,
-				    mt.ntypelinks, minor, GR_TYPES_SCAN, layout_names,
-				    sizeof(layout_names) / sizeof(layout_names[0]), ret);
-	if (err)
-		return err;
-	uint64_t off;
-	if (gr_layouts_offset(*ret, "runtime.moduledata", "types", &off)) {
-		uint64_t types;
-		if (!gc_addrspace_u64(p->md_as, md_addr + off, &types) || types != mt.types) {
-			gr_layouts_destroy(*ret);
-			*ret = NULL;
-			return gc_error_create(GC_ERR_FORMAT,
-					       "%s: the type descriptors disagree with the "
-					       "moduledata layout assumed for %s",
-					       p->img->file.path, p->version);
-		}
-	}
-	if (!gr_layouts_struct(*ret, "runtime.schedt") && (err = add_schedt_facts(*ret, minor))) {
-		gr_layouts_destroy(*ret);
-		*ret = NULL;
-		return err;
-	}
-	return NULL;
-}
-
-/* Fields gocore reads; compared between sources when both are present. */
-static const char *const checked_fields[][2] = {
-	{"runtime.g", "sched.sp"},    {"runtime.g", "sched.pc"},     {"runtime.g", "syscallsp"},
-	{"runtime.g", "syscallpc"},   {"runtime.g", "atomicstatus"}, {"runtime.g", "goid"},
-	{"runtime.g", "waitsince"},   {"runtime.g", "waitreason"},   {"runtime.g", "m"},
-	{"runtime.g", "lockedm"},     {"runtime.g", "gopc"},         {"runtime.g", "startpc"},
-	{"runtime.g", "stack.lo"},    {"runtime.g", "stack.hi"},     {"runtime.m", "curg"},
-	{"runtime.m", "procid"},      {"runtime.m", "alllink"},      {"runtime.m", "g0"},
-	{"runtime.moduledata", "text"}, {"runtime.moduledata", "gofunc"},
-	{"runtime.moduledata", "types"},
-};
-
-/* Says on the warnings stream where DWARF and the type descriptors disagree;
- * returns the number of disagreements. */
-static size_t cross_check(const struct gr_process *p, const struct gr_layouts *a,
-			  const struct gr_layouts *b)
-{
-	size_t bad = 0;
-	for (size_t i = 0; i < sizeof(checked_fields) / sizeof(checked_fields[0]); i++) {
-		uint64_t x, y;
-		bool hx = gr_layouts_offset(a, checked_fields[i][0], checked_fields[i][1], &x);
-		bool hy = gr_layouts_offset(b, checked_fields[i][0], checked_fields[i][1], &y);
-		if (hx && hy && x == y)
-			continue;
-		if (!hx && !hy)
-			continue;
-		bad++;
-		warn(p, "%s: layout sources disagree on %s.%s: DWARF %s%" PRIu64
-		     ", type descriptors %s%" PRIu64, p->img->file.path, checked_fields[i][0],
-		     checked_fields[i][1], hx ? "" : "none/", hx ? x : 0, hy ? "" : "none/",
-		     hy ? y : 0);
-	}
-	return bad;
-}
-
-static struct gc_error *learn_layouts(struct gr_process *p, uint64_t md_addr)
-{
-	struct gr_layouts *dwarf = NULL, *types = NULL;
-	struct gc_error *derr = NULL, *terr = NULL;
-	if (p->img->file.dwarf_fd >= 0)
-		derr = gr_layouts_from_dwarf(p->img->file.dwarf_fd, p->img->file.path, layout_names,
-					     sizeof(layout_names) / sizeof(layout_names[0]),
-					     &dwarf);
-	terr = layouts_from_types(p, md_addr, &types);
-	if (derr == &gc_error_nomem || terr == &gc_error_nomem) {
-		/* Not a source that failed: the answer would depend on memory. */
-		gr_layouts_destroy(dwarf);
-		gr_layouts_destroy(types);
-		gc_error_destroy(derr);
-		gc_error_destroy(terr);
-		return &gc_error_nomem;
-	}
-	if (dwarf && types)
-		p->layout_disagreements = cross_check(p, dwarf, types);
-	if (dwarf) {
-		p->layouts = dwarf;
-		p->have_types = types != NULL;
-		gr_layouts_destroy(types);
-		gc_error_destroy(derr);
-		gc_error_destroy(terr);
-		return NULL;
-	}
-	if (types) {
-		if (derr)
-			warn(p, "%s (using the type descriptors)", derr->message);
-		p->layouts = types;
-		gc_error_destroy(derr);
-		gc_error_destroy(terr);
-		return NULL;
-	}
-	struct gc_error *err = derr ? derr : terr;
-	if (derr && terr) {
-		err = gc_error_create(GC_ERR_NOT_FOUND, "%s; and from type descriptors: %s",
-				      derr->message, terr->message);
-		gc_error_destroy(derr);
-		gc_error_destroy(terr);
-	} else if (!derr) {
-		err = gc_error_prefix(terr, "%s: no DWARF, and the type descriptors are unreadable",
-				      p->img->file.path);
-	}
-	return gc_error_prefix(err, "cannot learn the runtime's layouts");
-}
-
-static uint64_t off_or(const struct gr_layouts *l, const char *s, const char *path)
-{
-	uint64_t off;
-	return gr_layouts_offset(l, s, path, &off) ? off : NO_OFF;
-}
-
-static struct gc_error *resolve_offsets(struct gr_process *p)
-{
-	const struct gr_layouts *l = p->layouts;
-	const struct gr_struct *g = gr_layouts_struct(l, "runtime.g");
-	if (!g)
-		return gc_error_create(GC_ERR_NOT_FOUND, "%s: no layout for runtime.g",
-				       p->img->file.path);
-	struct g_offsets *o = &p->go;
-	o->size = g->size;
-	struct {
-		const char *path;
-		uint64_t *dst;
-		bool required;
-	} want[] = {
-		{"stack.lo", &o->stack_lo, true},      {"stack.hi", &o->stack_hi, true},
-		{"sched.sp", &o->sched_sp, true},      {"sched.pc", &o->sched_pc, true},
-		{"sched.bp", &o->sched_bp, false},     {"sched.ctxt", &o->sched_ctxt, false},
-		{"syscallsp", &o->syscallsp, true},    {"syscallpc", &o->syscallpc, true},
-		{"syscallbp", &o->syscallbp, false},   {"atomicstatus", &o->atomicstatus, true},
-		{"goid", &o->goid, true},              {"waitsince", &o->waitsince, true},
-		{"waitreason", &o->waitreason, true},  {"m", &o->m, true},
-		{"lockedm", &o->lockedm, true},        {"gopc", &o->gopc, true},
-		{"startpc", &o->startpc, true},        {"parentGoid", &o->parent_goid, false},
-		{"_panic", &o->panic, false},          {"labels", &o->labels, false},
-		/* synctest: 1.24's group, 1.25+'s bubble */
-		{p->minor >= 25 ? "bubble" : "syncGroup", &o->bubble, false},
-	};
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		*want[i].dst = off_or(l, "runtime.g", want[i].path);
-		if (*want[i].dst == NO_OFF && want[i].required)
-			return gc_error_create(GC_ERR_NOT_FOUND,
-					       "%s: runtime.g has no field %s",
-					       p->img->file.path, want[i].path);
-		if (*want[i].dst != NO_OFF && *want[i].dst + 8 > o->size &&
-		    strcmp(want[i].path, "waitreason") != 0)
-			return gc_error_create(GC_ERR_FORMAT,
-					       "%s: runtime.g field %s at %" PRIu64
-					       " lies outside its size %" PRIu64,
-					       p->img->file.path, want[i].path, *want[i].dst, o->size);
-	}
-	struct gr_m_offsets *mo = &p->mo;
-	mo->g0 = off_or(l, "runtime.m", "g0");
-	mo->curg = off_or(l, "runtime.m", "curg");
-	mo->procid = off_or(l, "runtime.m", "procid");
-	mo->id = off_or(l, "runtime.m", "id");
-	mo->gsignal = off_or(l, "runtime.m", "gsignal");
-	mo->vdsosp = off_or(l, "runtime.m", "vdsoSP");
-	mo->vdsopc = off_or(l, "runtime.m", "vdsoPC");
-	mo->throwing = off_or(l, "runtime.m", "throwing");
-	mo->tls = off_or(l, "runtime.m", "tls");
-	mo->incgo = off_or(l, "runtime.m", "incgo");
-	p->m_alllink = off_or(l, "runtime.m", "alllink");
-	return NULL;
-}
-
-/* ---- goroutines ---- */
-
-static uint64_t rd64(const uint8_t *b, uint64_t off)
-{
-	uint64_t v = 0;
-	if (off != NO_OFF)
-		memcpy(&v, b + off, 8);
-	return v;
-}
-
-static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_goroutine *g)
-{
-	const struct g_offsets *o = &p->go;
-	const uint8_t *b = gc_addrspace_ptr(p->img->memory, addr, o->size);
-	uint8_t *tmp = NULL;
-	if (!b) {
-		tmp = malloc(o->size);
-		if (!tmp || gc_addrspace_read(p->img->memory, addr, tmp, o->size) != GC_READ_OK) {
-			free(tmp);
-			return false;
-		}
-		b = tmp;
-	}
-	memset(g, 0, sizeof(*g));
-	g->addr = addr;
-	g->goid = rd64(b, o->goid);
-	uint32_t st;
-	memcpy(&st, b + o->atomicstatus, 4);
-	g->status = st;
-	g->waitreason = b[o->waitreason];
-	g->waitsince = (int64_t)rd64(b, o->waitsince);
-	g->stack_lo = rd64(b, o->stack_lo);
-	g->stack_hi = rd64(b, o->stack_hi);
-	g->sched_sp = rd64(b, o->sched_sp);
-	g->sched_pc = rd64(b, o->sched_pc);
-	g->sched_bp = rd64(b, o->sched_bp);
-	g->sched_ctxt = rd64(b, o->sched_ctxt);
-	g->syscallsp = rd64(b, o->syscallsp);
-	g->syscallpc = rd64(b, o->syscallpc);
-	g->syscallbp = rd64(b, o->syscallbp);
-	g->m = rd64(b, o->m);
-	g->lockedm = rd64(b, o->lockedm);
-	g->gopc = rd64(b, o->gopc);
-	g->startpc = rd64(b, o->startpc);
-	g->parent_goid = rd64(b, o->parent_goid);
-	g->panic = rd64(b, o->panic);
-	g->labels = rd64(b, o->labels);
-	g->bubble = rd64(b, o->bubble);
-	free(tmp);
-	return true;
-}
-
-/* Goroutines stay in allgs order; p->order lists them by goid.  Sorting
- * 4-byte indices (keyed by goid copies) instead of the structs keeps a
- * million goroutines' sort cheap. */
-struct goid_key {
-	uint64_t goid;
-	uint32_t idx;
-};
-
-static int cmp_goid_key(const void *a, const void *b)
-{
-	const struct goid_key *x = a, *y = b;
-	return x->goid < y->goid ? -1 : x->goid > y->goid;
-}
-
-static struct gc_error *sort_by_goid(struct gr_process *p)
-{
-	p->order = malloc((p->ngs ? p->ngs : 1) * sizeof(*p->order));
-	if (!p->order)
-		return &gc_error_nomem;
-	bool sorted = true;
-	for (size_t i = 0; i < p->ngs; i++) {
-		p->order[i] = (uint32_t)i;
-		if (i && p->gs[i].goid < p->gs[i - 1].goid)
-			sorted = false;
-	}
-	if (sorted)
-		return NULL;
-	struct goid_key *keys = malloc(p->ngs * sizeof(*keys));
-	if (!keys)
-		return &gc_error_nomem;
-	for (size_t i = 0; i < p->ngs; i++)
-		keys[i] = (struct goid_key){p->gs[i].goid, (uint32_t)i};
-	qsort(keys, p->ngs, sizeof(*keys), cmp_goid_key);
-	for (size_t i = 0; i < p->ngs; i++)
-		p->order[i] = keys[i].idx;
-	free(keys);
-	return NULL;
-}
-
-/* Whether the dump lists g: tracebackothers skips dead Gs, and from 1.26
- * the dead Gs of extra Ms (_Gdeadextra). */
-static bool live(const struct gr_process *p, const struct gr_goroutine *g)
-{
-	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
-	return !(st == GR_GDEAD || (p->minor >= 26 && st == GR_GDEADEXTRA));
-}
-
-/* Reading allgs[0..len) on every CPU: each chunk of entries decodes into
- * its own part of p->gs (entry i at index i), marking what it keeps; the
- * chunks are then packed down in order, as one thread would have filled
- * the array.  Reading the g's is most of opening a big core: each g is a
- * page the core's mapping faults in. */
-enum { G_CHUNK = 8192 };
-
-struct gs_run {
-	struct gr_process *p;
-	uint64_t ptr, len;
-	uint8_t *kept;          /* per entry: 0 dropped, 1 kept, 2 unreadable */
-};
-
-static bool gs_work(void *ctx, void *worker, size_t chunk)
-{
-	struct gs_run *r = ctx;
-	const struct gc_addrspace *as = r->p->img->memory;
-	uint64_t lo = (uint64_t)chunk * G_CHUNK, hi = lo + G_CHUNK < r->len ? lo + G_CHUNK : r->len;
-	for (uint64_t i = lo; i < hi; i++) {
-		uint64_t gaddr;
-		if (!gc_addrspace_u64(as, r->ptr + 8 * i, &gaddr) || !gaddr ||
-		    !decode_g(r->p, gaddr, &r->p->gs[i])) {
-			r->kept[i] = 2;
-			continue;
-		}
-		r->kept[i] = live(r->p, &r->p->gs[i]);
-	}
-	return true;
-}
-
-static bool gs_emit(void *ctx, size_t chunk)
-{
-	struct gs_run *r = ctx;
-	struct gr_process *p = r->p;
-	uint64_t lo = (uint64_t)chunk * G_CHUNK, hi = lo + G_CHUNK < r->len ? lo + G_CHUNK : r->len;
-	for (uint64_t i = lo; i < hi; i++) {
-		if (r->kept[i] == 2)
-			p->unreadable++;
-		else if (r->kept[i] && p->ngs != i)
-			p->gs[p->ngs++] = p->gs[i];
-		else if (r->kept[i])
-			p->ngs++;
-	}
-	return true;
-}
-
-static struct gc_error *read_gs(struct gr_process *p, uint64_t ptr, uint64_t len)
-{
-	struct gs_run r = {.p = p, .ptr = ptr, .len = len};
-	r.kept = malloc(len ? len : 1);
-	if (!r.kept)
-		return &gc_error_nomem;
-	size_t nchunks = (size_t)((len + G_CHUNK - 1) / G_CHUNK);
-	/* Every chunk's entries have their own place: no window needed, and
-	 * packing (in emit) only moves entries down into emitted chunks. */
-	struct gc_parallel pl = {
-		.nchunks = nchunks, .jobs = p->cfg.jobs > 1 ? p->cfg.jobs : 1,
-		.window = nchunks ? nchunks : 1, .ctx = &r, .work = gs_work, .emit = gs_emit,
-	};
-	bool ok = gc_parallel_run(&pl);
-	free(r.kept);
-	return ok ? NULL : &gc_error_nomem;
-}
-
-static struct gc_error *read_allgs(struct gr_process *p)
-{
-	const struct gc_addrspace *as = p->img->memory;
-	uint64_t allgs = p->glob.allgs, ptr, len, cap;
-	if (!allgs)
-		return gc_error_create(GC_ERR_NOT_FOUND, "%s: cannot find runtime.allgs",
-				       p->img->file.path);
-	if (!gc_addrspace_u64(as, allgs, &ptr) || !gc_addrspace_u64(as, allgs + 8, &len) ||
-	    !gc_addrspace_u64(as, allgs + 16, &cap))
-		return gc_error_create(GC_ERR_FAULT,
-				       "%s: runtime.allgs at 0x%" PRIx64 " is not in the core",
-				       p->img->core_path, allgs);
-	uint64_t allglen = p->glob.allglen;
-	if (allglen && gc_addrspace_u64(as, allglen, &allglen) && allglen < len)
-		len = allglen;
-	/* Every g takes at least sizeof(g) bytes of memory: a length that cannot
-	 * fit in the core's memory is corrupt. */
-	if (len > cap || len > UINT32_MAX || len > (1ull << 40) / (p->go.size ? p->go.size : 1))
-		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: runtime.allgs has an impossible length %" PRIu64
-				       " (cap %" PRIu64 ")", p->img->core_path, len, cap);
-	p->gs = calloc(len ? len : 1, sizeof(*p->gs));
-	if (!p->gs)
-		return &gc_error_nomem;
-	uint64_t want = p->cfg.only_goid;
-	if (want) {
-		/* `stack`: the goids alone, up to the first g with that one;
-		 * no other g is touched (a million-goroutine core keeps its
-		 * pages on disk). */
-		for (uint64_t i = 0; i < len; i++) {
-			uint64_t gaddr, goid;
-			if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr) {
-				p->unreadable++;
-				continue;
-			}
-			if (!gc_addrspace_u64(as, gaddr + p->go.goid, &goid) || goid != want)
-				continue;
-			struct gr_goroutine g;
-			if (!decode_g(p, gaddr, &g)) {
-				p->unreadable++;
-			} else if (live(p, &g)) {
-				p->gs[p->ngs++] = g;
-				break;
-			}
-		}
-	} else {
-		struct gc_error *err = read_gs(p, ptr, len);
-		if (err)
-			return err;
-	}
-	if (p->unreadable)
-		warn(p, "%s: %zu of %" PRIu64 " goroutines could not be read (memory not in core)",
-		     p->img->core_path, p->unreadable, len);
-	if (p->ngs == 0 && !p->unreadable && !want) {
-		/* A Go process past its first instructions has goroutine 1; none
-		 * means allgs is not what the executable says (wrong build?). */
-		warn(p, "%s: runtime.allgs holds no live goroutine", p->img->core_path);
-		p->unreadable = 1;
-	}
-	return sort_by_goid(p);
-}
-
-/* The core holds no clock reading, so "now" on the runtime's nanotime()
- * clock is the latest timestamp the runtime left behind: every goroutine's
- * waitsince, and sched.lastpoll, which sysmon refreshes every 10ms while the
- * process is busy (proc.go).  It is a lower bound: ", N minutes" headers can
- * come out a minute short for a process that sat idle. */
-static void estimate_now(struct gr_process *p)
-{
-	for (size_t i = 0; i < p->ngs; i++)
-		if (p->gs[i].waitsince > p->now)
-			p->now = p->gs[i].waitsince;
-	uint64_t sched = p->glob.sched, off, lastpoll;
-	if (sched &&
-	    gr_layouts_offset(p->layouts, "runtime.schedt", "lastpoll", &off) &&
-	    gc_addrspace_u64(p->img->memory, sched + off, &lastpoll) && (int64_t)lastpoll > p->now)
-		p->now = (int64_t)lastpoll;
-}
-
-/* ---- threads ---- */
-
-/* Open addressing over 64-bit keys (LWPs, M and g addresses): a slot holds
- * an index + 1, 0 when empty; nslots is a power of two. */
-static size_t key_slot(uint64_t key, size_t nslots)
-{
-	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (nslots - 1);
-}
-
-static size_t slots_for(size_t n)
-{
-	size_t nslots = 16;
-	while (nslots < 2 * n)
-		nslots *= 2;
-	return nslots;
-}
-
-/* A set of M addresses, for cycles in allm. */
-struct mset {
-	uint64_t *v;   /* 0: empty (an M is never at 0) */
-	size_t n, nslots;
-};
-
-/* Adds m; *seen_ret says it was there already.  False when out of memory. */
-static bool mset_add(struct mset *s, uint64_t m, bool *seen_ret)
-{
-	*seen_ret = false;
-	if (2 * (s->n + 1) > s->nslots) {
-		size_t nslots = slots_for(s->n + 1);
-		uint64_t *v = calloc(nslots, sizeof(*v));
-		if (!v)
-			return false;
-		for (size_t i = 0; i < s->nslots; i++) {
-			if (!s->v[i])
-				continue;
-			size_t k = key_slot(s->v[i], nslots);
-			while (v[k])
-				k = (k + 1) & (nslots - 1);
-			v[k] = s->v[i];
-		}
-		free(s->v);
-		s->v = v;
-		s->nslots = nslots;
-	}
-	size_t k = key_slot(m, s->nslots);
-	for (; s->v[k]; k = (k + 1) & (s->nslots - 1))
-		if (s->v[k] == m) {
-			*seen_ret = true;
-			return true;
-		}
-	s->v[k] = m;
-	s->n++;
-	return true;
-}
-
-/* The core's threads by LWP.  NULL when out of memory. */
-static uint32_t *lwp_index(const struct gr_image *core, size_t *nslots_ret)
-{
-	size_t nslots = slots_for(core->nthreads);
-	uint32_t *idx = calloc(nslots, sizeof(*idx));
-	if (!idx)
-		return NULL;
-	for (size_t i = 0; i < core->nthreads && i < UINT32_MAX; i++) {
-		size_t k = key_slot((uint32_t)core->threads[i].lwp, nslots);
-		while (idx[k])
-			k = (k + 1) & (nslots - 1);
-		idx[k] = (uint32_t)(i + 1);
-	}
-	*nslots_ret = nslots;
-	return idx;
-}
-
-/* The first core thread (in note order) whose LWP is procid, or NULL. */
-static const struct gr_image_thread *find_lwp(const struct gr_image *core, const uint32_t *idx,
-					size_t nslots, uint64_t procid)
-{
-	if (procid == 0 || procid > UINT32_MAX)
-		return NULL;
-	for (size_t k = key_slot(procid, nslots); idx[k]; k = (k + 1) & (nslots - 1))
-		if ((uint64_t)(uint32_t)core->threads[idx[k] - 1].lwp == procid)
-			return &core->threads[idx[k] - 1];
-	return NULL;
-}
-
-/* The Ms of allm, newest first, each matched to its core thread by LWP.
- * The list is bounded by the number of core threads plus slack for Ms whose
- * threads are gone (cgo's extra Ms) and must not come back to an M it
- * listed: a cycle, a cut or an overlong list is a gap, said on the warnings
- * stream.  Only out-of-memory is an error. */
-static struct gc_error *read_threads(struct gr_process *p)
-{
-	const struct gc_addrspace *as = p->img->memory;
-	const struct gr_image *core = p->img;
-	const struct gr_m_offsets *mo = &p->mo;
-	uint64_t allm = p->glob.allm, m;
-	if (!allm || !gc_addrspace_u64(as, allm, &m))
-		return NULL;
-	if (p->m_alllink == NO_OFF || mo->procid == NO_OFF || mo->curg == NO_OFF)
-		return NULL;
-	size_t limit = core->nthreads + 10000, capn = 0, nslots = 0;
-	struct mset seen = {0};
-	uint32_t *lwps = lwp_index(core, &nslots);
-	struct gc_error *err = lwps ? NULL : &gc_error_nomem;
-	size_t missing = 0;
-	uint64_t missing_lwp[4];
-	while (m && !err) {
-		bool again;
-		if (p->nthreads == limit) {
-			warn(p, "%s: runtime.allm lists more than %zu Ms (the core's %zu threads "
-			     "and 10000 more); the rest are ignored", core->core_path, limit,
-			     core->nthreads);
-			p->gaps++;
-			break;
-		}
-		if (!mset_add(&seen, m, &again)) {
-			err = &gc_error_nomem;
-			break;
-		}
-		if (again) {
-			warn(p, "%s: runtime.allm is cyclic: after %zu Ms it comes back to the M at "
-			     "0x%" PRIx64 "; those %zu are used", core->core_path, p->nthreads, m,
-			     p->nthreads);
-			p->gaps++;
-			break;
-		}
-		if (p->nthreads == capn) {
-			size_t nc = capn ? 2 * capn : 64;
-			struct gr_thread *t = reallocarray(p->threads, nc, sizeof(*t));
-			if (!t) {
-				err = &gc_error_nomem;
-				break;
-			}
-			p->threads = t;
-			capn = nc;
-		}
-		struct gr_thread *t = &p->threads[p->nthreads];
-		memset(t, 0, sizeof(*t));
-		t->m = m;
-		uint64_t id = 0;
-		if (!gc_addrspace_u64(as, m + mo->procid, &t->procid) ||
-		    !gc_addrspace_u64(as, m + mo->curg, &t->curg)) {
-			warn(p, "%s: runtime.allm: the M at 0x%" PRIx64 " is not in the core; the Ms "
-			     "after it are unknown", core->core_path, m);
-			p->gaps++;
-			break;
-		}
-		if (mo->id != NO_OFF && gc_addrspace_u64(as, m + mo->id, &id))
-			t->m_id = (int64_t)id;
-		if (mo->g0 != NO_OFF)
-			gc_addrspace_u64(as, m + mo->g0, &t->g0);
-		if (mo->gsignal != NO_OFF)
-			gc_addrspace_u64(as, m + mo->gsignal, &t->gsignal);
-		t->core = find_lwp(core, lwps, nslots, t->procid);
-		/* An M that has had a thread (procid set by minit) but whose
-		 * thread the core lacks: the core lost threads. */
-		if (!t->core && t->procid && core->nthreads) {
-			if (missing < 4)
-				missing_lwp[missing] = t->procid;
-			missing++;
-		}
-		p->nthreads++;
-		if (!gc_addrspace_u64(as, m + p->m_alllink, &m)) {
-			warn(p, "%s: runtime.allm: the link of the M at 0x%" PRIx64 " is not in the "
-			     "core; the Ms after it are unknown", core->core_path, t->m);
-			p->gaps++;
-			break;
-		}
-	}
-	free(seen.v);
-	free(lwps);
-	if (err)
-		return err;
-	if (missing) {
-		char list[96] = "";
-		for (size_t i = 0, len = 0; i < missing && i < 4; i++)
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64,
-						i ? ", " : "", missing_lwp[i]);
-		warn(p, "%s: %zu of the process's %zu Go threads are missing from the core's "
-		     "thread notes (LWP %s%s)", core->core_path, missing, p->nthreads, list,
-		     missing > 4 ? ", ..." : "");
-		p->gaps++;
-	}
-	/* Running goroutines find their M through its curg. */
-	p->curg_slots = slots_for(p->nthreads);
-	p->curg_index = calloc(p->curg_slots, sizeof(*p->curg_index));
-	if (!p->curg_index)
-		return &gc_error_nomem;
-	for (size_t i = 0; i < p->nthreads; i++) {
-		if (!p->threads[i].curg)
-			continue;
-		size_t k = key_slot(p->threads[i].curg, p->curg_slots);
-		while (p->curg_index[k])
-			k = (k + 1) & (p->curg_slots - 1);
-		p->curg_index[k] = (uint32_t)(i + 1);
-	}
-	return NULL;
-}
-
-/* ---- wait reasons and funcIDs ---- */
-
-static struct gc_error *read_waitreasons(struct gr_process *p)
-{
-	uint64_t addr = p->glob.waitreasons;
-	size_t n = p->glob.nwaitreasons;
-	if (!addr || !n || n > 256)
-		return NULL;
-	/* Each reason, then as the header's state shows it with the markers
-	 * " (leaked)" (1.26+) and " (durable)" (1.25+): gr_goroutine_state()
-	 * hands out these, so they live as long as the process. */
-	p->waitreasons = calloc(n * GR_STATE_MARKS, sizeof(char *));
-	if (!p->waitreasons)
-		return &gc_error_nomem;
-	p->nwaitreasons = n;
-	for (size_t i = 0; i < n; i++) {
-		char buf[128];
-		if (!read_gostring(p->img->memory, addr + 16 * i, buf, sizeof(buf)))
-			continue;
-		char **v = &p->waitreasons[i * GR_STATE_MARKS];
-		v[GR_STATE_PLAIN] = strdup(buf);
-		if (asprintf(&v[GR_STATE_LEAKED], "%s (leaked)", buf) < 0)
-			v[GR_STATE_LEAKED] = NULL;
-		if (asprintf(&v[GR_STATE_DURABLE], "%s (durable)", buf) < 0)
-			v[GR_STATE_DURABLE] = NULL;
-		if (!v[GR_STATE_PLAIN] || !v[GR_STATE_LEAKED] || !v[GR_STATE_DURABLE])
-			return &gc_error_nomem;
-	}
-	return NULL;
-}
-
-static void learn_funcids(struct gr_process *p)
-{
-	static const char *const names[GR_FID_COUNT] = {
-		[GR_FID_GOEXIT] = "runtime.goexit",
-		[GR_FID_MSTART] = "runtime.mstart",
-		[GR_FID_RT0_GO] = "runtime.rt0_go",
-		[GR_FID_SYSTEMSTACK] = "runtime.systemstack",
-		[GR_FID_SYSTEMSTACK_SWITCH] = "runtime.systemstack_switch",
-		[GR_FID_MORESTACK] = "runtime.morestack",
-		[GR_FID_MCALL] = "runtime.mcall",
-		[GR_FID_SIGPANIC] = "runtime.sigpanic",
-		[GR_FID_GOPANIC] = "runtime.gopanic",
-		[GR_FID_PANICWRAP] = "runtime.panicwrap",
-		[GR_FID_ASYNCPREEMPT] = "runtime.asyncPreempt",
-		[GR_FID_DEBUGCALLV2] = "runtime.debugCallV2",
-		[GR_FID_CGOCALLBACK] = "runtime.cgocallback",
-	};
-	for (int i = 0; i < GR_FID_COUNT; i++)
-		p->funcids[i] = -1;
-	uint64_t n = gopclntab_nfunc(p->pcln);
-	for (uint64_t i = 0; i < n; i++) {
-		struct gopclntab_func f;
-		if (!gopclntab_func_at(p->pcln, i, &f) || strncmp(f.name, "runtime.", 8) != 0)
-			continue;
-		if (strcmp(f.name, "runtime.sigtramp") == 0)
-			p->sigtramp = f.entry;
-		else if (strcmp(f.name, "runtime.fatalpanic") == 0)
-			p->fatal[0] = f.entry;
-		else if (strcmp(f.name, "runtime.fatalthrow") == 0)
-			p->fatal[1] = f.entry;
-		for (int k = 0; k < GR_FID_COUNT; k++)
-			if (names[k] && strcmp(f.name, names[k]) == 0)
-				p->funcids[k] = f.funcid;
-	}
-	/* funcID_wrapper has no function of its own name: in every release from
-	 * 1.17 to 1.26 it directly follows funcID_systemstack_switch
-	 * (go-runtime-facts §1.4). */
-	if (p->funcids[GR_FID_SYSTEMSTACK_SWITCH] > 0)
-		p->funcids[GR_FID_WRAPPER] = p->funcids[GR_FID_SYSTEMSTACK_SWITCH] + 1;
-}
-
-/* ---- globals ---- */
-
-/* allgs, allm, sched, waitReasonStrings, buildVersion: from the symbol table
- * when there is one, else from the code that uses them (globals.c). */
-static struct gc_error *find_globals(struct gr_process *p)
-{
-	struct gr_globals *gl = &p->glob;
-	uint64_t size;
-	if (symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
-		symbol(p, "runtime.allglen", &gl->allglen, NULL);
-		symbol(p, "runtime.allm", &gl->allm, NULL);
-		symbol(p, "runtime.sched", &gl->sched, NULL);
-		if (symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) && size % 16 == 0)
-			gl->nwaitreasons = size / 16;
-		symbol(p, "runtime.maxstacksize", &gl->maxstacksize, NULL);
-		struct gopclntab_func fn;
-		gl->have_setmaxstack =
-			gopclntab_find_func_by_name(p->pcln, "runtime/debug.setMaxStack", &fn);
-		return NULL;
-	}
-	const struct gr_image_file *exe = &p->img->file;
-	struct gr_range *ranges;
-	size_t n;
-	if (!writable_ranges(p, &ranges, &n))
-		return &gc_error_nomem;
-	struct gc_error *err = gr_find_globals(p->img->arch, p->pcln, p->img->memory, p->layouts,
-					       p->minor, ranges, n, gl);
-	free(ranges);
-	p->globals_from_code = true;
-	if (err)
-		return gc_error_prefix(err, "%s: no symbols, and the runtime's globals could not "
-				       "be found from its code", exe->path);
-	if (!gl->waitreasons)
-		warn(p, "%s: runtime.waitReasonStrings not found; wait reasons print as "
-		     "\"waiting\"", exe->path);
-	if (!gl->allm) {
-		/* (A cyclic or overlong allm is not taken for allm.) */
-		warn(p, "%s: runtime.allm not found from the code (or its list of Ms is not "
-		     "one); threads are not matched to Ms, running goroutines have no stack",
-		     exe->path);
-		p->gaps++;
-	}
-	return NULL;
 }
 
 /* ---- open/close ---- */
@@ -1069,14 +74,14 @@ static struct gc_error *forgive(struct gr_process *p, struct gc_error *err)
 {
 	if (!p->cfg.forced || err == &gc_error_nomem)
 		return err;
-	warn(p, "%s (the executable does not match the core: no goroutine is listed)",
-	     err->message);
+	gr_warn(p, "%s (the executable does not match the core: no goroutine is listed)",
+		err->message);
 	gc_error_destroy(err);
 	free(p->gs);
 	p->gs = NULL;
 	p->ngs = 0;
 	p->gaps++;
-	return sort_by_goid(p);
+	return gr_sort_by_goid(p);
 }
 
 struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_process **ret)
@@ -1092,9 +97,9 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 	const uint8_t *tab = NULL;
 	size_t tabsize = 0;
 	uint64_t tabaddr = 0;
-	if ((err = locate_pclntab(p, &tab, &tabsize, &tabaddr)))
+	if ((err = gr_locate_pclntab(p, &tab, &tabsize, &tabaddr)))
 		goto fail;
-	if ((err = find_version(p)))
+	if ((err = gr_find_version(p)))
 		goto fail;
 	if (!p->minor) {
 		err = gc_error_create(GC_ERR_UNSUPPORTED,
@@ -1109,43 +114,43 @@ struct gc_error *gr_process_open(const struct gr_open_config *config, struct gr_
 		goto fail;
 	}
 
-	struct moduledata md;
-	if ((err = find_moduledata(p, tabaddr, &md)))
+	struct gr_moduledata md;
+	if ((err = gr_locate_moduledata(p, tabaddr, &md)))
 		goto fail;
 	p->moduledata = md.addr;
-	if ((err = learn_layouts(p, md.addr)))
+	if ((err = gr_learn_layouts(p, md.addr)))
 		goto fail;
-	if ((err = resolve_offsets(p)) || (err = read_moduledata(p, &md)))
+	if ((err = gr_resolve_offsets(p)) || (err = gr_read_moduledata(p, &md)))
 		goto fail;
 	struct gopclntab_config pc = {
 		.data = tab, .size = tabsize, .addr = tabaddr,
 		.text_start = md.text, .gofunc = md.gofunc,
-		.read = read_fn, .read_ctx = (void *)p->img->memory,
+		.read = gr_read_memory, .read_ctx = (void *)p->img->memory,
 	};
 	if ((err = gopclntab_create(&pc, &p->pcln))) {
 		err = gc_error_prefix(err, "%s", config->image->file.path);
 		goto fail;
 	}
-	learn_funcids(p);
+	gr_learn_funcids(p);
 	bool have_globals = true;
-	if ((err = find_globals(p))) {
+	if ((err = gr_locate_globals(p))) {
 		if ((err = forgive(p, err)))
 			goto fail;
 		have_globals = false;
 	}
-	if ((err = read_waitreasons(p)))
+	if ((err = gr_read_waitreasons(p)))
 		goto fail;
-	if (have_globals && (err = read_allgs(p)) && (err = forgive(p, err)))
+	if (have_globals && (err = gr_read_allgs(p)) && (err = forgive(p, err)))
 		goto fail;
-	estimate_now(p);
-	if ((err = read_threads(p)))
+	gr_estimate_now(p);
+	if ((err = gr_read_threads(p)))
 		goto fail;
 	int32_t tl;
 	if (p->minor >= 26 && gr_process_debug_var(p, "tracebacklabels", &tl))
 		p->header_labels = tl == 1;
 	else if (p->minor >= 26)
-		warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
-		     "headers are printed without labels", p->img->file.path);
+		gr_warn(p, "%s: the runtime's GODEBUG table (tracebacklabels) was not found; "
+			"headers are printed without labels", p->img->file.path);
 	*ret = p;
 	return NULL;
 fail:
@@ -1191,22 +196,12 @@ const char *gr_process_globals_source(const struct gr_process *p)
 }
 const struct gc_addrspace *gr_process_memory(const struct gr_process *p) { return p->img->memory; }
 const struct gr_image *gr_process_image(const struct gr_process *p) { return p->img; }
-size_t gr_process_ngoroutines(const struct gr_process *p) { return p->ngs; }
-size_t gr_process_unreadable(const struct gr_process *p) { return p->unreadable; }
 size_t gr_process_open_gaps(const struct gr_process *p) { return p->unreadable + p->gaps; }
-uint64_t gr_process_sigtramp(const struct gr_process *p) { return p->sigtramp; }
-bool gr_process_is_fatal(const struct gr_process *p, uint64_t entry)
-{
-	return entry && (entry == p->fatal[0] || entry == p->fatal[1]);
-}
-int64_t gr_process_now(const struct gr_process *p) { return p->now; }
 bool gr_process_header_labels(const struct gr_process *p) { return p->header_labels; }
-const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p) { return &p->mo; }
-size_t gr_process_nthreads(const struct gr_process *p) { return p->nthreads; }
 
 bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret)
 {
-	return symbol(p, name, addr_ret, NULL);
+	return gr_symbol(p, name, addr_ret, NULL);
 }
 
 int32_t gr_process_pid(const struct gr_process *p) { return p->img->pid; }
@@ -1224,77 +219,12 @@ bool gr_process_max_stack(const struct gr_process *p, uint64_t *limit_ret)
 	} else if (p->glob.have_setmaxstack) {
 		return false;
 	}
-	if (symbol(p, "runtime.maxstackceiling", &addr, NULL) && gc_addrspace_u64(p->img->memory, addr, &v))
+	if (gr_symbol(p, "runtime.maxstackceiling", &addr, NULL) &&
+	    gc_addrspace_u64(p->img->memory, addr, &v))
 		ceiling = v;
 	/* newstack prints the smaller of the two. */
 	*limit_ret = size < ceiling ? size : ceiling;
 	return true;
-}
-
-const struct gr_goroutine *gr_process_goroutine(const struct gr_process *p, size_t i)
-{
-	return i < p->ngs ? &p->gs[p->order[i]] : NULL;
-}
-
-const struct gr_goroutine *gr_process_find_goroutine(const struct gr_process *p, uint64_t goid)
-{
-	size_t lo = 0, hi = p->ngs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->gs[p->order[mid]].goid < goid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < p->ngs && p->gs[p->order[lo]].goid == goid ? &p->gs[p->order[lo]] : NULL;
-}
-
-bool gr_process_m_id(const struct gr_process *p, uint64_t m, int64_t *ret)
-{
-	uint64_t v;
-	if (p->mo.id == NO_OFF || !gc_addrspace_u64(p->img->memory, m + p->mo.id, &v))
-		return false;
-	*ret = (int64_t)v;
-	return true;
-}
-
-const struct gr_thread *gr_process_thread(const struct gr_process *p, size_t i)
-{
-	return i < p->nthreads ? &p->threads[i] : NULL;
-}
-
-const struct gr_thread *gr_process_thread_of(const struct gr_process *p,
-					     const struct gr_goroutine *g)
-{
-	if (!p->curg_index || !g->addr)
-		return NULL;
-	/* Entries of one key lie along its probe sequence in list order. */
-	for (size_t k = key_slot(g->addr, p->curg_slots); p->curg_index[k];
-	     k = (k + 1) & (p->curg_slots - 1)) {
-		const struct gr_thread *t = &p->threads[p->curg_index[k] - 1];
-		if (t->curg == g->addr && (!g->m || t->m == g->m))
-			return t;
-	}
-	return NULL;
-}
-
-const char *gr_process_waitreason(const struct gr_process *p, uint8_t reason)
-{
-	return gr_process_waitreason_marked(p, reason, GR_STATE_PLAIN);
-}
-
-const char *gr_process_waitreason_marked(const struct gr_process *p, uint8_t reason,
-					 enum gr_state_mark mark)
-{
-	const char *s = NULL;
-	if (reason < p->nwaitreasons)
-		s = p->waitreasons[reason * GR_STATE_MARKS + mark];
-	return s ? s : "";
-}
-
-int gr_process_funcid(const struct gr_process *p, enum gr_funcid_name which)
-{
-	return p->funcids[which];
 }
 
 uint64_t gr_process_moduledata(const struct gr_process *p) { return p->moduledata; }

@@ -336,7 +336,7 @@ static void cache_path(const struct session *s, const char *file, char *buf, siz
 }
 
 /* The pclntab: the .gopclntab section, else a scan of the loadable segments
- * for its magic (process.c's locate_pclntab). */
+ * for its magic (locate.c's gr_file_pclntab). */
 static void locate_pclntab(struct session *s)
 {
 	const struct ga_exe *exe = s->exe;
