@@ -41,7 +41,7 @@
 #
 # Environment: GOCORE (default build/gocore), GOCORE_E2E_DIR (cache/e2e),
 # GOCORE_BADINPUT_JOBS (default nproc), GOCORE_BADINPUT_CORES (names under
-# GOCORE_E2E_DIR; default "chans threads deep many"), GOCORE_BADINPUT_KEEP=1
+# GOCORE_E2E_DIR; default "chans threads deep many cshared"), GOCORE_BADINPUT_KEEP=1
 # (keep the work directory).
 set -u
 set -o pipefail

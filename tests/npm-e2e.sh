@@ -15,8 +15,8 @@
 #                running 100), as in tests/e2e.sh
 # The last line is "N passed, M failed"; the exit status is 1 if M > 0.
 #
-# Not part of `make test`: gocore does not yet read stripped binaries or Go
-# releases other than 1.18/1.19, so today most entries fail.
+# Part of `make e2e` (and so of `make test`), on tests/npm-corpus.list; the
+# held-out list runs with `make holdout` only.
 #
 # Environment: GOCORE (default build/gocore), GOCORE_NPM_LIST (default
 # tests/npm-corpus.list; GOCORE_NPM_LIST=tests/npm-holdout.list runs the

@@ -4,7 +4,7 @@ answers from the oracle.txt next to the core instead of reading the core.
 
   GOCORE=tests/oracle_echo.py tests/e2e.sh    # must report 0 failed
 
-usage: oracle_echo.py goroutines CORE [EXE] | stack GOID CORE EXE
+usage: oracle_echo.py goroutines CORE [EXE] | stack GOID CORE EXE  (--lib PATH is ignored)
 Prints each goroutine's first block from the oracle in goid order (goid 0
 dropped), blank line between goroutines; exit 2 for an unknown goid.
 """
@@ -16,6 +16,17 @@ import compare  # noqa: E402
 
 
 def main(argv):
+    # Options that take a value (--lib PATH) name no core: drop them.
+    args = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == '--lib':
+            skip = True
+        elif not a.startswith('--lib='):
+            args.append(a)
+    argv = args
     if len(argv) < 2 or argv[0] not in ('goroutines', 'stack'):
         sys.stderr.write(__doc__)
         return 1
