@@ -53,18 +53,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static uint64_t load_bias(const struct ga_exe *exe, const struct ga_core *core)
-{
-	const struct ga_mapping *map = ga_core_exe_mapping(core);
-	if (exe->e_type != 3 /* ET_DYN */ || !map || exe->nsegments == 0)
-		return 0;
-	uint64_t lowest = UINT64_MAX;
-	for (size_t i = 0; i < exe->nsegments; i++)
-		if (exe->segments[i].vaddr < lowest)
-			lowest = exe->segments[i].vaddr;
-	return map->start - (lowest & ~0xfffull);
-}
-
 static bool count_frame(void *ctx, const struct gr_frame *frame)
 {
 	size_t *n = ctx;
@@ -86,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((err = ga_exe_open_memory(exe_bytes, exe_size, "fuzz.exe", &exe)) ||
 	    (err = gc_addrspace_create(&as)))
 		goto out;
-	uint64_t bias = load_bias(exe, core);
+	uint64_t bias = ga_load_bias(exe, ga_core_exe_mapping(core));
 	if ((err = ga_core_add_segments(core, as, 0)) ||
 	    (err = ga_exe_add_segments(exe, as, 1, bias)))
 		goto out;
