@@ -34,7 +34,7 @@ testdeps:
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h */*/*.h) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libgocore.a: $(LIB_OBJS)
 	@rm -f $@
