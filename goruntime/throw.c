@@ -43,9 +43,10 @@ static bool throw_frame(void *vctx, const struct gr_frame *fr)
  * deadlock check), or the sched a goroutine saved when it switched to the
  * system stack (a throw on a goroutine's stack: sched.pc is then
  * systemstack_switch, whose caller is fatalthrow). */
-static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp,
+static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp, uint64_t lr,
 		      struct throw_search *s)
 {
+	bool innermost = true;
 	const struct gr_arch *a = gr_process_image(p)->arch;
 	const struct gopclntab *t = gr_process_pclntab(p);
 	const struct gc_addrspace *as = gr_process_memory(p);
@@ -60,15 +61,20 @@ static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp,
 			return;
 		if (f.entry == gr_process_sigtramp(p)) {
 			if (!gc_addrspace_u64(as, fp + a->sig_pc, &pc) ||
-			    !gc_addrspace_u64(as, fp + a->sig_sp, &sp))
+			    !gc_addrspace_u64(as, fp + a->sig_sp, &sp) ||
+			    (gr_arch_uses_lr(a) && !gc_addrspace_u64(as, fp + a->sig_lr, &lr)))
 				return;
+			innermost = true;
 			continue;
 		}
 		if (f.flag & 1 /* FUNCFLAG_TOPFRAME */)
 			return;
-		if (!gc_addrspace_u64(as, gr_arch_ra_slot(a, sp, fp), &pc))
+		if (!gr_caller_pc(a, as, sp, fp, innermost, &lr))
 			return;
+		pc = lr;
 		sp = fp;
+		lr = 0;
+		innermost = false;
 	}
 }
 
@@ -138,15 +144,16 @@ static void find_throw(struct gr_reader *c, const struct gr_goroutine *g, struct
 	if (g)
 		gr_unwind(p, g, 64, throw_frame, s, NULL);
 	if (!s->found && g && g->sched_sp)
-		walk_from(p, g->sched_pc, g->sched_sp, s);
+		walk_from(p, g->sched_pc, g->sched_sp, g->sched_lr, s);
 	if (s->found) {
 		s->on_g = g;
 		s->thread = gr_process_thread_of(p, g);
 	}
 	const struct gr_thread *th = gr_signalled_thread(p);
 	if (!s->found && th && th->core) {
-		walk_from(p, gr_image_thread_pc(gr_process_image(p), th->core),
-			  gr_image_thread_sp(gr_process_image(p), th->core), s);
+		const struct gr_arch *a = gr_process_image(p)->arch;
+		walk_from(p, gr_regs_pc(a, &th->core->regs), gr_regs_sp(a, &th->core->regs),
+			  gr_regs_lr(a, &th->core->regs), s);
 		s->thread = th;
 	}
 	if (s->found)

@@ -223,6 +223,8 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 	if (!gopclntab_pcdata(t, &fr->fn, GOPCLNTAB_PCDATA_ARGLIVEINDEX, pc, &live_idx))
 		live_idx = -1;
 	uint8_t start_offset = 0xff;
+	/* traceback.go: argp = fp + MinFrameSize. */
+	uint64_t argoff = gr_process_image(p)->arch->min_frame_size;
 	if (have_live && !gc_addrspace_u8(as, live_addr, &start_offset))
 		have_live = false;
 
@@ -256,7 +258,7 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 				break;
 			uint8_t sz = info[pi++];
 			uint64_t x = 0;
-			if (gr_frame_read_u64(p, fr, fr->fp + o, &x)) {
+			if (gr_frame_read_u64(p, fr, fr->fp + argoff + o, &x)) {
 				if (sz < 8 && sz > 0)
 					x = x << (64 - sz * 8) >> (64 - sz * 8);
 				else if (sz == 0)

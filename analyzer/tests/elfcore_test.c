@@ -418,8 +418,8 @@ static void test_not_a_core(void **state)
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_EXEC);
 	expect_format_error(s.m.p, s.m.len, "core.1234: ELF type ET_EXEC, not a core (ET_CORE)");
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
-	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
-	expect_format_error(s.m.p, s.m.len, "not x86-64");
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_PPC64);
+	expect_format_error(s.m.p, s.m.len, "ELF machine 21, not one gocore reads");
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_X86_64);
 	s.m.p[EI_CLASS] = ELFCLASS32;
 	expect_format_error(s.m.p, s.m.len, "not 64-bit");
