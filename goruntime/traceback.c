@@ -714,7 +714,7 @@ unsigned gr_print_goroutine(const struct gr_process *p, const struct gr_goroutin
 			    const struct gr_print_options *opts, FILE *file, gr_warn_fn *warn,
 			    void *warn_ctx)
 {
-	struct gr_printer *pr;
+	struct gr_printer *pr = NULL;
 	struct obuf out = {0}, w = {0};
 	unsigned gaps;
 	if (gr_printer_create(p, opts, &pr)) {
@@ -759,7 +759,7 @@ struct print_run {
 static void *print_worker_init(void *ctx)
 {
 	struct print_run *r = ctx;
-	struct gr_printer *pr;
+	struct gr_printer *pr = NULL;
 	return gr_printer_create(r->p, r->opts, &pr) ? NULL : pr;
 }
 
