@@ -361,7 +361,7 @@ static struct gc_error *parse(struct ga_core *core)
 	const struct gr_arch *arch = gr_arch_for_machine(machine);
 	if (!arch)
 		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64)",
+				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64, riscv64, loong64)",
 				       name, machine);
 	core->arch = arch;
 
@@ -538,7 +538,7 @@ static const char *not_a_core(const uint8_t *eh)
 	if (type != ET_CORE)
 		return "its ELF type is not ET_CORE";
 	if (!gr_arch_for_machine(machine))
-		return "its ELF machine is not one gocore reads (x86-64, arm64)";
+		return "its ELF machine is not one gocore reads (x86-64, arm64, riscv64, loong64)";
 	return NULL;
 }
 
@@ -561,7 +561,7 @@ struct gc_error *ga_core_check_stream(void *ctx, const struct ga_decompress_outp
 		const char *why = not_a_core(eh);
 		if (why)
 			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed data is not a core "
-					       "(%s; an ELF core of x86-64 or arm64 was expected); stopped after "
+					       "(%s; an ELF core of x86-64, arm64, riscv64 or loong64 was expected); stopped after "
 					       "%llu bytes", sc->name, why, (unsigned long long)o->size);
 		uint16_t phnum = 0, shentsize = 0, shnum = 0;
 		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_phoff), &sc->phoff);

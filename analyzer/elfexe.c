@@ -260,7 +260,7 @@ static struct gc_error *parse(struct ga_exe *exe)
 	exe->arch = gr_arch_for_machine(machine);
 	if (!exe->arch)
 		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64)",
+				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64, riscv64, loong64)",
 				       name, machine);
 
 	if (elf_version(EV_CURRENT) == EV_NONE)

@@ -68,7 +68,7 @@ struct gr_arch {
 			  void *ctx, int64_t *bound_ret);
 };
 
-extern const struct gr_arch gr_arch_amd64, gr_arch_arm64;
+extern const struct gr_arch gr_arch_amd64, gr_arch_arm64, gr_arch_riscv64, gr_arch_loong64;
 
 /* The architecture of ELF files with this e_machine, or NULL. */
 const struct gr_arch *gr_arch_for_machine(uint16_t machine);

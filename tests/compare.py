@@ -38,9 +38,9 @@ CREATED_IN = re.compile(r' in goroutine \d+$')
 # dumpregs() output that directly follows a relayed goroutine's block.
 # The register dump of a fatal signal (runtime.dumpregs): amd64's rax..gs,
 # arm64's r0..r29 lr sp pc fault, riscv64's ABI names, loong64's r0..r31
-# pc link.
-REGISTER = re.compile(r'^(r[0-9a-z]{1,3}|rip|rflags|cs|fs|gs|lr|sp|pc|fault|link|'
-                      r'ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7])\s+0x[0-9a-f]+$')
+# pc link, two to a line on riscv64 ("ra  0x7037c<TAB>sp  0x...").
+REGISTER = re.compile(r'^((r[0-9a-z]{1,3}|rip|rflags|cs|fs|gs|lr|sp|pc|fault|link|'
+                      r'ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7])\s+0x[0-9a-f]+\s*)+$')
 UNAVAILABLE = 'goroutine running on other thread; stack unavailable'
 
 
