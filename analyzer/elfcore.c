@@ -361,7 +361,7 @@ static struct gc_error *parse(struct ga_core *core)
 	const struct gr_arch *arch = gr_arch_for_machine(machine);
 	if (!arch)
 		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: ELF machine %u, not x86-64 (EM_X86_64)",
+				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64, riscv64, loong64)",
 				       name, machine);
 	core->arch = arch;
 
@@ -463,6 +463,14 @@ static struct gc_error *parse(struct ga_core *core)
 		}
 		core->note_warning = priv->note_warning;
 	}
+	/* A core without NT_SIGINFO (qemu-user writes none): the signal is
+	 * the one pending on the first thread, the one that took it. */
+	if (!core->siginfo.present && core->nthreads && core->threads[0].cursig > 0 &&
+	    core->threads[0].cursig <= 64) {
+		core->siginfo.present = true;
+		core->siginfo.only_signo = true;
+		core->siginfo.signo = core->threads[0].cursig;
+	}
 	/* Overlapping program headers (a corrupted core) would count the same
 	 * missing bytes twice: never claim more than the file lacks. */
 	uint64_t lacking = core->expected_size > size ? core->expected_size - size : 0;
@@ -530,7 +538,7 @@ static const char *not_a_core(const uint8_t *eh)
 	if (type != ET_CORE)
 		return "its ELF type is not ET_CORE";
 	if (!gr_arch_for_machine(machine))
-		return "its ELF machine is not x86-64";
+		return "its ELF machine is not one gocore reads (x86-64, arm64, riscv64, loong64)";
 	return NULL;
 }
 
@@ -553,7 +561,7 @@ struct gc_error *ga_core_check_stream(void *ctx, const struct ga_decompress_outp
 		const char *why = not_a_core(eh);
 		if (why)
 			return gc_error_create(GC_ERR_FORMAT, "%s: the decompressed data is not a core "
-					       "(%s; an x86-64 ELF core was expected); stopped after "
+					       "(%s; an ELF core of x86-64, arm64, riscv64 or loong64 was expected); stopped after "
 					       "%llu bytes", sc->name, why, (unsigned long long)o->size);
 		uint16_t phnum = 0, shentsize = 0, shnum = 0;
 		gc_get_u64(eh, 64, offsetof(Elf64_Ehdr, e_phoff), &sc->phoff);

@@ -257,9 +257,11 @@ static struct gc_error *parse(struct ga_exe *exe)
 		return gc_error_create(GC_ERR_FORMAT,
 				       "%s: ELF type %s, not an executable (ET_EXEC) or PIE (ET_DYN)",
 				       name, etype_name(type));
-	if (machine != EM_X86_64)
+	exe->arch = gr_arch_for_machine(machine);
+	if (!exe->arch)
 		return gc_error_create(GC_ERR_FORMAT,
-				       "%s: ELF machine %u, not x86-64 (EM_X86_64)", name, machine);
+				       "%s: ELF machine %u, not one gocore reads (x86-64, arm64, riscv64, loong64)",
+				       name, machine);
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return gc_error_create(GC_ERR_UNSUPPORTED, "%s: libelf: %s", name, elf_errmsg(-1));

@@ -30,6 +30,7 @@ struct ga_exe {
 	const uint8_t *data;  /* the mmap()ed file */
 	size_t size;
 	uint16_t e_type;      /* ET_EXEC or ET_DYN (PIE) */
+	const struct gr_arch *arch; /* from e_machine */
 	uint64_t entry;
 	struct ga_exe_segment *segments; size_t nsegments; /* PT_LOAD only */
 	struct ga_exe_section *sections; size_t nsections;

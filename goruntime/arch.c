@@ -1,7 +1,8 @@
 /* The architectures gocore reads.  See arch.h. */
 #include "arch.h"
 
-static const struct gr_arch *const arches[] = {&gr_arch_amd64};
+static const struct gr_arch *const arches[] = {&gr_arch_amd64, &gr_arch_arm64,
+						&gr_arch_riscv64, &gr_arch_loong64};
 
 const struct gr_arch *gr_arch_for_machine(uint16_t machine)
 {

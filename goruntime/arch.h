@@ -46,12 +46,19 @@ struct gr_arch {
 	/* internal/goarch MinFrameSize: 0 when a call pushes the return
 	 * address (the frame then ends 8 bytes above sp + pcsp: the return
 	 * address sits in the frame's last word), else the bytes at sp that
-	 * hold the saved link register. */
+	 * hold the saved link register (traceback.go's usesLR).  Arguments
+	 * start that far above the frame pointer. */
 	unsigned min_frame_size;
+	/* internal/goarch StackAlign: an injected call (sigpanic,
+	 * asyncPreempt) on a link-register arch moved sp down by
+	 * alignUp(min_frame_size, stack_align). */
+	unsigned stack_align;
 	/* The kernel's signal frame, from the frame pointer (gr_arch_fp) of
 	 * runtime.sigtramp's frame: where the siginfo_t is, and the
 	 * interrupted pc and sp in the ucontext's mcontext. */
 	uint64_t sig_info, sig_pc, sig_sp;
+	/* The interrupted link register there (link-register arches). */
+	uint64_t sig_lr;
 	/* Scans the machine code at code[0..n), which sits at address pc:
 	 * calls ref for each data address its instructions form.  When
 	 * bound_ret is non-NULL and still -1, the immediate of the first
@@ -61,7 +68,7 @@ struct gr_arch {
 			  void *ctx, int64_t *bound_ret);
 };
 
-extern const struct gr_arch gr_arch_amd64;
+extern const struct gr_arch gr_arch_amd64, gr_arch_arm64, gr_arch_riscv64, gr_arch_loong64;
 
 /* The architecture of ELF files with this e_machine, or NULL. */
 const struct gr_arch *gr_arch_for_machine(uint16_t machine);
@@ -76,6 +83,18 @@ static inline uint64_t gr_regs_sp(const struct gr_arch *a, const struct gr_regs 
 	return r->r[a->reg_sp];
 }
 
+/* The link register, 0 where calls push the return address. */
+static inline uint64_t gr_regs_lr(const struct gr_arch *a, const struct gr_regs *r)
+{
+	return a->reg_lr == GR_NO_REG ? 0 : r->r[a->reg_lr];
+}
+
+/* traceback.go's usesLR. */
+static inline bool gr_arch_uses_lr(const struct gr_arch *a)
+{
+	return a->min_frame_size != 0;
+}
+
 /* The frame pointer (the caller's sp) of a frame at sp whose pcsp delta is
  * delta (traceback.go: fp = sp + pcsp, plus the pushed return address on
  * architectures without a link register). */
@@ -84,12 +103,5 @@ static inline uint64_t gr_arch_fp(const struct gr_arch *a, uint64_t sp, int32_t 
 	return sp + (uint64_t)delta + (a->min_frame_size ? 0 : 8);
 }
 
-/* Where a frame (sp, its fp) saved its return address: the word below fp
- * when the call pushed it, else the word at sp (the prologue's save of the
- * link register). */
-static inline uint64_t gr_arch_ra_slot(const struct gr_arch *a, uint64_t sp, uint64_t fp)
-{
-	return a->min_frame_size ? sp : fp - 8;
-}
 
 #endif

@@ -295,6 +295,7 @@ const struct gr_arch gr_arch_amd64 = {
 	.reg_g = GR_NO_REG, /* R14 in Go code (ABIInternal), but TLS at fs_base-8 is the g of record */
 	.pc_quantum = 1,
 	.min_frame_size = 0,
+	.stack_align = 8,
 	.sig_info = UC_SIZE,
 	.sig_pc = UC_MCONTEXT + 8 * UC_REG_RIP,
 	.sig_sp = UC_MCONTEXT + 8 * UC_REG_RSP,

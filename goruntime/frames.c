@@ -214,9 +214,9 @@ bool gr_goroutine_created_by(const struct gr_process *p, const struct gr_gorouti
 	struct gopclntab_func f;
 	if (!gopclntab_find_func(t, g->gopc, &f))
 		return false;
-	/* printcreatedby1: back up into the go statement's CALL by PCQuantum. */
-	uint64_t tracepc = g->gopc > f.entry ? g->gopc - gr_process_image(p)->arch->pc_quantum
-					     : g->gopc;
+	/* printcreatedby1: back up into the go statement's CALL by PCQuantum
+	 * (the pc-line table's: riscv64's is 2 from Go 1.26, 4 before). */
+	uint64_t tracepc = g->gopc > f.entry ? g->gopc - gopclntab_quantum(t) : g->gopc;
 	const char *fl = "?";
 	int32_t ln = 0;
 	gopclntab_file_line(t, &f, tracepc, &fl, &ln);

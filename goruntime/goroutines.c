@@ -44,6 +44,7 @@ static bool decode_g(const struct gr_process *p, uint64_t addr, struct gr_gorout
 	g->sched_sp = rd64(b, o->sched_sp);
 	g->sched_pc = rd64(b, o->sched_pc);
 	g->sched_bp = rd64(b, o->sched_bp);
+	g->sched_lr = rd64(b, o->sched_lr);
 	g->sched_ctxt = rd64(b, o->sched_ctxt);
 	g->syscallsp = rd64(b, o->syscallsp);
 	g->syscallpc = rd64(b, o->syscallpc);

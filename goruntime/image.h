@@ -27,6 +27,9 @@ struct gr_image_thread {
 /* The signal that ended the process (NT_SIGINFO). */
 struct gr_image_siginfo {
 	bool present;
+	/* Only signo is known (a core with no NT_SIGINFO: the signal pending
+	 * on its first thread, pr_cursig). */
+	bool only_signo;
 	int32_t signo, code, errno_;
 	uint64_t addr;     /* si_addr for SIGSEGV/SIGBUS/SIGILL/SIGFPE */
 	int32_t pid, uid;  /* sender, for kill()-style signals */

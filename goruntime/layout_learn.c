@@ -205,6 +205,7 @@ struct gc_error *gr_resolve_offsets(struct gr_process *p)
 		{"stack.lo", &o->stack_lo, true},      {"stack.hi", &o->stack_hi, true},
 		{"sched.sp", &o->sched_sp, true},      {"sched.pc", &o->sched_pc, true},
 		{"sched.bp", &o->sched_bp, false},     {"sched.ctxt", &o->sched_ctxt, false},
+		{"sched.lr", &o->sched_lr, false},
 		{"syscallsp", &o->syscallsp, true},    {"syscallpc", &o->syscallpc, true},
 		{"syscallbp", &o->syscallbp, false},   {"atomicstatus", &o->atomicstatus, true},
 		{"goid", &o->goid, true},              {"waitsince", &o->waitsince, true},

@@ -36,6 +36,7 @@ struct gr_goroutine {
 	int64_t waitsince;
 	uint64_t stack_lo, stack_hi;
 	uint64_t sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t sched_lr;     /* link register arches: the caller of sched.pc's frame */
 	uint64_t syscallsp, syscallpc, syscallbp;
 	uint64_t m, lockedm;
 	uint64_t gopc, startpc;

@@ -31,7 +31,7 @@
 /* Offsets of the g fields we read; NO_OFF when the version lacks one. */
 struct g_offsets {
 	uint64_t size;
-	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt, sched_lr;
 	uint64_t syscallsp, syscallpc, syscallbp, atomicstatus, goid, waitsince;
 	uint64_t waitreason, m, lockedm, gopc, startpc, parent_goid, panic, labels;
 	uint64_t bubble;

@@ -125,7 +125,7 @@ int gr_core_signal_line(char *buf, size_t size, const struct gr_image *img,
 			const struct gr_image_thread *th)
 {
 	const struct gr_image_siginfo *si = &img->siginfo;
-	if (!si->present) {
+	if (!si->present || si->only_signo) {
 		if (size)
 			buf[0] = '\0';
 		return 0;

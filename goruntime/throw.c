@@ -43,9 +43,10 @@ static bool throw_frame(void *vctx, const struct gr_frame *fr)
  * deadlock check), or the sched a goroutine saved when it switched to the
  * system stack (a throw on a goroutine's stack: sched.pc is then
  * systemstack_switch, whose caller is fatalthrow). */
-static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp,
+static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp, uint64_t lr,
 		      struct throw_search *s)
 {
+	bool innermost = true;
 	const struct gr_arch *a = gr_process_image(p)->arch;
 	const struct gopclntab *t = gr_process_pclntab(p);
 	const struct gc_addrspace *as = gr_process_memory(p);
@@ -60,15 +61,20 @@ static void walk_from(const struct gr_process *p, uint64_t pc, uint64_t sp,
 			return;
 		if (f.entry == gr_process_sigtramp(p)) {
 			if (!gc_addrspace_u64(as, fp + a->sig_pc, &pc) ||
-			    !gc_addrspace_u64(as, fp + a->sig_sp, &sp))
+			    !gc_addrspace_u64(as, fp + a->sig_sp, &sp) ||
+			    (gr_arch_uses_lr(a) && !gc_addrspace_u64(as, fp + a->sig_lr, &lr)))
 				return;
+			innermost = true;
 			continue;
 		}
 		if (f.flag & 1 /* FUNCFLAG_TOPFRAME */)
 			return;
-		if (!gc_addrspace_u64(as, gr_arch_ra_slot(a, sp, fp), &pc))
+		if (!gr_caller_pc(a, as, sp, fp, innermost, &lr))
 			return;
+		pc = lr;
 		sp = fp;
+		lr = 0;
+		innermost = false;
 	}
 }
 
@@ -90,27 +96,32 @@ static char *plausible_message(struct gr_reader *c, uint64_t ptr, uint64_t len)
 }
 
 /* throw(s)/fatal(s) hand s to systemstack in a closure built in their own
- * frame: {F: throw.func1, s.ptr, s.len}.  Its argument spill slot is the
- * second choice: the register ABI leaves it stale unless the function
- * spilled s there. */
+ * frame: {F: throw.func1, s.ptr, s.len} (on arm64 one word more sits
+ * between F and s in the frame).  Its argument spill slot, at argp = fp +
+ * MinFrameSize, is the second choice: the register ABI leaves it stale
+ * unless the function spilled s there. */
 static char *throw_string(struct throw_search *s)
 {
 	struct gr_reader *c = s->c;
 	uint64_t closure = s->entry == s->throw_entry ? s->closure[0] : s->closure[1];
 	if (closure && s->fp > s->sp && s->fp - s->sp <= 4096) {
 		for (uint64_t a = s->sp; a + 24 <= s->fp; a += 8) {
-			uint64_t w, ptr, len;
-			if (!gc_addrspace_u64(c->as, a, &w) || w != closure ||
-			    !gc_addrspace_u64(c->as, a + 8, &ptr) ||
-			    !gc_addrspace_u64(c->as, a + 16, &len))
+			uint64_t w;
+			if (!gc_addrspace_u64(c->as, a, &w) || w != closure)
 				continue;
-			char *m = plausible_message(c, ptr, len);
-			if (m)
-				return m;
+			for (uint64_t at = a + 8; at <= a + 16 && at + 16 <= s->fp; at += 8) {
+				uint64_t ptr, len;
+				if (!gc_addrspace_u64(c->as, at, &ptr) ||
+				    !gc_addrspace_u64(c->as, at + 8, &len))
+					continue;
+				char *m = plausible_message(c, ptr, len);
+				if (m)
+					return m;
+			}
 		}
 	}
-	uint64_t ptr, len;
-	if (gc_addrspace_u64(c->as, s->fp, &ptr) && gc_addrspace_u64(c->as, s->fp + 8, &len))
+	uint64_t ptr, len, argp = s->fp + gr_process_image(c->p)->arch->min_frame_size;
+	if (gc_addrspace_u64(c->as, argp, &ptr) && gc_addrspace_u64(c->as, argp + 8, &len))
 		return plausible_message(c, ptr, len);
 	return NULL;
 }
@@ -138,15 +149,16 @@ static void find_throw(struct gr_reader *c, const struct gr_goroutine *g, struct
 	if (g)
 		gr_unwind(p, g, 64, throw_frame, s, NULL);
 	if (!s->found && g && g->sched_sp)
-		walk_from(p, g->sched_pc, g->sched_sp, s);
+		walk_from(p, g->sched_pc, g->sched_sp, g->sched_lr, s);
 	if (s->found) {
 		s->on_g = g;
 		s->thread = gr_process_thread_of(p, g);
 	}
 	const struct gr_thread *th = gr_signalled_thread(p);
 	if (!s->found && th && th->core) {
-		walk_from(p, gr_image_thread_pc(gr_process_image(p), th->core),
-			  gr_image_thread_sp(gr_process_image(p), th->core), s);
+		const struct gr_arch *a = gr_process_image(p)->arch;
+		walk_from(p, gr_regs_pc(a, &th->core->regs), gr_regs_sp(a, &th->core->regs),
+			  gr_regs_lr(a, &th->core->regs), s);
 		s->thread = th;
 	}
 	if (s->found)
@@ -188,8 +200,8 @@ uint64_t gr_throwing_g(const struct gr_reader *c, const struct gr_throw *t)
 }
 
 /* The throw's lines: newstack prints two "runtime: …" lines before
- * throw("stack overflow") (stack.go), naming the limit, sp (gp.sched.sp less
- * the return address morestack's call pushed) and the stack bounds of
+ * throw("stack overflow") (stack.go), naming the limit, sp (gp.sched.sp,
+ * less the return address morestack's call pushed on amd64) and the stack bounds of
  * m.curg, the goroutine that overflowed; then throw's "fatal error: s". */
 void gr_throw_lines(struct gr_reader *c, const struct gr_throw *t, struct obuf *b)
 {
@@ -200,7 +212,8 @@ void gr_throw_lines(struct gr_reader *c, const struct gr_throw *t, struct obuf *
 	    gr_process_max_stack(c->p, &limit)) {
 		ob_printf(b, "runtime: goroutine stack exceeds %" PRIu64 "-byte limit\n", limit);
 		ob_printf(b, "runtime: sp=0x%" PRIx64 " stack=[0x%" PRIx64 ", 0x%" PRIx64 "]\n",
-			  cg->sched_sp - 8, cg->stack_lo, cg->stack_hi);
+			  cg->sched_sp - (gr_arch_uses_lr(gr_process_image(c->p)->arch) ? 0 : 8),
+			  cg->stack_lo, cg->stack_hi);
 	}
 	/* 1.23+: printindented(s) */
 	ob_str(b, "fatal error: ");

@@ -223,6 +223,8 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 	if (!gopclntab_pcdata(t, &fr->fn, GOPCLNTAB_PCDATA_ARGLIVEINDEX, pc, &live_idx))
 		live_idx = -1;
 	uint8_t start_offset = 0xff;
+	/* traceback.go: argp = fp + MinFrameSize. */
+	uint64_t argoff = gr_process_image(p)->arch->min_frame_size;
 	if (have_live && !gc_addrspace_u8(as, live_addr, &start_offset))
 		have_live = false;
 
@@ -256,7 +258,7 @@ static void print_args(const struct gr_process *p, const struct gr_frame *fr, ui
 				break;
 			uint8_t sz = info[pi++];
 			uint64_t x = 0;
-			if (gr_frame_read_u64(p, fr, fr->fp + o, &x)) {
+			if (gr_frame_read_u64(p, fr, fr->fp + argoff + o, &x)) {
 				if (sz < 8 && sz > 0)
 					x = x << (64 - sz * 8) >> (64 - sz * 8);
 				else if (sz == 0)
@@ -565,9 +567,9 @@ static void print_created_by(const struct gr_process *p, const struct gr_gorouti
 	struct gopclntab_func f;
 	if (!gopclntab_find_func(t, g->gopc, &f))
 		return;
-	/* printcreatedby1: back up into the go statement's CALL by PCQuantum. */
-	uint64_t tracepc = g->gopc > f.entry ? g->gopc - gr_process_image(p)->arch->pc_quantum
-					     : g->gopc;
+	/* printcreatedby1: back up into the go statement's CALL by PCQuantum
+	 * (the pc-line table's: riscv64's is 2 from Go 1.26, 4 before). */
+	uint64_t tracepc = g->gopc > f.entry ? g->gopc - gopclntab_quantum(t) : g->gopc;
 	const char *file = "?";
 	int32_t line = 0;
 	gopclntab_file_line(t, &f, tracepc, &file, &line);

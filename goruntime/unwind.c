@@ -72,13 +72,38 @@ static bool load_sched(const struct walk *w, uint64_t *pc, uint64_t *sp)
 /* From a thread's registers, finds where the goroutine's own frames start:
  * skips frames on g0/gsignal stacks, following signal frames and
  * systemstack/morestack/mcall switches.  Returns false when none found. */
+/* The caller's pc of a frame (traceback.go resolveInternal): on amd64 the
+ * word below fp; on a link-register arch the link register while the
+ * innermost frame has not saved it yet (lr as given), else the word its
+ * prologue saved at sp.  False when that word cannot be read. */
+bool gr_caller_pc(const struct gr_arch *a, const struct gc_addrspace *as, uint64_t sp,
+		  uint64_t fp, bool innermost, uint64_t *lr)
+{
+	if (!gr_arch_uses_lr(a))
+		return gc_addrspace_u64(as, fp - 8, lr);
+	if ((innermost && sp < fp) || *lr == 0)
+		return gc_addrspace_u64(as, sp, lr);
+	return true;
+}
+
+static bool caller_pc(const struct walk *w, uint64_t sp, uint64_t fp, bool innermost,
+		      uint64_t *lr)
+{
+	if (!gr_arch_uses_lr(w->arch))
+		return stack_u64((struct walk *)w, fp - 8, lr);
+	if ((innermost && sp < fp) || *lr == 0)
+		return stack_u64((struct walk *)w, sp, lr);
+	return true;
+}
+
 static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
-			 uint64_t *pc_ret, uint64_t *sp_ret, bool *trap_ret,
-			 struct gopclntab_func *fn_ret, bool *keepfn_ret)
+			 uint64_t *pc_ret, uint64_t *sp_ret, uint64_t *lr_ret, bool *inner_ret,
+			 bool *trap_ret, struct gopclntab_func *fn_ret, bool *keepfn_ret)
 {
 	const struct gr_arch *a = w->arch;
 	uint64_t pc = gr_regs_pc(a, &th->regs), sp = gr_regs_sp(a, &th->regs);
-	bool trap = true;
+	uint64_t lr = gr_regs_lr(a, &th->regs);
+	bool trap = true, innermost = true;
 	*keepfn_ret = false;
 	/* Each system frame moves sp up its own stack; a few stack switches at
 	 * most.  The bound covers a 1 MiB system stack of minimal frames. */
@@ -86,6 +111,8 @@ static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
 		if (on_stack(w->g, sp)) {
 			*pc_ret = pc;
 			*sp_ret = sp;
+			*lr_ret = lr;
+			*inner_ret = innermost;
 			*trap_ret = trap;
 			return true;
 		}
@@ -99,16 +126,22 @@ static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
 		if (f.entry == w->sigtramp_entry) {
 			/* The kernel's signal frame: the interrupted pc and sp
 			 * are in its ucontext. */
-			uint64_t spc, ssp;
+			uint64_t spc, ssp, slr = 0;
 			if (!gc_addrspace_u64(w->as, fp + a->sig_pc, &spc) ||
-			    !gc_addrspace_u64(w->as, fp + a->sig_sp, &ssp))
+			    !gc_addrspace_u64(w->as, fp + a->sig_sp, &ssp) ||
+			    (gr_arch_uses_lr(a) && !gc_addrspace_u64(w->as, fp + a->sig_lr, &slr)))
 				return false;
 			pc = spc;
 			sp = ssp;
+			lr = slr;
 			trap = true;
+			innermost = true;
 			continue;
 		}
-		if (f.funcid == w->fid_systemstack && w->fid_systemstack >= 0) {
+		/* traceback.go: on a link-register arch, systemstack not yet
+		 * in its frame (pcsp 0) is unwound like any other. */
+		if (f.funcid == w->fid_systemstack && w->fid_systemstack >= 0 &&
+		    !(gr_arch_uses_lr(a) && delta == 0)) {
 			/* gentraceback: systemstack returns normally; follow the
 			 * switch back to curg's saved sp, keeping this frame. */
 			uint64_t spc, ssp;
@@ -116,6 +149,8 @@ static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
 				return false;
 			*pc_ret = pc;
 			*sp_ret = ssp;
+			*lr_ret = 0;
+			*inner_ret = false;
 			*trap_ret = false;
 			*fn_ret = f;
 			*keepfn_ret = true;
@@ -125,17 +160,22 @@ static bool thread_start(const struct walk *w, const struct gr_image_thread *th,
 		    (f.funcid == w->fid_mcall && w->fid_mcall >= 0)) {
 			if (!load_sched(w, &pc, &sp))
 				return false;
+			lr = w->g->sched_lr;
 			trap = false;
+			innermost = false;
 			continue;
 		}
 		if (f.flag & FUNCFLAG_TOPFRAME)
 			return false;
-		uint64_t lr;
-		if (!gc_addrspace_u64(w->as, gr_arch_ra_slot(a, sp, fp), &lr))
+		if (!gr_arch_uses_lr(a))
+			lr = 0;
+		if (!caller_pc(w, sp, fp, innermost, &lr))
 			return false;
 		pc = lr;
 		sp = fp;
+		lr = 0;
 		trap = false;
+		innermost = false;
 	}
 	return false;
 }
@@ -172,6 +212,8 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image
 	const struct gr_arch *a = gr_process_image(p)->arch;
 	uint64_t sigtramp = gr_process_sigtramp(p);
 	uint64_t pc = gr_regs_pc(a, &th->regs), sp = gr_regs_sp(a, &th->regs);
+	uint64_t lr = gr_regs_lr(a, &th->regs);
+	bool innermost = true;
 	size_t n = 0;
 	for (int steps = 0; sigtramp && steps < 512 && n < max; steps++) {
 		struct gopclntab_func f;
@@ -189,7 +231,8 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image
 			    !gc_addrspace_u32(as, si + SI_PID, &pid) ||
 			    !gc_addrspace_u64(as, si + SI_ADDR, &addr) ||
 			    !gc_addrspace_u64(as, fp + a->sig_pc, &spc) ||
-			    !gc_addrspace_u64(as, fp + a->sig_sp, &ssp))
+			    !gc_addrspace_u64(as, fp + a->sig_sp, &ssp) ||
+			    (gr_arch_uses_lr(a) && !gc_addrspace_u64(as, fp + a->sig_lr, &lr)))
 				break;
 			frames[n++] = (struct gr_sigframe){
 				.signo = (int)signo, .code = (int32_t)code, .pid = (int32_t)pid,
@@ -197,15 +240,17 @@ size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image
 			};
 			pc = spc;
 			sp = ssp;
+			innermost = true;
 			continue;
 		}
 		if (f.flag & FUNCFLAG_TOPFRAME)
 			break;
-		uint64_t lr;
-		if (!gc_addrspace_u64(as, gr_arch_ra_slot(a, sp, fp), &lr))
+		if (!gr_caller_pc(a, as, sp, fp, innermost, &lr))
 			break;
 		pc = lr;
 		sp = fp;
+		lr = 0;
+		innermost = false;
 	}
 	return n;
 }
@@ -254,8 +299,8 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 	if (nframes_ret)
 		*nframes_ret = 0;
 
-	uint64_t pc, sp;
-	bool trap = false, keepfn = false;
+	uint64_t pc, sp, link = 0;   /* link: the link register (usesLR) */
+	bool trap = false, keepfn = false, innermost = true;
 	struct gopclntab_func f;
 	uint32_t status = g->status & ~(uint32_t)GR_GSCAN;
 	const struct gr_thread *th = NULL;
@@ -274,11 +319,12 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 	} else if (status == GR_GRUNNING) {
 		th = gr_process_thread_of(p, g);
 		if (!th || !th->core ||
-		    !thread_start(&w, th->core, &pc, &sp, &trap, &f, &keepfn))
+		    !thread_start(&w, th->core, &pc, &sp, &link, &innermost, &trap, &f, &keepfn))
 			return GR_UNWIND_NO_THREAD;
 	} else {
 		pc = g->sched_pc;
 		sp = g->sched_sp;
+		link = g->sched_lr;
 	}
 	uint64_t pc0 = pc, sp0 = sp;
 
@@ -288,8 +334,9 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		 * the caller's sp is above it. */
 		if (!gc_addrspace_u64(w.as, sp, &pc))
 			return GR_UNWIND_FAULT;
-		if (!w.arch->min_frame_size)
+		if (!gr_arch_uses_lr(w.arch))
 			sp += 8;
+		link = 0;
 	}
 	if (!keepfn && !gopclntab_find_func(w.t, pc, &f))
 		return GR_UNWIND_BAD_PC;
@@ -333,11 +380,11 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		memo_sp_entry = f.entry;
 		memo_delta = delta;
 		uint64_t fp = gr_arch_fp(w.arch, sp, delta);
-		uint64_t lr = 0;
+		uint64_t lr = link;
 		bool have_caller = false;
 		struct gopclntab_func caller;
 		if (!(flag & (FUNCFLAG_TOPFRAME | FUNCFLAG_SPWRITE))) {
-			if (!stack_u64(&w, gr_arch_ra_slot(w.arch, sp, fp), &lr)) {
+			if (!caller_pc(&w, sp, fp, iter == 0 && innermost, &lr)) {
 				flags |= GR_UNWIND_FAULT;
 			} else {
 				/* Recursion returns to one pc again and again. */
@@ -386,6 +433,22 @@ static unsigned walk(const struct gr_process *p, const struct gr_goroutine *g, s
 		sp = fp;
 		f = caller;
 		trap = false;
+		link = 0;
+		if (waspanic && gr_arch_uses_lr(w.arch)) {
+			/* traceback.go next(): the injected call's frame sits
+			 * below the interrupted function's, which may not have
+			 * saved its link register yet: that is at sp. */
+			uint64_t x;
+			if (!stack_u64(&w, sp, &x)) {
+				flags |= GR_UNWIND_FAULT;
+				break;
+			}
+			sp += (w.arch->min_frame_size + w.arch->stack_align - 1) /
+			      w.arch->stack_align * w.arch->stack_align;
+			int32_t d;
+			if (gopclntab_pcsp(w.t, &f, pc, &d) && d == 0)
+				link = x;
+		}
 	}
 	if (nframes_ret)
 		*nframes_ret = n;

@@ -70,6 +70,15 @@ struct gr_sigframe {
  * most max frames, innermost first, and returns how many it found (signal
  * frames nest: the runtime's SIGABRT is raised inside the handler of the
  * signal that started the crash; the last one is the outermost). */
+/* One step of the frame rule (traceback.go resolveInternal): the caller's
+ * pc of the frame at sp whose frame pointer is fp.  Without a link
+ * register it is the word below fp.  With one, *lr holds the link
+ * register's value on entry (0 when unknown): it stays the answer for an
+ * innermost frame that has not saved it yet (sp == fp), else the word at
+ * sp, where the prologue saved it, is read.  False when unreadable. */
+bool gr_caller_pc(const struct gr_arch *a, const struct gc_addrspace *as, uint64_t sp,
+		  uint64_t fp, bool innermost, uint64_t *lr);
+
 size_t gr_thread_signal_frames(const struct gr_process *p, const struct gr_image_thread *th,
 			       struct gr_sigframe *frames, size_t max);
 

@@ -36,7 +36,11 @@ FRAME_SUFFIX = re.compile(r' fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+$')
 PC_OFFSET = re.compile(r' \+0x[0-9a-f]+$')
 CREATED_IN = re.compile(r' in goroutine \d+$')
 # dumpregs() output that directly follows a relayed goroutine's block.
-REGISTER = re.compile(r'^(r[0-9a-z]{1,3}|rip|rflags|cs|fs|gs)\s+0x[0-9a-f]+$')
+# The register dump of a fatal signal (runtime.dumpregs): amd64's rax..gs,
+# arm64's r0..r29 lr sp pc fault, riscv64's ABI names, loong64's r0..r31
+# pc link, two to a line on riscv64 ("ra  0x7037c<TAB>sp  0x...").
+REGISTER = re.compile(r'^((r[0-9a-z]{1,3}|rip|rflags|cs|fs|gs|lr|sp|pc|fault|link|'
+                      r'ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7])\s+0x[0-9a-f]+\s*)+$')
 UNAVAILABLE = 'goroutine running on other thread; stack unavailable'
 
 

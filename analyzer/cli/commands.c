@@ -406,7 +406,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		json_kv_str(out, "go_version", gr_process_go_version(p), true);
 		json_kv_str(out, "module", have_bi ? bi.module : NULL, true);
 		json_kv_str(out, "main_package", have_bi ? bi.path : NULL, true);
-		json_kv_str(out, "goarch", "amd64", true);
+		json_kv_str(out, "goarch", s->core->arch->name, true);
 		if (procs >= 0)
 			fprintf(out, ",\"gomaxprocs\":%" PRId64, procs);
 		else
@@ -457,7 +457,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 							       : "(no build information)");
 		if (have_bi && *bi.path)
 			printf("main package: %s\n", bi.path);
-		printf("GOARCH:       amd64\n");
+		printf("GOARCH:       %s\n", s->core->arch->name);
 		if (procs >= 0)
 			printf("GOMAXPROCS:   %" PRId64 "\n", procs);
 		else

@@ -137,6 +137,11 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	}
 	if ((err = ga_exe_open(exe_path, &s->exe)))
 		return session_fail(gc_error_prefix(err, "executable for %s", core_path));
+	if (s->exe->arch != s->core->arch) {
+		fprintf(stderr, "gocore: %s is an %s executable, but %s is an %s core\n",
+			s->exe->path, s->exe->arch->name, core_path, s->core->arch->name);
+		return EXIT_INPUT;
+	}
 	/* The files are checked against the core's own bytes: an address
 	 * space of the core alone.  When the core's segments cannot be
 	 * added, the full address space reports it below. */

@@ -363,7 +363,10 @@ static void test_truncated(void **state)
 			size_t nthreads = (cut >= s.prstatus_end[0]) + (cut >= s.prstatus_end[1]);
 			assert_int_equal(core->nthreads, nthreads);
 			assert_int_equal(core->have_prpsinfo, cut >= s.prpsinfo_end);
-			assert_int_equal(core->siginfo.present, cut >= s.siginfo_end);
+			/* Without NT_SIGINFO the first thread's pr_cursig (SIGSEGV)
+			 * stands in for it. */
+			assert_int_equal(core->siginfo.present, cut >= s.siginfo_end || nthreads > 0);
+			assert_int_equal(core->siginfo.only_signo, cut < s.siginfo_end && nthreads > 0);
 			assert_int_equal(core->at_entry, cut >= s.auxv_end ? 0x401000 : 0);
 			assert_int_equal(core->nmappings, cut >= s.file_end ? 3 : 0);
 			assert_int_equal(core->nsegments, 2);
@@ -418,8 +421,8 @@ static void test_not_a_core(void **state)
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_EXEC);
 	expect_format_error(s.m.p, s.m.len, "core.1234: ELF type ET_EXEC, not a core (ET_CORE)");
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
-	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
-	expect_format_error(s.m.p, s.m.len, "not x86-64");
+	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_PPC64);
+	expect_format_error(s.m.p, s.m.len, "ELF machine 21, not one gocore reads");
 	set_u16(&s.m, offsetof(Elf64_Ehdr, e_machine), EM_X86_64);
 	s.m.p[EI_CLASS] = ELFCLASS32;
 	expect_format_error(s.m.p, s.m.len, "not 64-bit");
@@ -697,6 +700,84 @@ static void test_real_core(void **state)
 	free(exe_path);
 }
 
+/* An arm64 core as qemu-user writes one: NT_PRSTATUS (user_pt_regs, 34
+ * words: x0-x30, sp, pc, pstate; descsz 392), NT_PRPSINFO and NT_AUXV only,
+ * no NT_SIGINFO and no NT_FILE. */
+static void test_arm64_qemu_style(void **state)
+{
+	(void)state;
+	struct img m = {0};
+	put_zero(&m, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
+	memcpy(m.p, ELFMAG, SELFMAG);
+	m.p[EI_CLASS] = ELFCLASS64;
+	m.p[EI_DATA] = ELFDATA2LSB;
+	m.p[EI_VERSION] = EV_CURRENT;
+	set_u16(&m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
+	set_u16(&m, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+	set_u32(&m, offsetof(Elf64_Ehdr, e_version), EV_CURRENT);
+	set_u64(&m, offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr));
+	set_u16(&m, offsetof(Elf64_Ehdr, e_ehsize), sizeof(Elf64_Ehdr));
+	set_u16(&m, offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr));
+	set_u16(&m, offsetof(Elf64_Ehdr, e_phnum), 1);
+	size_t notes = m.len;
+	for (int t = 0; t < 2; t++) {
+		uint8_t pr[392] = {0};
+		int16_t cursig = t == 0 ? SIGABRT : 0;
+		int32_t pid = 2001 + t;
+		memcpy(pr + 12, &cursig, 2);
+		memcpy(pr + 32, &pid, 4);
+		for (int k = 0; k < 34; k++) {
+			uint64_t v = 0x10000 * (uint64_t)(t + 1) + (uint64_t)k;
+			memcpy(pr + 112 + 8 * k, &v, 8);
+		}
+		put_note(&m, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+		if (t == 0) {
+			uint8_t ps[136] = {0};
+			put_note(&m, "CORE", NT_PRPSINFO, ps, sizeof(ps));
+			uint64_t auxv[] = {AT_ENTRY, 0x11000, AT_NULL, 0};
+			put_note(&m, "CORE", NT_AUXV, auxv, sizeof(auxv));
+		}
+	}
+	Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = notes, .p_filesz = m.len - notes,
+			 .p_align = 4};
+	memcpy(m.p + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
+
+	struct ga_core *core = open_ok(m.p, m.len, "qemu_arm64.core");
+	assert_ptr_equal(core->arch, &gr_arch_arm64);
+	assert_int_equal(core->nthreads, 2);
+	const struct gr_image_thread *t = &core->threads[0];
+	assert_int_equal(t->lwp, 2001);
+	assert_int_equal(gr_regs_pc(core->arch, &t->regs), 0x10000 + 32);
+	assert_int_equal(gr_regs_sp(core->arch, &t->regs), 0x10000 + 31);
+	assert_int_equal(gr_regs_lr(core->arch, &t->regs), 0x10000 + 30);
+	assert_int_equal(t->regs.r[core->arch->reg_g], 0x10000 + 28);
+	assert_int_equal(gr_regs_pc(core->arch, &core->threads[1].regs), 0x20000 + 32);
+	/* No NT_SIGINFO: the signal is the first thread's pr_cursig, its
+	 * code and address unknown. */
+	assert_true(core->siginfo.present);
+	assert_true(core->siginfo.only_signo);
+	assert_int_equal(core->siginfo.signo, SIGABRT);
+	/* No NT_FILE: the executable must be named by the user. */
+	assert_null(ga_core_exe_mapping(core));
+	assert_null(core->note_warning);
+	ga_core_close(core);
+
+	/* A descriptor one word short of arm64's registers is a bad note. */
+	struct img m2 = {0};
+	put(&m2, m.p, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
+	uint8_t short_pr[112 + 8 * 33] = {0};
+	put_note(&m2, "CORE", NT_PRSTATUS, short_pr, sizeof(short_pr));
+	Elf64_Phdr ph2 = {.p_type = PT_NOTE, .p_offset = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr),
+			  .p_filesz = m2.len - sizeof(Elf64_Ehdr) - sizeof(Elf64_Phdr), .p_align = 4};
+	memcpy(m2.p + sizeof(Elf64_Ehdr), &ph2, sizeof(ph2));
+	core = open_ok(m2.p, m2.len, "short.core");
+	assert_int_equal(core->nthreads, 0);
+	assert_non_null(core->note_warning);
+	ga_core_close(core);
+	free(m.p);
+	free(m2.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_pn_xnum),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_real_core),
+		cmocka_unit_test(test_arm64_qemu_style),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,13 +15,28 @@
 #include "../arch.h"
 #include "../image.h"
 #include "../process.h"
+#include "../unwind.h"
+
+struct refs {
+	uint64_t v[16];
+	size_t n;
+	size_t stop_after;
+};
+
+static bool take(void *ctx, uint64_t addr)
+{
+	struct refs *r = ctx;
+	if (r->n < 16)
+		r->v[r->n++] = addr;
+	return !r->stop_after || r->n < r->stop_after;
+}
 
 static void test_amd64_table(void **state)
 {
 	(void)state;
 	const struct gr_arch *a = gr_arch_for_machine(62);
 	assert_ptr_equal(a, &gr_arch_amd64);
-	assert_null(gr_arch_for_machine(183)); /* arm64: not yet */
+	assert_null(gr_arch_for_machine(3)); /* i386: not read */
 	assert_int_equal(a->nregs, 27);        /* user_regs_struct */
 	assert_string_equal(a->reg_names[a->reg_pc], "rip");
 	assert_int_equal(a->reg_pc, 16);
@@ -50,22 +65,82 @@ static void test_amd64_frames(void **state)
 	/* CALL pushed the return address: the frame ends 8 bytes above
 	 * sp + pcsp, the return address is its last word. */
 	assert_int_equal(gr_arch_fp(a, 0x1000, 0x18), 0x1020);
-	assert_int_equal(gr_arch_ra_slot(a, 0x1000, 0x1020), 0x1018);
 	assert_int_equal(gr_arch_fp(a, 0x1000, 0), 0x1008);
+	/* A synthetic stack: the return address is the word below fp,
+	 * whatever lr says. */
+	uint64_t stack[8] = {0x11, 0x22, 0x33, 0x44 /* at 0x1018 */, 0x55};
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_addrspace_add(as, 0, 0x1000, sizeof(stack), (const uint8_t *)stack,
+				     sizeof(stack), "stack"));
+	uint64_t lr = 0x999;
+	assert_true(gr_caller_pc(a, as, 0x1000, 0x1020, true, &lr));
+	assert_int_equal(lr, 0x44);
+	assert_false(gr_caller_pc(a, as, 0x2000, 0x2020, false, &lr)); /* unmapped */
+	gc_addrspace_destroy(as);
 }
 
-struct refs {
-	uint64_t v[16];
-	size_t n;
-	size_t stop_after;
-};
-
-static bool take(void *ctx, uint64_t addr)
+static void test_arm64_frames(void **state)
 {
-	struct refs *r = ctx;
-	if (r->n < 16)
-		r->v[r->n++] = addr;
-	return !r->stop_after || r->n < r->stop_after;
+	(void)state;
+	const struct gr_arch *a = gr_arch_for_machine(183);
+	assert_ptr_equal(a, &gr_arch_arm64);
+	assert_int_equal(a->nregs, 34); /* user_pt_regs: x0-x30, sp, pc, pstate */
+	assert_string_equal(a->reg_names[a->reg_pc], "pc");
+	assert_int_equal(a->reg_pc, 32);
+	assert_int_equal(a->reg_sp, 31);
+	assert_int_equal(a->reg_lr, 30);
+	assert_int_equal(a->reg_g, 28);
+	assert_int_equal(a->pc_quantum, 4);
+	/* rt_sigframe at sigtramp's entry sp: siginfo at +0, mcontext regs
+	 * from +312: pc at +568, sp at +560, lr (x30) at +552. */
+	assert_int_equal(a->sig_info, 0);
+	assert_int_equal(a->sig_pc, 568);
+	assert_int_equal(a->sig_sp, 560);
+	assert_int_equal(a->sig_lr, 552);
+	/* No pushed return address: fp = sp + pcsp. */
+	assert_int_equal(gr_arch_fp(a, 0x1000, 0x20), 0x1020);
+	uint64_t stack[8] = {0x4455 /* saved LR at sp */, 0x22};
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_addrspace_add(as, 0, 0x1000, sizeof(stack), (const uint8_t *)stack,
+				     sizeof(stack), "stack"));
+	/* Innermost, frame not set up (sp == fp): the link register. */
+	uint64_t lr = 0x777;
+	assert_true(gr_caller_pc(a, as, 0x1000, 0x1000, true, &lr));
+	assert_int_equal(lr, 0x777);
+	/* Innermost with a frame: its prologue saved LR at sp. */
+	lr = 0x777;
+	assert_true(gr_caller_pc(a, as, 0x1000, 0x1020, true, &lr));
+	assert_int_equal(lr, 0x4455);
+	/* Outer frames (lr 0): always the saved word. */
+	lr = 0;
+	assert_true(gr_caller_pc(a, as, 0x1000, 0x1000, false, &lr));
+	assert_int_equal(lr, 0x4455);
+	gc_addrspace_destroy(as);
+}
+
+static void test_arm64_code_refs(void **state)
+{
+	(void)state;
+	/* Go's forms (cmd/internal/obj/arm64): MOVD $sym, R0 = ADRP R0;
+	 * ADD R0, R0, #lo.  MOVD sym, R1 (1.20+) = ADRP R27; LDR R1, [R27,
+	 * #lo].  CMP $42, R2 = SUBS XZR, X2, #42. */
+	static const uint8_t code[] = {
+		0x00, 0x00, 0x00, 0xb0, /* ADRP X0, page+0x1000 @0x400000 */
+		0x00, 0x40, 0x02, 0x91, /* ADD  X0, X0, #0x90 */
+		0x1b, 0x00, 0x00, 0xb0, /* ADRP X27, page+0x1000 @0x400008 */
+		0x61, 0x0f, 0x40, 0xf9, /* LDR  X1, [X27, #0x18] */
+		0x5f, 0xa8, 0x00, 0xf1, /* CMP  X2, #42 */
+		0xc0, 0x03, 0x5f, 0xd6, /* RET */
+	};
+	struct refs r = {0};
+	int64_t bound = -1;
+	assert_true(gr_arch_arm64.code_refs(code, sizeof(code), 0x400000, take, &r, &bound));
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0], 0x401000 + 0x90);
+	assert_int_equal(r.v[1], 0x401000 + 0x18);
+	assert_int_equal(bound, 42);
 }
 
 static void test_amd64_code_refs(void **state)
@@ -127,6 +202,8 @@ int main(void)
 		cmocka_unit_test(test_amd64_table),
 		cmocka_unit_test(test_amd64_frames),
 		cmocka_unit_test(test_amd64_code_refs),
+		cmocka_unit_test(test_arm64_frames),
+		cmocka_unit_test(test_arm64_code_refs),
 		cmocka_unit_test(test_image_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,102 @@
+/* riscv64: the registers, the frame and signal-frame rules, and the decoder
+ * of the instruction pairs that form a global's address.  See arch.h.
+ *
+ * Sources: Linux arch/riscv/include/uapi/asm/ptrace.h (user_regs_struct:
+ * pc, then x1-x31; the NT_PRSTATUS order), uapi/asm/sigcontext.h and
+ * kernel/signal.c (rt_sigframe: siginfo, then the ucontext whose mcontext,
+ * a user_regs_struct, starts 176 bytes in); Go's internal/goarch
+ * (MinFrameSize 8, StackAlign 8; PCQuantum 4, 2 from Go 1.26: the
+ * pc-line table's quantum is used), runtime/signal_riscv64.go, and
+ * cmd/internal/obj/riscv (REG_G = X27; AUIPC+ADDI/LD as the linker
+ * relocates them, never compressed). */
+#include "arch.h"
+
+static const char *const riscv64_regs[] = {
+	"pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1",
+	"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+	"s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+	"t3", "t4", "t5", "t6",
+};
+enum { RV_PC = 0, RV_RA = 1, RV_SP = 2, RV_G = 27 };
+
+enum { PAIR_REACH = 3 }; /* instructions an AUIPC's value is kept for */
+
+static int64_t sext(uint64_t v, unsigned bits)
+{
+	return (int64_t)(v << (64 - bits)) >> (64 - bits);
+}
+
+static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_code_ref_fn *ref,
+			      void *ctx, int64_t *bound_ret)
+{
+	uint64_t val[32];
+	size_t set_at[32];
+	bool valid[32] = {false};
+	bool want_bound = bound_ret && *bound_ret < 0;
+	size_t k = 0;
+	for (size_t i = 0; i + 2 <= n; k++) {
+		uint32_t w = (uint32_t)code[i] | (uint32_t)code[i + 1] << 8;
+		if ((w & 3) != 3) { /* a compressed (16-bit) instruction */
+			i += 2;
+			continue;
+		}
+		if (i + 4 > n)
+			break;
+		w |= (uint32_t)code[i + 2] << 16 | (uint32_t)code[i + 3] << 24;
+		unsigned op = w & 0x7f, rd = (w >> 7) & 31, rs1 = (w >> 15) & 31;
+		unsigned f3 = (w >> 12) & 7;
+		bool have = valid[rs1] && k - set_at[rs1] <= PAIR_REACH;
+		if (op == 0x17) { /* AUIPC rd, imm20: pc + (imm20 << 12) */
+			val[rd] = pc + i + (uint64_t)sext(w & 0xfffff000u, 32);
+			valid[rd] = rd != 0;
+			set_at[rd] = k;
+			i += 4;
+			continue;
+		}
+		int64_t imm_i = sext(w >> 20, 12);
+		if (op == 0x13 && f3 == 0 && have) { /* ADDI rd, rs1, imm */
+			uint64_t a = val[rs1] + (uint64_t)imm_i;
+			if (!ref(ctx, a))
+				return false;
+			valid[rd] = false;
+		} else if (op == 0x03 && have) { /* LB/LH/LW/LD/LBU/LHU/LWU */
+			if (!ref(ctx, val[rs1] + (uint64_t)imm_i))
+				return false;
+			valid[rd] = false;
+		} else if (op == 0x23 && have) { /* SB/SH/SW/SD: S-immediate */
+			int64_t imm_s = sext(((w >> 25) << 5) | ((w >> 7) & 31), 12);
+			if (!ref(ctx, val[rs1] + (uint64_t)imm_s))
+				return false;
+		} else if (op == 0x13 && f3 == 3 && want_bound) { /* SLTIU rd, rs1, imm */
+			*bound_ret = imm_i;
+			want_bound = false;
+		} else if (op != 0x23 && op != 0x63) { /* not a store or a branch: rd written */
+			valid[rd] = false;
+		}
+		i += 4;
+	}
+	return true;
+}
+
+/* rt_sigframe at sigtramp's entry sp: siginfo (128 bytes), then the
+ * ucontext; its mcontext (a user_regs_struct: pc, ra, sp...) at +176. */
+enum { MC = 128 + 176 };
+
+const struct gr_arch gr_arch_riscv64 = {
+	.name = "riscv64",
+	.elf_machine = 243, /* EM_RISCV */
+	.nregs = sizeof(riscv64_regs) / sizeof(riscv64_regs[0]),
+	.reg_names = riscv64_regs,
+	.reg_pc = RV_PC,
+	.reg_sp = RV_SP,
+	.reg_lr = RV_RA,
+	.reg_g = RV_G,
+	.pc_quantum = 4,
+	.min_frame_size = 8,
+	.stack_align = 8,
+	.sig_info = 0,
+	.sig_pc = MC + 8 * RV_PC,
+	.sig_sp = MC + 8 * RV_SP,
+	.sig_lr = MC + 8 * RV_RA,
+	.code_refs = riscv64_code_refs,
+};
