@@ -35,6 +35,21 @@
 # 1.27 (tests/toolchain.sh finds or fetches it).  The exe is rebuilt when
 # the toolchain changed.
 #
+# Other architectures: GOCORE_ARCH=arm64|riscv64|loong64 (default amd64,
+# the machine's own) cross-builds the program with GOARCH=ARCH
+# CGO_ENABLED=0 and runs it under qemu-user (tests/qemu.sh ARCH prints which
+# one), with GOTRACEBACK=crash and `ulimit -c unlimited`.  qemu writes the
+# guest's core itself (qemu_exe_*.core in the working directory, kept as
+# core; the core qemu 7.2 also leaves of its own x86-64 process is
+# removed), whatever core_pattern says: crash.ok's way is "qemu", its
+# second line the emulator's `--version` (another one crashes again), and
+# GOCORE_CORE_METHOD must be auto or qemu.  The lines qemu adds to the
+# guest's stderr ("qemu: uncaught target signal ...") are moved from
+# oracle.txt to qemu.txt.  The cache directory defaults to
+# cache/e2e-ARCH-goVERSION (e.g. cache/e2e-arm64-go1.27).  Programs that
+# need cgo (build c-shared/c-archive, or Go files that import "C") exit 77:
+# not applicable.
+#
 # spec lines (testdata/NAME/e2e.spec; '#' starts a comment):
 #   build go|test          go build (default) or go test -c
 #   build c-shared         go build -buildmode=c-shared -o libgo.so, then the
@@ -61,6 +76,8 @@
 #   env VAR=VALUE          environment of the run (env@LIST: only for LIST)
 #   buildenv VAR=VALUE     environment of the build, e.g. a GOEXPERIMENT
 #                          (buildenv@LIST: only for LIST)
+#   qemuenv VAR=VALUE      environment of the run under qemu-user only
+#                          (GOCORE_ARCH), added after the env lines
 #   timeout SECONDS        how long the program may run (default 60, or
 #                          GOCORE_CRASH_TIMEOUT)
 set -u
@@ -73,8 +90,25 @@ src="$ROOT/testdata/$name"
 spec="$src/e2e.spec"
 [ -d "$src" ] || die "no such program: $src"
 [ -f "$spec" ] || die "missing $spec"
-crash_dir "${GOCORE_E2E_DIR:-$ROOT/cache/e2e}"
 gover=${GOCORE_GO:-1.19}
+arch=${GOCORE_ARCH:-amd64}
+case $arch in
+amd64) qemu_run=0 ;;
+arm64 | riscv64 | loong64)
+	qemu_run=1
+	case ${GOCORE_CORE_METHOD:-auto} in
+	auto | qemu) GOCORE_CORE_METHOD=auto ;;
+	*) die "GOCORE_ARCH=$arch: the core comes from qemu-user; GOCORE_CORE_METHOD must be auto or qemu" ;;
+	esac
+	;;
+*) die "GOCORE_ARCH must be amd64, arm64, riscv64 or loong64 (got '$arch')" ;;
+esac
+if [ $qemu_run = 1 ]; then
+	crash_dir "${GOCORE_E2E_DIR:-$ROOT/cache/e2e-$arch-go$gover}"
+	method=qemu
+else
+	crash_dir "${GOCORE_E2E_DIR:-$ROOT/cache/e2e}"
+fi
 
 # ---- spec ---------------------------------------------------------------
 # applies LIST: does the comma-separated release list (1.19, 1.21+ for that
@@ -98,6 +132,7 @@ build=go
 args=()
 runenv=()
 buildenv=()
+qemuenv=()
 signal=""
 expects=()
 while IFS= read -r line || [ -n "$line" ]; do
@@ -115,6 +150,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 		applies "$rest" || { [ $? -eq 1 ] && { echo "$prog: $name: not for Go $gover (its spec says: go $rest)" >&2; exit 77; }; die "$spec: bad release list in 'go $rest'"; } ;;
 	env) runenv+=("$rest") ;;
 	buildenv) buildenv+=("$rest") ;;
+	qemuenv) qemuenv+=("$rest") ;;
 	buildenv@*)
 		applies "${key#buildenv@}" || { [ $? -eq 1 ] && continue; die "$spec: bad release list in '$key'"; }
 		buildenv+=("$rest") ;;
@@ -130,13 +166,29 @@ done <"$spec"
 case $build in go|test|c-shared|c-archive) ;; *) die "$spec: build must be go, test, c-shared or c-archive" ;; esac
 case $build in c-*) [ -f "$src/host.c" ] || die "$spec: build $build needs the C host $src/host.c" ;; esac
 case $signal in ""|QUIT) ;; *) die "$spec: only 'signal QUIT' is supported" ;; esac
+if [ $qemu_run = 1 ]; then
+	# qemu-user runs static Go programs only: no cgo, no C host.
+	case $build in c-*) echo "$prog: $name: not for $arch under qemu-user (build $build needs cgo and a C host)" >&2; exit 77 ;; esac
+	if grep -lqE '^import "C"|^[[:space:]]+"C"$' "$src"/*.go 2>/dev/null; then
+		echo "$prog: $name: not for $arch under qemu-user (it needs cgo: import \"C\")" >&2
+		exit 77
+	fi
+	[ "$arch" = loong64 ] && [ "${gover#1.}" -lt 19 ] && { echo "$prog: $name: not for $arch with Go $gover (loong64 came in Go 1.19)" >&2; exit 77; }
+	runenv+=("${qemuenv[@]}")
+	qemu=$("$ROOT/tests/qemu.sh" "$arch") || die "no qemu-user for $arch (see the message above)"
+fi
 
 # ---- build --------------------------------------------------------------
 exe="$dir/exe"
-if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
+# what built the exe: the release, and the architecture when not amd64
+built=$gover
+[ $qemu_run = 1 ] && built="$gover $arch"
+if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$built" ] ||
 	[ -n "$(find "$src" "$ROOT/testdata/go.mod" \( -name "*.go" -o -name "*.c" -o -name go.mod -o -name e2e.spec \) -newer "$exe" -print -quit)" ]; then
 	go=$("$ROOT/tests/toolchain.sh" "$gover") || die "no Go $gover toolchain (see the message above)"
-	note "building ($build, $("$go" env GOVERSION))"
+	what="$build, $("$go" env GOVERSION)"
+	[ $qemu_run = 1 ] && what+=", GOARCH=$arch"
+	note "building ($what)"
 	rm -f "$exe" "$dir/libgo.so" "$dir/libgo.a" "$dir/libgo.h"
 	bflags=()
 	# The C host's flags: like `go build`, plain builds are not PIE (for
@@ -161,6 +213,7 @@ if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
 		printf 'go %s\n\nuse %s\n' "$gover" "$ROOT/testdata" >"$dir/go.work"
 		genv=(GOTOOLCHAIN=local GOFLAGS= GOWORK="$dir/go.work")
 	fi
+	[ $qemu_run = 1 ] && genv+=(GOARCH="$arch" CGO_ENABLED=0)
 	case $build in
 	test)
 		(cd "$ROOT/testdata" && env "${genv[@]}" "${buildenv[@]}" "$go" test -c "${bflags[@]}" -o "$exe" "./$name") || die "go test -c failed" ;;
@@ -188,7 +241,7 @@ if [ ! -x "$exe" ] || [ "$(cat "$dir/toolchain" 2>/dev/null)" != "$gover" ] ||
 			printf '\0\0\0\0' | dd of="$gofile" bs=1 seek=60 conv=notrunc status=none ||
 			die "cannot remove the section headers of $gofile"
 	fi
-	echo "$gover" >"$dir/toolchain"
+	echo "$built" >"$dir/toolchain"
 fi
 
 # ---- oracle coverage check ----------------------------------------------
@@ -213,7 +266,13 @@ check_oracle() {
 # ---- cache --------------------------------------------------------------
 stamp="$dir/crash.ok"
 cached_note() { note "cached (core via $1)"; }
-crash_use_cache "its expectations" "" "$exe" "$spec"
+# crash.ok's second line: under qemu-user, which qemu (another one crashes again)
+ran=""
+if [ $qemu_run = 1 ]; then
+	ran=$("$qemu" --version 2>/dev/null | head -1)
+	[ -n "$ran" ] || die "$qemu --version failed"
+fi
+crash_use_cache "its expectations" "$ran" "$exe" "$spec"
 
 # ---- running it ---------------------------------------------------------
 pattern=$(core_pattern)
@@ -251,8 +310,11 @@ wait_pid() {
 	return 0
 }
 
+# the emulator that runs a GOCORE_ARCH program (nothing for amd64)
+runner=()
+[ $qemu_run = 1 ] && runner=("$qemu")
 run_plain() {
-	( cd "$dir" && ulimit -c unlimited && exec env GOTRACEBACK=crash "${runenv[@]}" ./exe "${args[@]}" >stdout.txt 2>oracle.txt ) &
+	( cd "$dir" && ulimit -c unlimited && exec env GOTRACEBACK=crash "${runenv[@]}" "${runner[@]}" ./exe "${args[@]}" >stdout.txt 2>oracle.txt ) &
 	pid=$!
 	if [ -n "$signal" ]; then wait_ready || kill -KILL "$pid" 2>/dev/null; fi
 	wait_pid "$pid"
@@ -278,12 +340,19 @@ run_gdb() {
 
 attempt() { # attempt METHOD: one crash run that leaves $dir/core
 	local m=$1
-	rm -f "$dir/core" "$dir"/core.* "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log"
+	rm -f "$dir/core" "$dir"/core.* "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log" "$dir"/qemu_*.core "$dir/qemu.txt"
 	crash_run_way "$m" pid "$dir" || return $?
 	core_is_core "$dir/core" || { note "$dir/core is not an ELF core file"; return 1; }
+	if [ "$m" = qemu ]; then
+		# qemu 11 appends "qemu: uncaught target signal 6 (Aborted) - core
+		# dumped" to the guest's stderr: not the runtime's
+		grep -E '^qemu: ' "$dir/oracle.txt" >"$dir/qemu.txt"
+		sed -i -E '/^qemu: /d' "$dir/oracle.txt"
+	fi
+	return 0
 }
 
 crash_take_core "$pattern" rm -f "$dir/.start"
 check_oracle || die "the oracle ($dir/oracle.txt) does not show what $spec expects"
-echo "$used" >"$stamp"
+if [ -n "$ran" ]; then printf '%s\n%s\n' "$used" "$ran" >"$stamp"; else echo "$used" >"$stamp"; fi
 note "crashed: core via $used ($(du -h "$dir/core" | cut -f1)), $(grep -cE '^goroutine [1-9]' "$dir/oracle.txt") goroutine blocks in oracle"

@@ -66,6 +66,32 @@ core_take_file() {
 	[ "$newest" = "$3" ] || mv -f "$newest" "$3"
 }
 
+# core_take_qemu DIR SINCE DEST HOSTGLOB: the guest's core that qemu-user
+# wrote into its working directory DIR (qemu_PROG_DATE-TIME_PID.core, the
+# newest newer than the file SINCE) moved to DEST.  qemu 7.2 then also
+# dies of the signal itself, and the kernel dumps the x86-64 qemu process
+# as core_pattern says: files matching HOSTGLOB that are such cores are
+# removed first (DEST may be one of them).  Punches holes in the core.
+core_take_qemu() {
+	local f newest=""
+	for f in $4; do
+		if [ -f "$f" ] && core_is_core "$f" && [ "$(od -An -tx1 -j18 -N2 "$f" | tr -d ' \n')" = 3e00 ]; then
+			rm -f "$f"
+		fi
+	done
+	for f in "$1"/qemu_*.core; do
+		if [ ! -f "$f" ] || [ ! "$f" -nt "$2" ]; then continue; fi
+		if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
+	done
+	if [ -z "$newest" ]; then
+		note "qemu-user wrote no core (no $1/qemu_*.core; core size limit $(ulimit -c))"
+		return 1
+	fi
+	mv -f "$newest" "$3" || return 1
+	# qemu writes every page, zeros included
+	if command -v fallocate >/dev/null; then fallocate -d "$3" 2>/dev/null || true; fi
+}
+
 # core_take_coredumpctl PID DEST: the core systemd-coredump kept for PID.
 core_take_coredumpctl() {
 	local i
@@ -109,7 +135,9 @@ core_gdb_check() {
 
 # core_methods METHOD: sets CORE_TRIES, the ways to try in order, for
 # METHOD auto|file|coredumpctl|gdb (auto: the kernel's way for this
-# core_pattern, then gdb).  Returns 1 for an unknown METHOD.
+# core_pattern, then gdb), or qemu (the program runs under qemu-user,
+# which writes the guest's core: crash.sh with GOCORE_ARCH).  Returns 1
+# for an unknown METHOD.
 core_methods() {
 	local first pattern
 	case $1 in
@@ -123,7 +151,7 @@ core_methods() {
 		CORE_TRIES=("$first")
 		[ "$first" = gdb ] || CORE_TRIES+=(gdb)
 		;;
-	file | coredumpctl | gdb) CORE_TRIES=("$1") ;;
+	file | coredumpctl | gdb | qemu) CORE_TRIES=("$1") ;;
 	*) return 1 ;;
 	esac
 }
@@ -212,17 +240,19 @@ crash_use_cache() {
 }
 
 # crash_run_way WAY PIDVAR WORKDIR: one crash run the way WAY, in the
-# caller's run_plain (file, coredumpctl) or run_gdb (gdb), which leave the
-# core in WORKDIR/core (gdb) or let the kernel write it: then it is taken
-# to WORKDIR/core, the file named for the pid in the variable PIDVAR (set
-# by run_plain), newer than WORKDIR/.start, or systemd's.  Reads $pattern
-# (the core_pattern) and $exe.
+# caller's run_plain (file, coredumpctl, qemu) or run_gdb (gdb), which
+# leave the core in WORKDIR/core (gdb) or let the kernel (or qemu-user)
+# write it: then it is taken to WORKDIR/core, the file named for the pid in
+# the variable PIDVAR (set by run_plain), newer than WORKDIR/.start,
+# systemd's, or qemu's guest core.  Reads $pattern (the core_pattern),
+# $exe, and for qemu $qemu (the emulator run_plain ran).
 crash_run_way() {
 	touch "$3/.start"
 	sleep 0.01
 	case $1 in
 	file) run_plain && core_take_file "$(core_glob "$pattern" "${!2}" "$(basename "$exe")" "$3")" "$3/.start" "$3/core" ;;
 	coredumpctl) run_plain && core_take_coredumpctl "${!2}" "$3/core" ;;
+	qemu) run_plain && core_take_qemu "$3" "$3/.start" "$3/core" "$(core_glob "$pattern" "${!2}" "$(basename "$qemu")" "$3")" ;;
 	gdb) run_gdb ;;
 	esac
 }
