@@ -464,7 +464,20 @@ static struct gc_error *parse(struct ga_core *core)
 		core->note_warning = priv->note_warning;
 	}
 	/* A core without NT_SIGINFO (qemu-user writes none): the signal is
-	 * the one pending on the first thread, the one that took it. */
+	 * the one pending on the thread that took it.  The kernel writes that
+	 * thread first; qemu 11 writes the threads in any order, so the one
+	 * with a pending signal is moved first (the others keep their
+	 * order). */
+	if (!core->siginfo.present && core->nthreads && core->threads[0].cursig == 0) {
+		for (size_t i = 1; i < core->nthreads; i++) {
+			if (core->threads[i].cursig <= 0)
+				continue;
+			struct gr_image_thread t = core->threads[i];
+			memmove(core->threads + 1, core->threads, i * sizeof(*core->threads));
+			core->threads[0] = t;
+			break;
+		}
+	}
 	if (!core->siginfo.present && core->nthreads && core->threads[0].cursig > 0 &&
 	    core->threads[0].cursig <= 64) {
 		core->siginfo.present = true;

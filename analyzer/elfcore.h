@@ -32,7 +32,10 @@ struct ga_core {
 	const uint8_t *data;  /* the mmap()ed file */
 	size_t size;
 	const struct gr_arch *arch;  /* from e_machine */
-	struct gr_image_thread *threads; /* in note order; the first is the one that got the signal */
+	/* In note order, the one that got the signal first (the kernel writes
+	 * it first; in a core without NT_SIGINFO, as qemu-user writes them,
+	 * the thread with a pending signal is moved first). */
+	struct gr_image_thread *threads;
 	size_t nthreads;
 	struct ga_mapping *mappings; /* from NT_FILE */
 	size_t nmappings;

@@ -59,6 +59,10 @@ struct gr_arch {
 	uint64_t sig_info, sig_pc, sig_sp;
 	/* The interrupted link register there (link-register arches). */
 	uint64_t sig_lr;
+	/* The runtime's sigctxt.sigcode() is a uint32 (riscv64, loong64), not
+	 * a uint64: si_code -6 prints as 4294967290, not as
+	 * 18446744073709551610. */
+	bool sigcode32;
 	/* Scans the machine code at code[0..n), which sits at address pc:
 	 * calls ref for each data address its instructions form.  When
 	 * bound_ret is non-NULL and still -1, the immediate of the first
@@ -87,6 +91,12 @@ static inline uint64_t gr_regs_sp(const struct gr_arch *a, const struct gr_regs 
 static inline uint64_t gr_regs_lr(const struct gr_arch *a, const struct gr_regs *r)
 {
 	return a->reg_lr == GR_NO_REG ? 0 : r->r[a->reg_lr];
+}
+
+/* si_code as the runtime's sigcode() gives it. */
+static inline uint64_t gr_arch_sigcode(const struct gr_arch *a, int32_t code)
+{
+	return a->sigcode32 ? (uint64_t)(uint32_t)code : (uint64_t)(int64_t)code;
 }
 
 /* traceback.go's usesLR. */

@@ -95,5 +95,6 @@ const struct gr_arch gr_arch_loong64 = {
 	.sig_pc = SC,
 	.sig_sp = SC_REGS + 8 * LA_SP,
 	.sig_lr = SC_REGS + 8 * LA_RA,
+	.sigcode32 = true, /* runtime/signal_linux_loong64.go */
 	.code_refs = loong64_code_refs,
 };

@@ -98,5 +98,6 @@ const struct gr_arch gr_arch_riscv64 = {
 	.sig_pc = MC + 8 * RV_PC,
 	.sig_sp = MC + 8 * RV_SP,
 	.sig_lr = MC + 8 * RV_RA,
+	.sigcode32 = true, /* runtime/signal_linux_riscv64.go */
 	.code_refs = riscv64_code_refs,
 };

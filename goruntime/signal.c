@@ -131,7 +131,8 @@ int gr_core_signal_line(char *buf, size_t size, const struct gr_image *img,
 		return 0;
 	}
 	return gr_format_signal_line(buf, size, (uint32_t)si->signo,
-				     (uint64_t)(int64_t)si->code, si->addr, th ? gr_image_thread_pc(img, th) : 0);
+				     gr_arch_sigcode(img->arch, si->code), si->addr,
+				     th ? gr_image_thread_pc(img, th) : 0);
 }
 
 /* The thread the core's final signal was delivered to: the first in note
@@ -223,7 +224,7 @@ const struct gr_goroutine *gr_fatalsignal_lines(struct gr_reader *c, const struc
 	const char *name = gr_signal_name(f->signo), *desc = gr_signal_description(f->signo);
 	ob_printf(b, "%s: %s\n", name ? name : "?", desc ? desc : "");
 	ob_printf(b, "PC=0x%" PRIx64 " m=%" PRId64 " sigcode=%" PRIu64, f->pc, t->m_id,
-		  (uint64_t)(int64_t)f->code);
+		  gr_arch_sigcode(gr_process_image(c->p)->arch, f->code));
 	if (c->minor >= 22 && (f->signo == SIG_SEGV || f->signo == SIG_BUS))
 		ob_printf(b, " addr=0x%" PRIx64, f->addr);
 	ob_str(b, "\n");

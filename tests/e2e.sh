@@ -24,7 +24,11 @@
 #
 # Environment: GOCORE (default build/gocore), GOCORE_GO (the toolchain that
 # builds the programs: 1.19, the default, 1.26 or 1.27; see toolchain.sh),
-# GOCORE_E2E_DIR (cache/e2e for 1.19, else cache/e2e-go1.N),
+# GOCORE_ARCH (amd64, the default; arm64, riscv64 or loong64: the programs
+# are cross-built with CGO_ENABLED=0 and run under qemu-user, see crash.sh
+# and tests/qemu.sh; those that need cgo are N/A),
+# GOCORE_E2E_DIR (cache/e2e for 1.19, else cache/e2e-go1.N; for another
+# architecture cache/e2e-ARCH-go1.N),
 # GOCORE_E2E_JOBS (parallel crash runs, default nproc), GOCORE_CORE_METHOD
 # (see crash.sh), GOCORE_E2E_MIN_LISTED/_HEADER/_PARKED/_RUNNING,
 # GOCORE_E2E_COMPARE_FLAGS (compare.py flags; default --relay-stacks),
@@ -36,7 +40,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 GOCORE=${GOCORE:-build/gocore}
 export GOCORE_GO=${GOCORE_GO:-1.19}
-if [ "$GOCORE_GO" = 1.19 ]; then E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e}; else E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e-go$GOCORE_GO}; fi
+export GOCORE_ARCH=${GOCORE_ARCH:-amd64}
+if [ "$GOCORE_ARCH" != amd64 ]; then E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e-$GOCORE_ARCH-go$GOCORE_GO}
+elif [ "$GOCORE_GO" = 1.19 ]; then E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e}; else E2E_DIR=${GOCORE_E2E_DIR:-cache/e2e-go$GOCORE_GO}; fi
+# strip_to IN OUT: strip(1) knows the host's ELF files only; llvm-objcopy
+# (clang's) every architecture.
+strip_to() {
+	if [ "$GOCORE_ARCH" = amd64 ]; then strip -o "$2" "$1"; else llvm-objcopy --strip-all "$1" "$2"; fi
+}
 export GOCORE_E2E_DIR="$E2E_DIR"
 # shellcheck source=tests/lib/runner.sh
 . "$ROOT/tests/lib/runner.sh"
@@ -64,7 +75,7 @@ echo "e2e: build+crash took $((t1 - t0))s"
 
 # ---- 2. the comparison's own self-test ---------------------------------------
 # (on Go 1.19's oracles: the mutations it makes are written for that dump)
-if [ "$GOCORE_GO" = 1.19 ] && [ -s "$E2E_DIR/chans/oracle.txt" ] && [ -s "$E2E_DIR/threads/oracle.txt" ]; then
+if [ "$GOCORE_GO" = 1.19 ] && [ "$GOCORE_ARCH" = amd64 ] && [ -s "$E2E_DIR/chans/oracle.txt" ] && [ -s "$E2E_DIR/threads/oracle.txt" ]; then
 	if out=$("$PY" tests/compare_selftest.py "$E2E_DIR" 2>&1); then
 		pass compare-selftest "$(tail -1 <<<"$out")"
 	else
@@ -149,8 +160,8 @@ for n in "${programs[@]}"; do
 			what="the stripped host and library (--lib)"
 			libarg=(--lib "$d/libgo.stripped.so")
 		fi
-		if ! { strip -o "$d/exe.stripped" "$d/exe" &&
-			{ [ ${#libarg[@]} -eq 0 ] || strip -o "$d/libgo.stripped.so" "$d/libgo.so"; }; } 2>"$d/strip.err"; then
+		if ! { strip_to "$d/exe" "$d/exe.stripped" &&
+			{ [ ${#libarg[@]} -eq 0 ] || strip_to "$d/libgo.so" "$d/libgo.stripped.so"; }; } 2>"$d/strip.err"; then
 			fail "$n/stripped-same" "strip failed: $(head -1 "$d/strip.err")"
 		else
 			timeout "$TMO" "$GOCORE" goroutines "${libarg[@]}" "$d/core" "$d/exe.stripped" >"$d/out.stripped.txt" 2>"$d/stripped.err"

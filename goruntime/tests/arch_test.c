@@ -174,6 +174,68 @@ static void test_amd64_code_refs(void **state)
 	assert_int_equal(cut.n, 1);
 }
 
+static void test_riscv64_loong64_tables(void **state)
+{
+	(void)state;
+	const struct gr_arch *rv = gr_arch_for_machine(243), *la = gr_arch_for_machine(258);
+	assert_ptr_equal(rv, &gr_arch_riscv64);
+	assert_ptr_equal(la, &gr_arch_loong64);
+	/* riscv64 user_regs_struct: pc, then x1..x31 (ra, sp, ... s11 = x27 = g). */
+	assert_int_equal(rv->nregs, 32);
+	assert_int_equal(rv->reg_pc, 0);
+	assert_int_equal(rv->reg_lr, 1);
+	assert_int_equal(rv->reg_sp, 2);
+	assert_int_equal(rv->reg_g, 27);
+	assert_string_equal(rv->reg_names[27], "s11");
+	/* loong64: r0..r31, orig_a0, era (the pc), badv, 10 reserved. */
+	assert_int_equal(la->nregs, 45);
+	assert_int_equal(la->reg_pc, 33);
+	assert_int_equal(la->reg_lr, 1);
+	assert_int_equal(la->reg_sp, 3);
+	assert_int_equal(la->reg_g, 22);
+	/* Signal frames (arch-facts §3): pc at S+304 on both; sp at S+320
+	 * (riscv64) and S+336 (loong64); ra at S+312 and S+320. */
+	assert_int_equal(rv->sig_pc, 304);
+	assert_int_equal(rv->sig_sp, 320);
+	assert_int_equal(rv->sig_lr, 312);
+	assert_int_equal(la->sig_pc, 304);
+	assert_int_equal(la->sig_sp, 336);
+	assert_int_equal(la->sig_lr, 320);
+	/* sigcode() is a uint32 there, a uint64 on amd64 and arm64. */
+	assert_int_equal(gr_arch_sigcode(rv, -6), 4294967290u);
+	assert_int_equal(gr_arch_sigcode(&gr_arch_arm64, -6), (uint64_t)-6);
+
+	/* AUIPC t0, 0x1 (+0x1000); ADDI a0, t0, 0x10; LD a1, 8(t0) (after a
+	 * compressed NOP); SLTIU a2, a3, 42. */
+	static const uint8_t rvcode[] = {
+		0x97, 0x12, 0x00, 0x00, /* auipc t0, 0x1          @0x10000 */
+		0x13, 0x85, 0x02, 0x01, /* addi  a0, t0, 16 */
+		0x01, 0x00,             /* c.nop */
+		0x83, 0xb5, 0x82, 0x00, /* ld    a1, 8(t0) */
+		0x13, 0xb6, 0xa6, 0x02, /* sltiu a2, a3, 42 */
+	};
+	struct refs r = {0};
+	int64_t bound = -1;
+	assert_true(rv->code_refs(rvcode, sizeof(rvcode), 0x10000, take, &r, &bound));
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0], 0x11000 + 16);
+	assert_int_equal(r.v[1], 0x11000 + 8);
+	assert_int_equal(bound, 42);
+
+	/* PCALAU12I t0 (r12), 0x1: page + 0x1000; ADDI.D a0 (r4), r12, 0x10;
+	 * LD.D a1 (r5), r12, 8. */
+	static const uint8_t lacode[] = {
+		0x2c, 0x00, 0x00, 0x1a, /* pcalau12i $r12, 1     @0x120040 */
+		0x84, 0x41, 0xc0, 0x02, /* addi.d    $r4, $r12, 16 */
+		0x85, 0x21, 0xc0, 0x28, /* ld.d      $r5, $r12, 8 */
+	};
+	struct refs l = {0};
+	assert_true(la->code_refs(lacode, sizeof(lacode), 0x120040, take, &l, NULL));
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[0], 0x121000 + 16);
+	assert_int_equal(l.v[1], 0x121000 + 8);
+}
+
 static void test_image_sections(void **state)
 {
 	(void)state;
@@ -204,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_amd64_code_refs),
 		cmocka_unit_test(test_arm64_frames),
 		cmocka_unit_test(test_arm64_code_refs),
+		cmocka_unit_test(test_riscv64_loong64_tables),
 		cmocka_unit_test(test_image_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
