@@ -121,15 +121,22 @@ unit: $(UNIT_BINS) $(FIXTURES)
 	for t in $(UNIT_BINS); do echo "== $$t"; GOCORE_FIXTURES=$(BUILD)/fixtures $$t; done
 
 # The testdata programs built by each toolchain (Go 1.19, 1.26, 1.27; see
-# tests/toolchain.sh) as built (and read through a stripped copy of each
+# tests/toolchain.sh), for amd64 and (under qemu-user) arm64, riscv64 and
+# loong64, as built (and read through a stripped copy of each
 # executable), every command checked on them; built stripped, PIE and
 # section-less by 1.19 and 1.27; then real stripped Go 1.19-1.27 binaries
 # from the npm registry.
 E2E_GOS := 1.19 1.26 1.27
+# Cross-built for arm64, riscv64 and loong64 (CGO_ENABLED=0) and crashed
+# under qemu-user (tests/qemu.sh, tests/crash.sh): ARCH:GO pairs.
+E2E_ARCHES := arm64:1.19 arm64:1.26 arm64:1.27 riscv64:1.19 riscv64:1.27 loong64:1.19 loong64:1.27
 e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@scripts/deps.sh test
 	@set -e; for v in $(E2E_GOS); do echo "== e2e, Go $$v"; GOCORE_GO=$$v tests/e2e.sh; done
+	@set -e; for a in $(E2E_ARCHES); do echo "== e2e, $${a%%:*}, Go $${a##*:}"; \
+		GOCORE_ARCH=$${a%%:*} GOCORE_GO=$${a##*:} tests/e2e.sh; done
 	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
+	tests/commands.sh --dir cache/e2e-arm64-go1.27 --dir cache/e2e-riscv64-go1.27 --dir cache/e2e-loong64-go1.27
 	tests/e2e-variants.sh
 	GOCORE_GO=1.27 tests/e2e-variants.sh
 	tests/commands.sh --dir cache/e2e-stripped --dir cache/e2e-go1.27-stripped labels holdout_labeled
