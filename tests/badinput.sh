@@ -4,7 +4,8 @@
 #
 # For each core (testdata programs chans, threads, deep, many and cshared,
 # a C host whose Go code is a c-shared library found among the core's
-# mapped files, from cache/e2e, chans from cache/e2e-stripped and one npm
+# mapped files, from cache/e2e, chans from cache/e2e-stripped and from the
+# arm64, riscv64 and loong64 caches (qemu-user cores), and one npm
 # core from cache/npm, those that exist; tests/e2e.sh and tests/npm-e2e.sh
 # make them):
 #   cut      the core cut at ~20-25 offsets taken from its own structure:
@@ -363,6 +364,10 @@ for n in ${GOCORE_BADINPUT_CORES:-chans threads deep many cshared}; do
 	[ -s "$E2E_DIR/$n/core" ] && cores+=("$n" "$E2E_DIR/$n")
 done
 [ -s cache/e2e-stripped/chans/core ] && cores+=("stripped-chans" "cache/e2e-stripped/chans")
+# Cores of the other architectures, as qemu-user writes them (make e2e).
+for a in arm64 riscv64 loong64; do
+	[ -s "cache/e2e-$a-go1.27/chans/core" ] && cores+=("$a-chans" "cache/e2e-$a-go1.27/chans")
+done
 for d in cache/npm/esbuild-0.24.2 cache/npm/*; do
 	if [ -s "$d/core" ] && [ -s "$d/exe" ]; then
 		cores+=("npm-$(basename "$d")" "$d")
