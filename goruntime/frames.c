@@ -43,17 +43,56 @@ size_t gr_func_display_name(const char *name, char *buf, size_t n)
 /* Whether the display name differs from the symbol name (needs storage). */
 static const char *display_static(const char *name)
 {
-	if (strcmp(name, "runtime.gopanic") == 0)
+	if (name[0] == 'r' && strcmp(name, "runtime.gopanic") == 0)
 		return "panic";
 	const char *open = strchr(name, '[');
+	if (!open)
+		return name;
 	const char *close = strrchr(name, ']');
 	if (open && close && close > open)
 		return NULL;
 	return name;
 }
 
+/* What collect_frame learns of one physical frame from the pc-line table
+ * (its inlined callees and itself: names, files, lines), by (function,
+ * tracepc); a million goroutines share a few thousand of them. */
+enum { LINE_CACHE_BITS = 14, LINE_CACHE_INL = 6 };
+struct line_entry {
+	uint64_t entry, tracepc;
+	uint8_t n;   /* logical frames, 0: empty slot */
+	const char *name[LINE_CACHE_INL], *file[LINE_CACHE_INL];
+	int32_t line[LINE_CACHE_INL];
+};
+
+struct gr_frames_cache {
+	struct line_entry *v;  /* 1 << LINE_CACHE_BITS slots */
+};
+
+struct gc_error *gr_frames_cache_create(struct gr_frames_cache **ret)
+{
+	struct gr_frames_cache *c = calloc(1, sizeof(*c));
+	if (c)
+		c->v = calloc((size_t)1 << LINE_CACHE_BITS, sizeof(*c->v));
+	if (!c || !c->v) {
+		free(c);
+		return &gc_error_nomem;
+	}
+	*ret = c;
+	return NULL;
+}
+
+void gr_frames_cache_destroy(struct gr_frames_cache *c)
+{
+	if (c) {
+		free(c->v);
+		free(c);
+	}
+}
+
 struct collect {
 	const struct gr_process *p;
+	struct gr_frames_cache *cache; /* may be NULL */
 	size_t max;
 	struct gr_lframe *v;   /* func == NULL: the name is at names + name_off[i] */
 	size_t *name_off;
@@ -111,6 +150,17 @@ static bool push(struct collect *c, const char *sym, const char *file, int32_t l
 static bool collect_frame(void *vctx, const struct gr_frame *fr)
 {
 	struct collect *c = vctx;
+	struct line_entry *e = NULL;
+	if (c->cache) {
+		uint64_t h = (fr->tracepc ^ (fr->fn.entry << 7)) * 0x9e3779b97f4a7c15ull;
+		e = &c->cache->v[h >> (64 - LINE_CACHE_BITS)];
+		if (e->n && e->tracepc == fr->tracepc && e->entry == fr->fn.entry) {
+			for (uint8_t i = 0; i < e->n; i++)
+				if (!push(c, e->name[i], e->file[i], e->line[i], fr, i + 1 < e->n))
+					return false;
+			return true;
+		}
+	}
 	const struct gopclntab *t = gr_process_pclntab(c->p);
 	struct gopclntab_inline_frame inl[64];
 	size_t n = gopclntab_inline_frames(t, &fr->fn, fr->tracepc, inl, 64);
@@ -125,6 +175,21 @@ static bool collect_frame(void *vctx, const struct gr_frame *fr)
 	} else {
 		gopclntab_file_line(t, &fr->fn, fr->tracepc, &file, &line);
 	}
+	size_t total = n ? n : 1;
+	if (e && total <= LINE_CACHE_INL) {
+		/* The strings live in the pc-line table: they outlive the cache. */
+		for (size_t i = 0; i + 1 < total; i++) {
+			e->name[i] = inl[i].name;
+			e->file[i] = inl[i].file ? inl[i].file : "?";
+			e->line[i] = inl[i].line;
+		}
+		e->name[total - 1] = fr->fn.name;
+		e->file[total - 1] = file ? file : "?";
+		e->line[total - 1] = line;
+		e->entry = fr->fn.entry;
+		e->tracepc = fr->tracepc;
+		e->n = (uint8_t)total;
+	}
 	return push(c, fr->fn.name, file, line, fr, false);
 }
 
@@ -132,13 +197,22 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 				     size_t max, struct gr_lframe **frames_ret, size_t *n_ret,
 				     unsigned *unwind_flags_ret)
 {
+	return gr_goroutine_frames_cached(p, g, max, NULL, frames_ret, n_ret, unwind_flags_ret);
+}
+
+struct gc_error *gr_goroutine_frames_cached(const struct gr_process *p,
+					    const struct gr_goroutine *g, size_t max,
+					    struct gr_frames_cache *cache,
+					    struct gr_lframe **frames_ret, size_t *n_ret,
+					    unsigned *unwind_flags_ret)
+{
 	*frames_ret = NULL;
 	*n_ret = 0;
 	if (unwind_flags_ret)
 		*unwind_flags_ret = 0;
 	if (max > GR_MAX_GOROUTINE_FRAMES)
 		max = GR_MAX_GOROUTINE_FRAMES;
-	struct collect c = {.p = p, .max = max};
+	struct collect c = {.p = p, .cache = cache, .max = max};
 	unsigned flags = 0;
 	if (max > 0)
 		flags = gr_unwind(p, g, SIZE_MAX, collect_frame, &c, NULL);

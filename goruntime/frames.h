@@ -73,6 +73,19 @@ struct gc_error *gr_goroutine_frames(const struct gr_process *p, const struct gr
 				     size_t max, struct gr_lframe **frames_ret, size_t *n_ret,
 				     unsigned *unwind_flags_ret);
 
+/* A cache of what the pc-line table says of each physical frame (its
+ * inlined callees, files and lines), for one thread's many
+ * gr_goroutine_frames_cached calls; it must not outlive the process. */
+struct gr_frames_cache;
+struct gc_error *gr_frames_cache_create(struct gr_frames_cache **ret);
+void gr_frames_cache_destroy(struct gr_frames_cache *c);
+/* gr_goroutine_frames through cache (may be NULL); the same result. */
+struct gc_error *gr_goroutine_frames_cached(const struct gr_process *p,
+					    const struct gr_goroutine *g, size_t max,
+					    struct gr_frames_cache *cache,
+					    struct gr_lframe **frames_ret, size_t *n_ret,
+					    unsigned *unwind_flags_ret);
+
 /* The "created by" of g as the dump prints it: false for goroutine 1 and
  * when g.gopc is in no known function.  *func gets the creator's symbol name
  * (pass it through gr_func_display_name for the printed form), *file and

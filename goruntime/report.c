@@ -277,26 +277,21 @@ static bool grow_slots(struct group_build *b)
 	return true;
 }
 
-/* Adds g (frames f, taken over) to its group. */
+/* Adds g (frames f and labels, both taken over; its state, and h the hash
+ * of state, frames and labels, computed by the caller) to its group. */
 static struct gc_error *add_member(struct group_build *b, const struct gr_process *p,
 				   const struct gr_goroutine *g, struct gr_lframe *f, size_t n,
-				   unsigned flags, const struct gr_group_by *by)
+				   unsigned flags, const char *state, struct gr_labels labels,
+				   uint64_t h)
 {
-	const char *state = gr_goroutine_state(p, g);
 	/* Once the groups keep GR_MAX_GROUPED_FRAMES frames, a goroutine's
 	 * stack is cut to what is left before it is grouped (so it may join a
 	 * group of the same cut stack): only crafted cores get there. */
 	if (n > GR_MAX_GROUPED_FRAMES - b->stored) {
 		n = GR_MAX_GROUPED_FRAMES - b->stored;
 		flags |= GR_FRAMES_BUDGET;
+		h = labels_hash(stack_hash(&b->hc, state, f, n), &labels);
 	}
-	struct gr_labels labels;
-	struct gc_error *lerr = group_labels(p, g, by, &labels);
-	if (lerr) {
-		free(f);
-		return lerr;
-	}
-	uint64_t h = labels_hash(stack_hash(&b->hc, state, f, n), &labels);
 	if ((b->gs->n + 1) * 2 > b->nslots && !grow_slots(b)) {
 		free(f);
 		gr_labels_free(&labels);
@@ -370,6 +365,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Goroutines come in goid order unless the caller gave its own: the
+ * groups' goids are then sorted already. */
+static bool sorted_u64(const uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i] < v[i - 1])
+			return false;
+	return true;
+}
+
 static int cmp_group(const void *a, const void *b)
 {
 	const struct gr_group *x = a, *y = b;
@@ -416,6 +421,11 @@ struct walked {
 	size_t nf;
 	unsigned flags;
 	bool keep;
+	/* Worked out on the worker's thread: the header state, the labels
+	 * that split groups, and the hash of all three. */
+	const char *state;
+	struct gr_labels labels;
+	uint64_t h;
 };
 
 struct group_run {
@@ -441,9 +451,43 @@ static const struct gr_goroutine *nth(const struct gr_process *p,
 	return gs ? gs[i] : gr_process_goroutine(p, i);
 }
 
+/* Each worker's caches: string hashes, and the pc-line table's frames. */
+struct group_worker {
+	struct str_hash_cache hc;
+	struct gr_frames_cache *fc;
+};
+
+static void *group_worker_init(void *ctx)
+{
+	struct group_worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->hc.key = calloc(1u << 16, sizeof(*w->hc.key));
+	w->hc.val = calloc(1u << 16, sizeof(*w->hc.val));
+	w->hc.cap = 1u << 16;
+	if (!w->hc.key || !w->hc.val || gr_frames_cache_create(&w->fc)) {
+		free(w->hc.key);
+		free(w->hc.val);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void group_worker_fini(void *ctx, void *worker)
+{
+	struct group_worker *w = worker;
+	free(w->hc.key);
+	free(w->hc.val);
+	gr_frames_cache_destroy(w->fc);
+	free(w);
+}
+
 static bool group_work(void *ctx, void *worker, size_t chunk)
 {
 	struct group_run *r = ctx;
+	struct group_worker *gw = worker;
+	struct str_hash_cache *hc = &gw->hc;
 	struct group_slot *s = &r->slots[chunk % r->window];
 	size_t lo = chunk * GROUP_CHUNK, hi = lo + GROUP_CHUNK < r->n ? lo + GROUP_CHUNK : r->n;
 	s->err = NULL;
@@ -455,14 +499,18 @@ static bool group_work(void *ctx, void *worker, size_t chunk)
 		const struct gr_goroutine *g = nth(r->p, r->gs, i);
 		if (!g || (r->filter && !match_cheap(r->p, g, r->filter)))
 			continue;
-		if ((s->err = gr_goroutine_frames(r->p, g, GR_MAX_GOROUTINE_FRAMES, &w->f, &w->nf,
-						  &w->flags)))
+		if ((s->err = gr_goroutine_frames_cached(r->p, g, GR_MAX_GOROUTINE_FRAMES, gw->fc,
+							 &w->f, &w->nf, &w->flags)))
 			continue;
 		if (r->filter && r->filter->have_match && !frames_match(r->filter->match, w->f, w->nf)) {
 			free(w->f);
 			w->f = NULL;
 			continue;
 		}
+		if ((s->err = group_labels(r->p, g, r->by, &w->labels)))
+			continue;
+		w->state = gr_goroutine_state(r->p, g);
+		w->h = labels_hash(stack_hash(hc, w->state, w->f, w->nf), &w->labels);
 		w->keep = true;
 	}
 	return true;
@@ -477,12 +525,15 @@ static bool group_emit(void *ctx, size_t chunk)
 		r->progress(r->progress_ctx, lo, r->n);
 	for (size_t i = lo; i < hi; i++) {
 		struct walked *w = &s->w[i - lo];
-		if (w->keep && !r->err)
+		if (w->keep && !r->err) {
 			r->err = add_member(r->b, r->p, nth(r->p, r->gs, i), w->f, w->nf, w->flags,
-					    r->by);
-		else
+					    w->state, w->labels, w->h);
+		} else {
 			free(w->f);
+			gr_labels_free(&w->labels);
+		}
 		w->f = NULL;
+		w->labels = (struct gr_labels){0};
 	}
 	if (s->err && !r->err)
 		r->err = s->err;
@@ -525,14 +576,17 @@ struct gc_error *gr_groups_build_jobs(const struct gr_process *p,
 	if (!err) {
 		struct gc_parallel pl = {
 			.nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK, .jobs = jobs,
-			.window = r.window, .ctx = &r, .work = group_work, .emit = group_emit,
+			.window = r.window, .ctx = &r, .worker_init = group_worker_init,
+			.worker_fini = group_worker_fini, .work = group_work, .emit = group_emit,
 		};
 		if (!gc_parallel_run(&pl))
 			err = r.err ? r.err : &gc_error_nomem;
 		/* What a stopped run left in the slots. */
 		for (size_t k = 0; k < r.window; k++)
-			for (size_t i = 0; i < GROUP_CHUNK; i++)
+			for (size_t i = 0; i < GROUP_CHUNK; i++) {
 				free(r.slots[k].w[i].f);
+				gr_labels_free(&r.slots[k].w[i].labels);
+			}
 		free(r.slots);
 	}
 	free(b.hashes);
@@ -545,7 +599,8 @@ struct gc_error *gr_groups_build_jobs(const struct gr_process *p,
 		return err;
 	}
 	for (size_t i = 0; i < groups->n; i++)
-		qsort(groups->v[i].goids, groups->v[i].count, sizeof(uint64_t), cmp_u64);
+		if (!sorted_u64(groups->v[i].goids, groups->v[i].count))
+			qsort(groups->v[i].goids, groups->v[i].count, sizeof(uint64_t), cmp_u64);
 	if (groups->n)
 		qsort(groups->v, groups->n, sizeof(*groups->v), cmp_group);
 	*ret = groups;
@@ -827,6 +882,17 @@ struct json_run {
 	bool write_failed;
 };
 
+static void *json_worker_init(void *ctx)
+{
+	struct gr_frames_cache *fc;
+	return gr_frames_cache_create(&fc) ? NULL : fc;
+}
+
+static void json_worker_fini(void *ctx, void *worker)
+{
+	gr_frames_cache_destroy(worker);
+}
+
 static bool json_work(void *ctx, void *worker, size_t chunk)
 {
 	struct json_run *r = ctx;
@@ -845,8 +911,8 @@ static bool json_work(void *ctx, void *worker, size_t chunk)
 		struct gr_lframe *f;
 		size_t nf;
 		unsigned flags;
-		if ((s->err = gr_goroutine_frames(r->p, r->gs[i], GR_MAX_GOROUTINE_FRAMES, &f, &nf,
-						  &flags)))
+		if ((s->err = gr_goroutine_frames_cached(r->p, r->gs[i], GR_MAX_GOROUTINE_FRAMES,
+							 worker, &f, &nf, &flags)))
 			break;
 		fputs(i ? ",\n" : "\n", mem);
 		s->err = write_goroutine_json(r->p, r->gs[i], f, nf, flags, mem);
@@ -892,7 +958,8 @@ struct gc_error *gr_write_goroutines_json_jobs(const struct gr_process *p,
 	fputc('[', out);
 	struct gc_parallel pl = {
 		.nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK, .jobs = jobs, .window = r.window,
-		.ctx = &r, .work = json_work, .emit = json_emit,
+		.ctx = &r, .worker_init = json_worker_init, .worker_fini = json_worker_fini,
+		.work = json_work, .emit = json_emit,
 	};
 	bool ok = gc_parallel_run(&pl);
 	for (size_t k = 0; k < r.window; k++)
