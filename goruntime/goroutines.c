@@ -158,6 +158,76 @@ static bool gs_emit(void *ctx, size_t chunk)
 	return true;
 }
 
+/* `stack`: the goids alone, up to the first live g with the one wanted; no
+ * other g is touched (a million-goroutine core keeps its pages on disk).
+ * Chunks of allgs are searched on every CPU, taken in order, and the
+ * search stops at the first chunk that has it. */
+struct find_run {
+	struct gr_process *p;
+	uint64_t ptr, len, want;
+	size_t window;
+	struct find_slot {
+		size_t unreadable;   /* before the match, or in the whole chunk */
+		bool found;
+		struct gr_goroutine g;
+	} *slots;
+	bool found;
+};
+
+static bool find_work(void *ctx, void *worker, size_t chunk)
+{
+	struct find_run *r = ctx;
+	struct find_slot *s = &r->slots[chunk % r->window];
+	const struct gc_addrspace *as = r->p->img->memory;
+	uint64_t lo = (uint64_t)chunk * G_CHUNK, hi = lo + G_CHUNK < r->len ? lo + G_CHUNK : r->len;
+	*s = (struct find_slot){0};
+	for (uint64_t i = lo; i < hi; i++) {
+		uint64_t gaddr, goid;
+		if (!gc_addrspace_u64(as, r->ptr + 8 * i, &gaddr) || !gaddr) {
+			s->unreadable++;
+			continue;
+		}
+		if (!gc_addrspace_u64(as, gaddr + r->p->go.goid, &goid) || goid != r->want)
+			continue;
+		if (!decode_g(r->p, gaddr, &s->g)) {
+			s->unreadable++;
+		} else if (live(r->p, &s->g)) {
+			s->found = true;
+			break;
+		}
+	}
+	return true;
+}
+
+static bool find_emit(void *ctx, size_t chunk)
+{
+	struct find_run *r = ctx;
+	struct find_slot *s = &r->slots[chunk % r->window];
+	r->p->unreadable += s->unreadable;
+	if (s->found) {
+		r->p->gs[r->p->ngs++] = s->g;
+		r->found = true;
+		return false; /* found: stop */
+	}
+	return true;
+}
+
+static struct gc_error *find_g(struct gr_process *p, uint64_t ptr, uint64_t len, uint64_t want)
+{
+	unsigned jobs = p->cfg.jobs > 1 ? p->cfg.jobs : 1;
+	struct find_run r = {.p = p, .ptr = ptr, .len = len, .want = want, .window = 2 * (size_t)jobs};
+	r.slots = calloc(r.window, sizeof(*r.slots));
+	if (!r.slots)
+		return &gc_error_nomem;
+	struct gc_parallel pl = {
+		.nchunks = (size_t)((len + G_CHUNK - 1) / G_CHUNK), .jobs = jobs, .window = r.window,
+		.ctx = &r, .work = find_work, .emit = find_emit,
+	};
+	bool ok = gc_parallel_run(&pl);
+	free(r.slots);
+	return ok || r.found ? NULL : &gc_error_nomem;
+}
+
 static struct gc_error *read_gs(struct gr_process *p, uint64_t ptr, uint64_t len)
 {
 	struct gs_run r = {.p = p, .ptr = ptr, .len = len};
@@ -202,25 +272,9 @@ struct gc_error *gr_read_allgs(struct gr_process *p)
 		return &gc_error_nomem;
 	uint64_t want = p->cfg.only_goid;
 	if (want) {
-		/* `stack`: the goids alone, up to the first g with that one;
-		 * no other g is touched (a million-goroutine core keeps its
-		 * pages on disk). */
-		for (uint64_t i = 0; i < len; i++) {
-			uint64_t gaddr, goid;
-			if (!gc_addrspace_u64(as, ptr + 8 * i, &gaddr) || !gaddr) {
-				p->unreadable++;
-				continue;
-			}
-			if (!gc_addrspace_u64(as, gaddr + p->go.goid, &goid) || goid != want)
-				continue;
-			struct gr_goroutine g;
-			if (!decode_g(p, gaddr, &g)) {
-				p->unreadable++;
-			} else if (live(p, &g)) {
-				p->gs[p->ngs++] = g;
-				break;
-			}
-		}
+		struct gc_error *err = find_g(p, ptr, len, want);
+		if (err)
+			return err;
 	} else {
 		struct gc_error *err = read_gs(p, ptr, len);
 		if (err)

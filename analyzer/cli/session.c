@@ -197,7 +197,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 	struct gr_open_config cfg = {
 		.image = &s->image, .warn = ga_warn_to_file, .warn_ctx = stderr,
 		.only_goid = only_goid, .forced = forced, .exe_as = s->exe_as,
-		.jobs = only_goid ? 1 : gc_parallel_cpus(),
+		.jobs = gc_parallel_cpus(),
 	};
 	if ((err = gr_process_open(&cfg, &s->proc)))
 		return session_fail(err);
