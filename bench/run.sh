@@ -5,7 +5,7 @@
 # it to park N goroutines and dump core, and keeps cache/bench/N/{exe,core}
 # (made once: the core is reused while a fresh build of the program is
 # byte-identical to the cached exe). Then it times, BENCH_RUNS times each
-# (default 3; the median is reported):
+# (default 5; the median is reported):
 #
 #   gocore goroutines core exe  >/dev/null   the full text dump
 #   gocore summary core exe     >/dev/null
@@ -36,7 +36,7 @@
 # last goroutine, max RssAnon <= 256 MB; on 100000: dlv / gocore goroutines
 # >= 50. Last: a markdown table for the README.
 #
-# Environment: BENCH_RUNS (3), BENCH_REGEN=1 (make the cores again),
+# Environment: BENCH_RUNS (5), BENCH_REGEN=1 (make the cores again),
 # BENCH_DLV=0 (skip Delve), BENCH_DLV_TIMEOUT (900 s), BENCH_DLV_VERSION
 # (v1.27.2), BENCH_GO127=0 (skip the Go 1.27 core), BENCH_CORE_METHOD
 # (auto|file|gdb: the kernel's core file, or gcore), GOCORE (build/gocore).
@@ -55,7 +55,7 @@ note() { echo "$prog: $*" >&2; }
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(10000 100000 1000000)
 for n in "${NS[@]}"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number (got '$n')"; done
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 DLV_N=100000
 DLV_TIMEOUT=${BENCH_DLV_TIMEOUT:-900}
