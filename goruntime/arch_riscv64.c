@@ -32,6 +32,10 @@ static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 	uint64_t val[32];
 	size_t set_at[32];
 	bool valid[32] = {false};
+	/* LI rd, N (ADDI rd, zero, N): a compare with a constant is LI then
+	 * BLTU/BGEU on riscv64 (waitReason.String: li t1, N; bltu t0, t1). */
+	int64_t li[32];
+	bool li_valid[32] = {false};
 	bool want_bound = bound_ret && *bound_ret < 0;
 	size_t k = 0;
 	for (size_t i = 0; i + 2 <= n; k++) {
@@ -54,6 +58,21 @@ static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 			continue;
 		}
 		int64_t imm_i = sext(w >> 20, 12);
+		unsigned rs2 = (w >> 20) & 31;
+		if (op == 0x63 && (f3 == 6 || f3 == 7) && want_bound &&
+		    (li_valid[rs2] || li_valid[rs1])) { /* BLTU/BGEU against an LI */
+			*bound_ret = li_valid[rs2] ? li[rs2] : li[rs1];
+			want_bound = false;
+		}
+		if (op == 0x13 && f3 == 0 && rs1 == 0 && rd != 0) { /* LI rd, imm */
+			li[rd] = imm_i;
+			li_valid[rd] = true;
+			valid[rd] = false;
+			i += 4;
+			continue;
+		}
+		if (op != 0x23 && op != 0x63 && rd != 0)
+			li_valid[rd] = false;
 		if (op == 0x13 && f3 == 0 && have) { /* ADDI rd, rs1, imm */
 			uint64_t a = val[rs1] + (uint64_t)imm_i;
 			if (!ref(ctx, a))

@@ -222,6 +222,19 @@ static void test_riscv64_loong64_tables(void **state)
 	assert_int_equal(r.v[1], 0x11000 + 8);
 	assert_int_equal(bound, 42);
 
+	/* waitReason.String's bound as Go's riscv64 code checks it: andi t0,
+	 * a0, 255; li t1, 37; bltu t0, t1. */
+	static const uint8_t rvbound[] = {
+		0x93, 0x72, 0xf5, 0x0f, /* andi t0, a0, 255 */
+		0x13, 0x03, 0x50, 0x02, /* li   t1, 37 (addi t1, zero, 37) */
+		0x63, 0xe4, 0x62, 0x00, /* bltu t0, t1, +8 */
+	};
+	bound = -1;
+	struct refs none = {0};
+	assert_true(rv->code_refs(rvbound, sizeof(rvbound), 0x10000, take, &none, &bound));
+	assert_int_equal(none.n, 0);
+	assert_int_equal(bound, 37);
+
 	/* PCALAU12I t0 (r12), 0x1: page + 0x1000; ADDI.D a0 (r4), r12, 0x10;
 	 * LD.D a1 (r5), r12, 8. */
 	static const uint8_t lacode[] = {
