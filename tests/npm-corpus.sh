@@ -11,11 +11,26 @@
 #   cache/npm/NAME/core         the core dump of that same crash
 #   cache/npm/NAME/info.txt     spec, Go version, core method, goroutine states
 #
-# NAME is a line of tests/npm-corpus.list (NAME SPEC GO-VERSION BIN RUN-MODE),
-# or of the list GOCORE_NPM_LIST names (tests/npm-holdout.list).
+# NAME is a line of tests/npm-corpus.list (NAME SPEC GO-VERSION BIN RUN-MODE
+# [ARCH]), or of the list GOCORE_NPM_LIST names (tests/npm-holdout.list,
+# tests/npm-arch.list).
 # The Go version that tests/go_version.py finds in the binary must be the
-# list's, and the oracle must hold a SIGQUIT goroutine dump with the
-# goroutines the run mode implies: otherwise this fails loudly.
+# list's, its ELF machine the ARCH's, and the oracle must hold a SIGQUIT
+# goroutine dump with the goroutines the run mode implies: otherwise this
+# fails loudly.
+#
+# ARCH (optional, default amd64) is the binary's GOARCH: amd64 runs on the
+# machine itself; arm64, riscv64 and loong64 run under qemu-user (the
+# emulator tests/qemu.sh ARCH prints, fetched if need be), as tests/crash.sh
+# runs its GOCORE_ARCH programs: the signal goes to qemu's pid, which is the
+# guest's, and qemu forwards it; qemu writes the guest's core
+# (qemu_*.core in the working directory, taken as core; the x86-64 core
+# qemu 7.2 also leaves of itself is removed), whatever core_pattern says,
+# so GOCORE_CORE_METHOD must be auto or qemu.  The lines qemu adds to the
+# guest's stderr ("qemu: uncaught target signal ...") are moved from
+# oracle.txt to qemu.txt.  Such cores have no NT_FILE: give gocore the
+# exe (npm-e2e.sh does).  crash.ok's second line then ends with the
+# emulator's `--version` (another emulator crashes again).
 #
 # Everything is cached: the tarball is fetched again only when the spec
 # changed, the crash re-run when the exe, the list line, this script or the
@@ -73,6 +88,8 @@
 # Environment: GOCORE_NPM_LIST (default tests/npm-corpus.list; e.g.
 # tests/npm-holdout.list), GOCORE_NPM_DIR (default cache/npm for
 # npm-corpus.list, else cache/BASENAME-OF-THE-LIST, e.g. cache/npm-holdout),
+# GOCORE_NPM_FETCH_ONLY=1 (fetch, extract and check the Go version and the
+# ELF machine, then stop: no crash run),
 # GOCORE_CORE_METHOD, GOCORE_RECRASH=1,
 # GOCORE_CRASH_TIMEOUT (seconds for getting ready and for dying, default 60),
 # GOCORE_NPM_TIMEOUT (seconds for npm pack, default 300),
@@ -91,10 +108,26 @@ PY=${PYTHON:-python3}
 [ -f "$LIST" ] || die "no list file $LIST"
 entry=$(awk -v n="$name" '$1 == n && $1 !~ /^#/ { $1 = $1; print; exit }' "$LIST")
 [ -n "$entry" ] || die "not in $LIST"
-read -r _ spec gover binpath mode extra <<<"$entry"
-[ -n "${mode:-}" ] && [ -z "${extra:-}" ] || die "$LIST: want 'NAME SPEC GO-VERSION BIN RUN-MODE', got: $entry"
+read -r _ spec gover binpath mode arch extra <<<"$entry"
+[ -n "${mode:-}" ] && [ -z "${extra:-}" ] || die "$LIST: want 'NAME SPEC GO-VERSION BIN RUN-MODE [ARCH]', got: $entry"
 case $mode in esbuild-serve|lefthook-run|turbo-run|buf-studio|tsgo-lsp|buf-lsp) ;; *) die "$LIST: unknown run mode '$mode'" ;; esac
 [[ $gover =~ ^go1\.[0-9]+ ]] || die "$LIST: '$gover' is not a Go version"
+# ARCH: the binary's GOARCH and its ELF e_machine; all but amd64 run under
+# qemu-user, which writes the guest's core itself
+arch=${arch:-amd64}
+case $arch in
+amd64) emachine=62 qemu_run=0 ;;
+arm64) emachine=183 qemu_run=1 ;;
+riscv64) emachine=243 qemu_run=1 ;;
+loong64) emachine=258 qemu_run=1 ;;
+*) die "$LIST: unknown architecture '$arch' (amd64, arm64, riscv64 or loong64)" ;;
+esac
+if [ $qemu_run = 1 ]; then
+	case ${GOCORE_CORE_METHOD:-auto} in
+	auto | qemu) GOCORE_CORE_METHOD=auto ;;
+	*) die "$arch: the core comes from qemu-user; GOCORE_CORE_METHOD must be auto or qemu" ;;
+	esac
+fi
 # The signal that makes the runtime dump: SIGQUIT, except for turbo, which
 # catches SIGQUIT (and SIGINT/SIGTERM) itself and exits cleanly; SIGABRT
 # gives the same GOTRACEBACK=crash dump headed "SIGABRT: abort".
@@ -103,6 +136,7 @@ case $mode in turbo-run) qsig=ABRT qline='SIGABRT: abort' ;; *) qsig=QUIT qline=
 listbase=$(basename "$LIST" .list)
 [ "$listbase" = npm-corpus ] && listbase=npm
 crash_dir "${GOCORE_NPM_DIR:-$ROOT/cache/$listbase}"
+[ $qemu_run = 1 ] && method=qemu
 settle_tmo=${GOCORE_SETTLE_TIMEOUT:-10}
 min_g=${GOCORE_NPM_MIN_GOROUTINES:-3}
 
@@ -147,6 +181,23 @@ gv=$("$PY" "$ROOT/tests/go_version.py" "$exe") || die "cannot tell which Go rele
 read -r found how syms <<<"$gv"
 [ "$found" = "$gover" ] || die "$LIST says $gover, but $exe was built with $found (from its $how)"
 [ "$syms" = stripped ] || note "warning: $exe is not stripped ($syms)"
+em=$(od -An -tu2 -j18 -N2 "$exe" | tr -d ' ')
+[ "$em" = "$emachine" ] || die "$LIST says $arch (ELF machine $emachine), but $exe is for ELF machine ${em:-?}"
+if [ "${GOCORE_NPM_FETCH_ONLY:-0}" = 1 ]; then
+	note "fetched: $found ($how, $syms), $arch"
+	exit 0
+fi
+# the emulator that runs it (nothing for amd64), and its --version, which
+# crash.ok records
+runner=()
+qemu=""
+ran=""
+if [ $qemu_run = 1 ]; then
+	qemu=$("$ROOT/tests/qemu.sh" "$arch") || die "no qemu-user for $arch (see the message above)"
+	ran=$("$qemu" --version 2>/dev/null | head -1)
+	[ -n "$ran" ] || die "$qemu --version failed"
+	runner=("$qemu")
+fi
 
 # ---- oracle check -------------------------------------------------------
 HDR='^goroutine [1-9][0-9]*( gp=[^ ]+ m=[^ ]+( mp=[^ ]+)?)? \['
@@ -186,7 +237,8 @@ states() { # "N goroutines: 3 IO wait, 2 running, ..." (first block per goid)
 # ---- cache --------------------------------------------------------------
 stamp="$dir/crash.ok"
 stampline="$entry"
-cached_note() { note "cached ($found, core via $1), $(states)"; }
+[ -n "$ran" ] && stampline="$entry | $ran"
+cached_note() { note "cached ($found, $arch, core via $1), $(states)"; }
 crash_use_cache "its checks" "$stampline" "$exe" "$SELF"
 
 # ---- running it ---------------------------------------------------------
@@ -249,7 +301,7 @@ setup_work() {
 		# Older lefthooks (1.5) lack --no-auto-install and spell
 		# --colors off as --no-colors: ask `run --help`.
 		local help
-		help=$(cd "$work" && env "${envs[@]}" timeout 20 "$exe" run --help 2>&1 </dev/null)
+		help=$(cd "$work" && env "${envs[@]}" timeout 20 "${runner[@]}" "$exe" run --help 2>&1 </dev/null)
 		cmd=(run pre-commit --force)
 		grep -q -- '--no-auto-install' <<<"$help" && cmd+=(--no-auto-install)
 		cmd+=(--no-tty)
@@ -267,7 +319,7 @@ setup_work() {
 			GIT_CEILING_DIRECTORIES="$(dirname "$work")" npm_config_cache="$work/.npm"
 			npm_config_update_notifier=false npm_config_fund=false)
 		cmd=(run wait --no-color)
-		if (cd "$work" && env "${envs[@]}" timeout 20 "$exe" run --help 2>&1 </dev/null) | grep -q -- '--no-daemon'; then
+		if (cd "$work" && env "${envs[@]}" timeout 20 "${runner[@]}" "$exe" run --help 2>&1 </dev/null) | grep -q -- '--no-daemon'; then
 			cmd+=(--no-daemon)
 		fi
 		;;
@@ -382,7 +434,7 @@ wait_pid() {
 
 run_plain() {
 	pid_is_gdb=0
-	( cd "$work" && ulimit -c unlimited && exec env "${envs[@]}" "$exe" "${cmd[@]}" <stdin >stdout.txt 2>oracle.txt ) &
+	( cd "$work" && ulimit -c unlimited && exec env "${envs[@]}" "${runner[@]}" "$exe" "${cmd[@]}" <stdin >stdout.txt 2>oracle.txt ) &
 	pid=$!
 	wait_ready_and_quit || kill -KILL "$pid" 2>/dev/null
 	wait_pid "$pid"
@@ -415,11 +467,17 @@ attempt() { # attempt METHOD: one crash run; leaves $dir/{core,oracle.txt}
 	local m=$1 r
 	cleanup
 	dead=""
-	rm -f "$dir/core" "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log"
+	rm -f "$dir/core" "$dir/oracle.txt" "$dir/stdout.txt" "$dir/gdb.log" "$dir/qemu.txt"
 	setup_work || { note "cannot set up a work directory"; return 1; }
 	crash_run_way "$m" dead "$work"
 	r=$?
 	for f in oracle.txt stdout.txt gdb.log; do [ -f "$work/$f" ] && cp -f "$work/$f" "$dir/$f"; done
+	if [ "$m" = qemu ] && [ -f "$dir/oracle.txt" ]; then
+		# qemu 11 appends "qemu: uncaught target signal 6 (Aborted) - core
+		# dumped" to the guest's stderr: not the runtime's
+		grep -E '^qemu: ' "$dir/oracle.txt" >"$dir/qemu.txt"
+		sed -i -E '/^qemu: /d' "$dir/oracle.txt"
+	fi
 	[ $r -eq 0 ] || return $r
 	core_is_core "$work/core" || { note "the core ($work/core) is not an ELF core file"; return 1; }
 	mv -f "$work/core" "$dir/core" || return 1
@@ -432,9 +490,10 @@ check_oracle || die "the oracle ($dir/oracle.txt) fails its checks"
 	echo "spec $spec"
 	echo "integrity $(sed -n 's/.*"integrity": *"\([^"]*\)".*/\1/p' "$dir/pack.json" | head -1)"
 	echo "go $found ($how, $syms)"
+	echo "arch $arch${ran:+ (under $ran)}"
 	echo "mode $mode"
 	echo "core $used ($(du -h "$dir/core" | cut -f1))"
 	echo "oracle $(states)"
 } >"$dir/info.txt"
 printf '%s\n%s\n' "$used" "$stampline" >"$stamp"
-note "crashed: $found, core via $used ($(du -h "$dir/core" | cut -f1)), $(states)"
+note "crashed: $found, $arch, core via $used ($(du -h "$dir/core" | cut -f1)), $(states)"

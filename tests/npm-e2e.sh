@@ -16,12 +16,17 @@
 # The last line is "N passed, M failed"; the exit status is 1 if M > 0.
 #
 # Part of `make e2e` (and so of `make test`), on tests/npm-corpus.list; the
-# held-out list runs with `make holdout` only.
+# held-out list runs with `make holdout` only.  tests/npm-arch.list holds
+# arm64, riscv64 and loong64 binaries (the list's ARCH column), which
+# npm-corpus.sh runs under qemu-user; their cores have no NT_FILE, and
+# gocore is always given the exe.
 #
 # Environment: GOCORE (default build/gocore), GOCORE_NPM_LIST (default
 # tests/npm-corpus.list; GOCORE_NPM_LIST=tests/npm-holdout.list runs the
-# held-out corpus), GOCORE_NPM_DIR (default cache/npm for npm-corpus.list,
-# else cache/BASENAME-OF-THE-LIST, e.g. cache/npm-holdout), GOCORE_E2E_JOBS (parallel crash runs, default nproc),
+# held-out corpus; tests/npm-arch.list the other architectures),
+# GOCORE_NPM_DIR (default cache/npm for npm-corpus.list, else
+# cache/BASENAME-OF-THE-LIST, e.g. cache/npm-holdout, cache/npm-arch),
+# GOCORE_E2E_JOBS (parallel crash runs, default nproc),
 # GOCORE_CORE_METHOD, GOCORE_E2E_MIN_LISTED/_HEADER/_PARKED/_RUNNING,
 # GOCORE_E2E_COMPARE_FLAGS (default --relay-stacks), GOCORE_E2E_TIMEOUT
 # (seconds per gocore run, default 300).
