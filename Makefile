@@ -142,6 +142,8 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/commands.sh --dir cache/e2e-stripped --dir cache/e2e-go1.27-stripped labels holdout_labeled
 	tests/npm-e2e.sh
 	tests/commands.sh --dir cache/npm
+	GOCORE_NPM_LIST=tests/npm-arch.list tests/npm-e2e.sh
+	tests/commands.sh --dir cache/npm-arch
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
 test: unit e2e crafted fuzz-regress asan
