@@ -6,7 +6,7 @@
 set -eu
 want="gcc make libelf-dev libdwarf-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
 case ${1:-build} in
-test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip time panicparse clang libclang-rt-14-dev llvm-14 qemu-user" ;;
+test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip time panicparse clang libclang-rt-14-dev llvm-14 qemu-user qemu-system-arm" ;;
 fuzz) want="$want clang libclang-rt-14-dev golang-go python3 binutils" ;;
 esac
 missing=""

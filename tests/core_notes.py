@@ -3,7 +3,8 @@
 each NT_PRSTATUS: the thread's pid, the signal (pr_cursig) and its
 registers (pr_reg, named for the core's machine: x86-64, aarch64, riscv64,
 loongarch64), with the program counter, stack pointer, link register and
-the register Go keeps g in picked out.  Also the PT_LOADs: how many, how
+the register Go keeps g in picked out.  Also NT_SIGINFO (signal, code,
+sender's pid), the files NT_FILE maps, and the PT_LOADs: how many, how
 many have file contents, and the executable ones without.
 
 A look at what the cores of other architectures hold (qemu-user's or the
@@ -23,7 +24,9 @@ NT = {1: 'NT_PRSTATUS', 2: 'NT_FPREGSET', 3: 'NT_PRPSINFO', 4: 'NT_TASKSTRUCT',
       0x46e62b7f: 'NT_PRXFPREG', 0x202: 'NT_X86_XSTATE', 0x400: 'NT_ARM_VFP',
       0x401: 'NT_ARM_TLS', 0x402: 'NT_ARM_HW_BREAK', 0x403: 'NT_ARM_HW_WATCH',
       0x404: 'NT_ARM_SYSTEM_CALL', 0x405: 'NT_ARM_SVE', 0x406: 'NT_ARM_PAC_MASK',
-      0x40a: 'NT_ARM_TAGGED_ADDR_CTRL', 0x900: 'NT_RISCV_CSR', 0x901: 'NT_RISCV_VECTOR',
+      0x407: 'NT_ARM_PACA_KEYS', 0x408: 'NT_ARM_PACG_KEYS', 0x409: 'NT_ARM_TAGGED_ADDR_CTRL',
+      0x40a: 'NT_ARM_PAC_ENABLED_KEYS', 0x40b: 'NT_ARM_SSVE', 0x40c: 'NT_ARM_ZA',
+      0x40d: 'NT_ARM_ZT', 0x900: 'NT_RISCV_CSR', 0x901: 'NT_RISCV_VECTOR',
       0xa00: 'NT_LOONGARCH_CPUCFG', 0xa01: 'NT_LOONGARCH_CSR', 0xa02: 'NT_LOONGARCH_LSX',
       0xa03: 'NT_LOONGARCH_LASX', 0xa04: 'NT_LOONGARCH_LBT'}
 
@@ -89,6 +92,20 @@ def main(argv):
                         if reg is not None and reg in t['regs']:
                             t[what] = t['regs'][reg]
                     out['threads'].append(t)
+                elif typ == 0x53494749 and len(desc) >= 24:
+                    # si_signo, si_errno, si_code, then the union at 16 (si_pid first)
+                    signo, errno, code = struct.unpack_from('<iii', desc, 0)
+                    pid, = struct.unpack_from('<i', desc, 16)
+                    out['siginfo'] = {'signo': signo, 'errno': errno, 'code': code, 'pid': pid}
+                elif typ == 0x46494c45 and len(desc) >= 16:
+                    # count, page size, count * (start, end, page offset), the names
+                    count, page = struct.unpack_from('<QQ', desc, 0)
+                    names = desc[16 + 24 * count:].split(b'\0')
+                    out['files'] = []
+                    for k in range(min(count, (len(desc) - 16) // 24, len(names))):
+                        start, end, pgoff = struct.unpack_from('<QQQ', desc, 16 + 24 * k)
+                        out['files'].append({'start': start, 'end': end, 'offset': pgoff * page,
+                                             'path': names[k].decode('utf-8', 'replace')})
         elif p_type == 1:
             loads += 1
             if p_filesz == 0:
@@ -103,6 +120,14 @@ def main(argv):
     print('machine %d (%s), %d PT_LOADs (%d without contents, %d of them executable)' % (
         machine, mname, loads, nofile, exec_nofile))
     print('notes: ' + ' '.join('%s/%s(%d)' % (n['name'], n['type'], n['size']) for n in out['notes']))
+    if 'siginfo' in out:
+        print('siginfo: signo %(signo)d code %(code)d pid %(pid)d' % out['siginfo'])
+    if 'files' in out:
+        paths = []
+        for m in out['files']:
+            if m['path'] not in paths:
+                paths.append(m['path'])
+        print('files: %d mappings of %s' % (len(out['files']), ', '.join(paths)))
     for i, t in enumerate(out['threads']):
         line = 'thread %d: pid %d cursig %d' % (i, t['pid'], t['cursig'])
         for what in ('pc', 'sp', 'lr', 'g'):
