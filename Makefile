@@ -128,7 +128,9 @@ unit: $(UNIT_BINS) $(FIXTURES)
 # from the npm registry.
 E2E_GOS := 1.19 1.26 1.27
 # Cross-built for arm64, riscv64 and loong64 (CGO_ENABLED=0) and crashed
-# under qemu-user (tests/qemu.sh, tests/crash.sh): ARCH:GO pairs.
+# under qemu-user (tests/qemu.sh, tests/crash.sh): ARCH:GO pairs.  Then the
+# npm binaries of those architectures, and cores written by Debian's arm64
+# kernel booted under qemu-system-aarch64 (tests/kernel-core.sh).
 E2E_ARCHES := arm64:1.19 arm64:1.26 arm64:1.27 riscv64:1.19 riscv64:1.27 loong64:1.19 loong64:1.27
 e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@scripts/deps.sh test
@@ -144,6 +146,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	tests/commands.sh --dir cache/npm
 	GOCORE_NPM_LIST=tests/npm-arch.list tests/npm-e2e.sh
 	tests/commands.sh --dir cache/npm-arch
+	@set -e; for n in chans threads timers; do tests/kernel-core.sh arm64 $$n; done
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
 test: unit e2e crafted fuzz-regress asan
