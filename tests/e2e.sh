@@ -19,6 +19,8 @@
 #                copy of the exe prints the same; for a c-shared program
 #                (cache/.../NAME/libgo.so) the host and the library are
 #                both stripped and the library given with --lib
+#   threads-v    `gocore threads -v`: the first thread's program counter
+#                register (rip, pc) is the PC it lists
 # plus "compare-selftest" (tests/compare_selftest.py on the oracles).
 # The last line is "N passed, M failed"; the exit status is 1 if M > 0.
 #
@@ -146,6 +148,17 @@ for n in "${programs[@]}"; do
 	else
 		fail "$n/stack" "gocore stack $goid differs from its block in the goroutines output (< goroutines, > stack):"
 		head -10 "$d/stack.diff" | indent
+	fi
+
+	# threads -v: each thread's registers by its architecture's names; the
+	# program counter's (rip on amd64, pc elsewhere) is the PC column.
+	if timeout "$TMO" "$GOCORE" threads -v "$d/core" "$d/exe" >"$d/threads.txt" 2>"$d/threads.err" &&
+		awk 'NR == 2 { want = $4 } NR > 2 && /^    / { for (i = 1; i < NF; i += 2) if ($i == "rip" || $i == "pc") { print ($(i + 1) == want) ? "ok" : "bad " want " " $(i + 1); exit } }' \
+			"$d/threads.txt" | grep -qx ok; then
+		pass "$n/threads-v" "registers of $(grep -c '^    ' "$d/threads.txt") lines; the first thread's pc register is its PC"
+	else
+		fail "$n/threads-v" "gocore threads -v: no register line whose pc is the first thread's PC:"
+		head -5 "$d/threads.txt" "$d/threads.err" | indent
 	fi
 
 	# the same core read through a `strip`ped copy of the executable (no

@@ -516,6 +516,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 
 int cmd_threads(struct session *s, const struct cmd_options *o)
 {
+	const struct gr_arch *arch = s->core->arch;
 	const struct gr_process *p = s->proc;
 	const struct ga_core *core = s->core;
 	const struct gopclntab *t = gr_process_pclntab(p);
@@ -573,6 +574,13 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 			json_kv_str(stdout, "file", inf ? file : NULL, true);
 			fprintf(stdout, ",\"line\":%" PRId32, line);
 			json_kv_str(stdout, "signal", sig, true);
+			if (o->frame_addrs) { /* -v: every register */
+				fputs(",\"registers\":{", stdout);
+				for (unsigned r = 0; r < arch->nregs && r < GR_REGS_MAX; r++)
+					fprintf(stdout, "%s\"%s\":\"0x%" PRIx64 "\"", r ? "," : "",
+						arch->reg_names[r], th->regs.r[r]);
+				fputc('}', stdout);
+			}
 			fputc('}', stdout);
 			continue;
 		}
@@ -588,6 +596,14 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 			snprintf(where, sizeof(where), "? (not Go code)");
 		printf("%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->lwp, m, g, pc, where,
 		       sig ? "  <- " : "", sig ? sig : "", sig ? " (killed the process)" : "");
+		/* -v: every register, by its architecture's names, four a line. */
+		for (unsigned r = 0; o->frame_addrs && r < arch->nregs && r < GR_REGS_MAX; r++) {
+			bool last = r % 4 == 3 || r + 1 == arch->nregs;
+			char v[24];
+			snprintf(v, sizeof(v), "0x%" PRIx64, th->regs.r[r]);
+			printf("%s%-8s %-*s%s", r % 4 ? "  " : "    ", arch->reg_names[r], last ? 0 : 18,
+			       v, last ? "\n" : "");
+		}
 	}
 	if (o->json)
 		fputs("]\n", stdout);

@@ -40,7 +40,8 @@ static const char usage_text[] =
 	"                     (the four filters: goroutines, summary, pprof)\n"
 	"  --group-by label=KEY  summary: also split groups by this label's value\n"
 	"  -o, --output FILE  where pprof writes the profile\n"
-	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do\n"
+	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do;\n"
+	"                     threads: every register\n"
 	"  -f, --force        go on when the executable does not match the core\n"
 	"      --lib PATH     the Go library (-buildmode=c-shared) of a non-Go\n"
 	"                     executable, when the path the core records is gone\n"
@@ -100,11 +101,12 @@ static const char pprof_help[] =
 	"the labels on the sample, inlined frames included.\n";
 
 static const char threads_help[] =
-	"usage: gocore threads [--json] [--force] [--lib PATH] <core> [<exe>]\n"
+	"usage: gocore threads [--json] [-v] [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"One line per OS thread: its LWP id, the Go M running on it, that M's\n"
 	"current goroutine, where the thread stopped, and the signal that killed\n"
-	"the process on the thread that received it.\n";
+	"the process on the thread that received it.  -v adds every register,\n"
+	"by its architecture's names (in JSON, a \"registers\" object).\n";
 
 enum command { CMD_GOROUTINES, CMD_STACK, CMD_OVERVIEW, CMD_SUMMARY, CMD_PPROF, CMD_THREADS };
 
@@ -223,8 +225,8 @@ int main(int argc, char **argv)
 				   "summary and pprof", help_text);
 	if (o.group_label && cmd != CMD_SUMMARY)
 		return usage_error("--group-by applies to summary only", help_text);
-	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK)
-		return usage_error("-v applies to goroutines and stack", help_text);
+	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK && cmd != CMD_THREADS)
+		return usage_error("-v applies to goroutines, stack and threads", help_text);
 	if ((cmd == CMD_PPROF) != (o.output != NULL))
 		return usage_error(cmd == CMD_PPROF ? "pprof needs -o FILE"
 						    : "-o applies to pprof only",
