@@ -507,6 +507,18 @@ bool gc_addrspace_u8(const struct gc_addrspace *as, uint64_t addr, uint8_t *ret)
 	return gc_addrspace_read(as, addr, ret, 1) == GC_READ_OK;
 }
 
+bool gc_addrspace_window(const struct gc_addrspace *as, size_t i, uint64_t *start,
+			 uint64_t *end, const uint8_t **data, unsigned *tier)
+{
+	if (i >= as->nwin)
+		return false;
+	*start = as->win[i].start;
+	*end = as->win[i].end;
+	*data = as->win[i].data;
+	*tier = as->win[i].tier;
+	return true;
+}
+
 uint64_t gc_addrspace_missing_bytes(const struct gc_addrspace *as, unsigned tier)
 {
 	return tier < MAX_TIERS ? as->missing[tier] : 0;

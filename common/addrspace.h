@@ -81,6 +81,12 @@ bool gc_addrspace_u64(const struct gc_addrspace *as, uint64_t addr, uint64_t *re
 bool gc_addrspace_u32(const struct gc_addrspace *as, uint64_t addr, uint32_t *ret);
 bool gc_addrspace_u8(const struct gc_addrspace *as, uint64_t addr, uint8_t *ret);
 
+/* The i-th window of the resolved map, in address order: [*start, *end)
+ * backed by *data (NULL: mapped, bytes not available), from ranges of
+ * *tier.  False when i is past the last window. */
+bool gc_addrspace_window(const struct gc_addrspace *as, size_t i, uint64_t *start,
+			 uint64_t *end, const uint8_t **data, unsigned *tier);
+
 /* Number of bytes of [vaddr, vaddr+memsz) ranges in tier 0 that are mapped but
  * not available (e.g. lost to truncation). */
 uint64_t gc_addrspace_missing_bytes(const struct gc_addrspace *as, unsigned tier);

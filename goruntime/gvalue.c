@@ -141,7 +141,7 @@ static const char *const basic_names[] = {
 /* rtype.string(): the name at types+str (a flags byte, a uvarint length,
  * the bytes), without the leading '*' when tflagExtraStar is set.
  * malloc'd; NULL when unreadable. */
-static char *type_string(struct gr_reader *c, uint64_t typ, uint8_t *kind_ret)
+char *gr_type_string(struct gr_reader *c, uint64_t typ, uint8_t *kind_ret)
 {
 	uint8_t tflag, kind;
 	uint32_t str;
@@ -397,9 +397,9 @@ assertion:
 	    !gc_addrspace_u64(c->as, data + 16, &asserted) ||
 	    !(s = gr_read_go_string_at(c, data + 24, &len)))
 		return false;
-	char *is = inter ? type_string(c, inter, NULL) : strdup("interface");
-	char *as = type_string(c, asserted, NULL);
-	char *cs = concrete ? type_string(c, concrete, NULL) : NULL;
+	char *is = inter ? gr_type_string(c, inter, NULL) : strdup("interface");
+	char *as = gr_type_string(c, asserted, NULL);
+	char *cs = concrete ? gr_type_string(c, concrete, NULL) : NULL;
 	bool ok = is && as && (!concrete || cs);
 	if (ok && !concrete) {
 		ob_printf(b, "interface conversion: %s is nil, not %s", is, as);
@@ -437,7 +437,7 @@ struct gc_error *gr_printpanicval(struct gr_reader *c, struct obuf *b, uint64_t 
 		return NULL;
 	}
 	uint8_t kind = 0;
-	char *ts = type_string(c, typ, &kind);
+	char *ts = gr_type_string(c, typ, &kind);
 	if (!ts)
 		return gc_error_create(GC_ERR_FAULT,
 				       "the panic value's type descriptor at 0x%" PRIx64

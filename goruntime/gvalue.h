@@ -47,6 +47,11 @@ char *gr_read_go_string(struct gr_reader *r, uint64_t ptr, uint64_t len);
  * gets len when the string is returned. */
 char *gr_read_go_string_at(struct gr_reader *r, uint64_t addr, uint64_t *len_ret);
 
+/* The type string of the type descriptor at typ ("main.T", "*int"),
+ * malloc'd, and its kind in *kind_ret (may be NULL); NULL when unreadable
+ * or out of memory. */
+char *gr_type_string(struct gr_reader *r, uint64_t typ, uint8_t *kind_ret);
+
 /* Whether sp lies in [stack.lo, stack.hi) of the g at gaddr, read from the
  * core (so any g: a goroutine, an M's g0 or gsignal); false when gaddr is 0
  * or the bounds are unknown or unreadable. */

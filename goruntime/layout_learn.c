@@ -243,3 +243,27 @@ struct gc_error *gr_resolve_offsets(struct gr_process *p)
 	p->m_alllink = off_or(l, "runtime.m", "alllink");
 	return NULL;
 }
+
+/* ---- layouts read on demand ---- */
+
+struct gc_error *gr_learn_more_layouts(const struct gr_process *p, const char *const *names,
+				       size_t n, struct gr_layouts **ret)
+{
+	*ret = NULL;
+	struct gc_error *err = NULL;
+	if (p->layouts && p->layouts->source == GR_SOURCE_DWARF && p->img->file.dwarf_fd >= 0) {
+		err = gr_layouts_from_dwarf(p->img->file.dwarf_fd, p->img->file.path, names, n,
+					    ret);
+		if (!err || err == &gc_error_nomem)
+			return err;
+		gc_error_destroy(err);
+		*ret = NULL;
+	}
+	struct gr_moduledata_types mt;
+	if ((err = gr_moduledata_types(gr_read_memory, (void *)p->md_as, p->moduledata, p->minor,
+				       &mt)))
+		return err;
+	return gr_layouts_from_types(gr_read_memory, (void *)p->md_as, mt.types, mt.etypes,
+				     mt.typelinks, mt.ntypelinks, p->minor, GR_TYPES_SCAN, names, n,
+				     ret);
+}

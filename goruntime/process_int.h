@@ -133,6 +133,13 @@ struct gc_error *gr_locate_moduledata(struct gr_process *p, uint64_t pclntab_add
  * out of memory in either. */
 struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr);
 
+/* layout_learn.c: the layouts of more runtime structs (names[0..n)),
+ * read when a command needs them: from DWARF when p's layouts came from
+ * it, else from the type descriptors.  Names not found are left out, as
+ * in gr_layouts_from_dwarf.  *ret is the caller's (gr_layouts_destroy). */
+struct gc_error *gr_learn_more_layouts(const struct gr_process *p, const char *const *names,
+				       size_t n, struct gr_layouts **ret);
+
 /* layout_learn.c: p->go, p->mo and p->m_alllink from p->layouts (NO_OFF
  * for a field the release lacks).  An error when runtime.g has no layout,
  * lacks a field the readers need, or has one outside its size. */

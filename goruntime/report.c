@@ -773,7 +773,7 @@ bool gr_groups_write_json(const struct gr_groups *groups, FILE *out)
 static struct gc_error *write_goroutine_json(const struct gr_process *p,
 					     const struct gr_goroutine *g,
 					     const struct gr_lframe *f, size_t n, unsigned flags,
-					     FILE *out)
+					     gr_json_extra_fn *extra, void *extra_ctx, FILE *out)
 {
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	fprintf(out, "{\"id\":%" PRIu64 ",\"state\":", g->goid);
@@ -846,6 +846,8 @@ static struct gc_error *write_goroutine_json(const struct gr_process *p,
 		fputs(",\"gap\":", out);
 		gr_json_string(out, gap);
 	}
+	if (extra)
+		extra(extra_ctx, g, out);
 	fputc('}', out);
 	return err;
 }
@@ -871,6 +873,8 @@ struct json_run {
 	FILE *out;
 	gr_gap_fn *on_gap;
 	void *gap_ctx;
+	gr_json_extra_fn *extra;
+	void *extra_ctx;
 	size_t window;
 	struct json_slot {
 		char *text;
@@ -915,7 +919,8 @@ static bool json_work(void *ctx, void *worker, size_t chunk)
 							 worker, &f, &nf, &flags)))
 			break;
 		fputs(i ? ",\n" : "\n", mem);
-		s->err = write_goroutine_json(r->p, r->gs[i], f, nf, flags, mem);
+		s->err = write_goroutine_json(r->p, r->gs[i], f, nf, flags, r->extra, r->extra_ctx,
+					      mem);
 		free(f);
 		s->flags[i - lo] = flags;
 	}
@@ -948,8 +953,18 @@ struct gc_error *gr_write_goroutines_json_jobs(const struct gr_process *p,
 					       unsigned jobs, FILE *out, gr_gap_fn *on_gap,
 					       void *gap_ctx)
 {
+	return gr_write_goroutines_json_extra(p, gs, n, jobs, out, on_gap, gap_ctx, NULL, NULL);
+}
+
+struct gc_error *gr_write_goroutines_json_extra(const struct gr_process *p,
+						const struct gr_goroutine *const *gs, size_t n,
+						unsigned jobs, FILE *out, gr_gap_fn *on_gap,
+						void *gap_ctx, gr_json_extra_fn *extra,
+						void *extra_ctx)
+{
 	struct json_run r = {
 		.p = p, .gs = gs, .n = n, .out = out, .on_gap = on_gap, .gap_ctx = gap_ctx,
+		.extra = extra, .extra_ctx = extra_ctx,
 		.window = jobs > 1 ? 4 * (size_t)jobs : 1,
 	};
 	r.slots = calloc(r.window, sizeof(*r.slots));

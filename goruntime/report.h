@@ -205,6 +205,18 @@ struct gc_error *gr_write_goroutines_json_jobs(const struct gr_process *p,
 					       unsigned jobs, FILE *out, gr_gap_fn *on_gap,
 					       void *gap_ctx);
 
+/* Appends more members to goroutine g's JSON object (",\"key\":value..."),
+ * after "partial"; called from the writer's threads at once. */
+typedef void gr_json_extra_fn(void *ctx, const struct gr_goroutine *g, FILE *out);
+
+/* gr_write_goroutines_json_jobs, with extra (may be NULL) adding members
+ * to every object. */
+struct gc_error *gr_write_goroutines_json_extra(const struct gr_process *p,
+						const struct gr_goroutine *const *gs, size_t n,
+						unsigned jobs, FILE *out, gr_gap_fn *on_gap,
+						void *gap_ctx, gr_json_extra_fn *extra,
+						void *extra_ctx);
+
 /* Writes s as a JSON string literal: '"' and '\\' escaped, control
  * characters as \n, \t, \r, \b, \f or \u00XX, each byte that is not part of
  * valid UTF-8 (overlong forms, surrogates and values past U+10FFFF

@@ -12,6 +12,7 @@
 
 #include "../../common/parallel.h"
 #include "../../goruntime/buildinfo.h"
+#include "../../goruntime/leaks.h"
 #include "../../goruntime/panic.h"
 #include "../../goruntime/pprof.h"
 #include "../../goruntime/signal.h"
@@ -610,4 +611,429 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 	free(ms);
 	free(goid);
 	return EXIT_OK;
+}
+
+/* ---- leaks, waits ---- */
+
+static struct gr_leaks *find_leaks(struct session *s, int *rc)
+{
+	struct gr_leaks *l;
+	struct progress pr;
+	progress_start(&pr, "walked");
+	struct gc_error *err = gr_leaks_find(s->proc, &l);
+	progress_end(&pr);
+	if (err) {
+		*rc = session_fail(err);
+		return NULL;
+	}
+	const struct gr_leak_stats *st = gr_leaks_stats(l);
+	if (st->missing_bytes) {
+		s->gaps = true;
+		fprintf(stderr, "gocore: %s: %" PRIu64 " bytes of memory the heap walk reached are "
+			"not in the core; no goroutine is called leaked (they are \"undecided\")\n",
+			s->core->path, st->missing_bytes);
+	}
+	return l;
+}
+
+static size_t goroutine_index(const struct gr_process *p, const struct gr_goroutine *g)
+{
+	return (size_t)(g - gr_process_goroutine(p, 0));
+}
+
+struct wait_json_ctx {
+	const struct gr_process *p;
+	const struct gr_leaks *l;
+};
+
+/* One object a goroutine waits on, as JSON. */
+static void write_wait_obj(FILE *out, const struct gr_wait *w, const struct gr_wait_obj *o)
+{
+	fputs("{\"kind\":", out);
+	gr_json_string(out, gr_wait_kind_name(w->kind));
+	fprintf(out, ",\"addr\":\"0x%" PRIx64 "\"", o->addr);
+	if (o->dir)
+		fprintf(out, ",\"dir\":\"%s\"", o->dir == GR_DIR_RECV ? "receive" : "send");
+	fputc('}', out);
+}
+
+static void waits_on_json(void *ctx, const struct gr_goroutine *g, FILE *out)
+{
+	struct wait_json_ctx *c = ctx;
+	struct gr_wait w;
+	gr_leaks_wait(c->l, goroutine_index(c->p, g), &w);
+	fputs(",\"waits_on\":[", out);
+	for (size_t k = 0; k < w.nobjs; k++) {
+		if (k)
+			fputc(',', out);
+		write_wait_obj(out, &w, &w.objs[k]);
+	}
+	if (w.nobjs == 0 && (w.kind == GR_WAIT_NIL_CHAN || w.kind == GR_WAIT_SELECT_NO_CASES)) {
+		fputs("{\"kind\":", out);
+		gr_json_string(out, gr_wait_kind_name(w.kind));
+		fputs(",\"addr\":null}", out);
+	}
+	fputc(']', out);
+}
+
+static void leak_note(const struct session *s, const struct gr_leaks *l)
+{
+	const struct gr_leak_stats *st = gr_leaks_stats(l);
+	fprintf(stderr, "gocore: %zu leaked goroutine%s (%zu blocked on a channel or a sync "
+		"primitive, %zu undecided); heap walk: %zu spans, %" PRIu64 " of %" PRIu64
+		" objects reached in %u rounds; globals scanned %s, stacks and heap "
+		"conservatively\n", st->leaked, st->leaked == 1 ? "" : "s", st->candidates,
+		st->undecided, st->spans, st->marked, st->objects, st->rounds,
+		st->globals_precise ? "precisely (GC bitmaps)" : "conservatively");
+	(void)s;
+}
+
+int cmd_leaks(struct session *s, const struct cmd_options *o)
+{
+	int rc = EXIT_OK;
+	struct gr_leaks *l = find_leaks(s, &rc);
+	if (!l)
+		return rc;
+	const struct gr_goroutine **gs;
+	size_t n;
+	struct gc_error *err = gr_filter_select(s->proc, &o->filter, &gs, &n);
+	if (err) {
+		gr_leaks_destroy(l);
+		return session_fail(err);
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (gr_leaks_verdict(l, goroutine_index(s->proc, gs[i])) == GR_LEAK_LEAKED)
+			gs[k++] = gs[i];
+	n = k;
+	leak_note(s, l);
+	if (o->summary) {
+		struct gr_groups *groups;
+		struct gr_group_by by = {.label_key = o->group_label};
+		err = gr_groups_build_jobs(s->proc, gs, n, NULL, &by, gc_parallel_cpus(), NULL,
+					   NULL, &groups);
+		if (err) {
+			free(gs);
+			gr_leaks_destroy(l);
+			return session_fail(err);
+		}
+		note_group_gaps(s, groups);
+		bool ok = o->json ? gr_groups_write_json(groups, stdout)
+				  : gr_groups_print_text(groups, stdout);
+		int errnum = errno;
+		if (ok && o->json)
+			fputc('\n', stdout);
+		gr_groups_destroy(groups);
+		rc = ok ? EXIT_OK : output_failed(errnum);
+	} else if (o->json) {
+		struct wait_json_ctx c = {s->proc, l};
+		err = gr_write_goroutines_json_extra(s->proc, gs, n, n > 1 ? gc_parallel_cpus() : 1,
+						     stdout, json_gap, s, waits_on_json, &c);
+		int errnum = errno;
+		if (err && err->code != GC_ERR_IO) {
+			rc = session_fail(err);
+		} else {
+			gc_error_destroy(err);
+			rc = err || ferror(stdout) ? output_failed(errnum) : EXIT_OK;
+			if (rc == EXIT_OK)
+				fputc('\n', stdout);
+		}
+	} else {
+		rc = print_goroutines(s, gs, n, o);
+	}
+	free(gs);
+	gr_leaks_destroy(l);
+	return rc;
+}
+
+/* waits: one entry per (object, goroutine). */
+struct wentry {
+	uint64_t addr;
+	uint8_t cls;     /* 0 chan, 1 sync, 2 sleep, 3 io, 4 nil chan / no cases */
+	uint8_t kind;
+	uint8_t dir;
+	bool select;
+	uint32_t gi;
+	int64_t aux;
+};
+
+static uint8_t kind_class(enum gr_wait_kind k)
+{
+	switch (k) {
+	case GR_WAIT_CHAN_RECV:
+	case GR_WAIT_CHAN_SEND:
+	case GR_WAIT_SELECT: return 0;
+	case GR_WAIT_SLEEP: return 2;
+	case GR_WAIT_IO: return 3;
+	case GR_WAIT_NIL_CHAN:
+	case GR_WAIT_SELECT_NO_CASES: return 4;
+	default: return 1;
+	}
+}
+
+static int by_object(const void *a, const void *b)
+{
+	const struct wentry *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->cls >= 2 && x->gi != y->gi)  /* one entry per sleeper, per I/O waiter */
+		return x->gi < y->gi ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->gi < y->gi ? -1 : x->gi > y->gi;
+}
+
+struct wgroup {
+	size_t first, n;
+};
+
+static const struct wentry *wents_sorted;
+
+static int by_size(const void *a, const void *b)
+{
+	const struct wgroup *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return by_object(&wents_sorted[x->first], &wents_sorted[y->first]);
+}
+
+static const char *class_name(const struct wentry *e)
+{
+	if (e->cls == 0)
+		return "chan";
+	return gr_wait_kind_name((enum gr_wait_kind)e->kind);
+}
+
+static void print_goids(FILE *out, const struct gr_process *p, const struct wentry *e, size_t n,
+			int dir, int sel)
+{
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (dir >= 0 && e[i].dir != dir)
+			continue;
+		if (sel >= 0 && e[i].select != (sel != 0))
+			continue;
+		fprintf(out, first ? "%" PRIu64 : " %" PRIu64, gr_process_goroutine(p, e[i].gi)->goid);
+		first = false;
+	}
+}
+
+static void json_goids(FILE *out, const struct gr_process *p, const struct wentry *e, size_t n,
+		       int dir, int sel)
+{
+	fputc('[', out);
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (dir >= 0 && e[i].dir != dir)
+			continue;
+		if (sel >= 0 && e[i].select != (sel != 0))
+			continue;
+		fprintf(out, first ? "%" PRIu64 : ",%" PRIu64, gr_process_goroutine(p, e[i].gi)->goid);
+		first = false;
+	}
+	fputc(']', out);
+}
+
+static int count_leaked(const struct gr_leaks *l, const struct wentry *e, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += gr_leaks_verdict(l, e[i].gi) == GR_LEAK_LEAKED;
+	return k;
+}
+
+static void write_wait_group(struct session *s, const struct gr_leaks *l, const struct wentry *e,
+			     size_t n, bool json, bool first)
+{
+	const struct gr_process *p = s->proc;
+	int64_t now = gr_process_now(p);
+	int leaked = count_leaked(l, e, n);
+	struct gr_chan ch;
+	bool have_chan = e->cls == 0 && gr_chan_read(gr_leaks_waits(l), e->addr, &ch);
+	if (json) {
+		fputs(first ? "\n{\"kind\":" : ",\n{\"kind\":", stdout);
+		gr_json_string(stdout, class_name(e));
+		if (e->cls == 3 || e->cls == 4 || (e->cls == 2 && !e->addr))
+			fputs(",\"addr\":null", stdout);
+		else
+			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", e->addr);
+		fputs(",\"goroutines\":", stdout);
+		json_goids(stdout, p, e, n, -1, -1);
+		fprintf(stdout, ",\"leaked\":%d", leaked);
+		if (e->cls == 0) {
+			fputs(",\"receive\":", stdout);
+			json_goids(stdout, p, e, n, GR_DIR_RECV, -1);
+			fputs(",\"send\":", stdout);
+			json_goids(stdout, p, e, n, GR_DIR_SEND, -1);
+			fputs(",\"select\":", stdout);
+			json_goids(stdout, p, e, n, -1, 1);
+			if (have_chan) {
+				fputs(",\"elem_type\":", stdout);
+				if (ch.elemtype)
+					gr_json_string(stdout, ch.elemtype);
+				else
+					fputs("null", stdout);
+				fprintf(stdout, ",\"cap\":%" PRIu64 ",\"len\":%" PRIu64 ",\"closed\":%s",
+					ch.cap, ch.len, ch.closed ? "true" : "false");
+			}
+		} else if (e->cls == 1) {
+			fputs(",\"wait\":", stdout);
+			gr_json_string(stdout, gr_wait_kind_name((enum gr_wait_kind)e->kind));
+		} else if (e->cls == 2) {
+			if (e->aux && now)
+				fprintf(stdout, ",\"fires_in_ns\":%" PRId64, e->aux - now);
+			else
+				fputs(",\"fires_in_ns\":null", stdout);
+		} else if (e->cls == 3) {
+			if (e->aux >= 0)
+				fprintf(stdout, ",\"fd\":%" PRId64 ",\"mode\":\"%s\"", e->aux,
+					e->dir == GR_DIR_SEND ? "write" : "read");
+			else
+				fputs(",\"fd\":null", stdout);
+		}
+		fputc('}', stdout);
+	} else {
+		if (e->cls == 4) {
+			printf("%s: %zu goroutine%s: ", gr_wait_kind_name((enum gr_wait_kind)e->kind), n,
+			       n == 1 ? "" : "s");
+			print_goids(stdout, p, e, n, -1, -1);
+		} else if (e->cls == 2) {
+			printf("sleep: goroutine ");
+			print_goids(stdout, p, e, n, -1, -1);
+			if (e->aux && now) {
+				int64_t d = e->aux - now;
+				printf(", fires %s %" PRId64 ".%03" PRId64 " s %s", d < 0 ? "" : "in",
+				       (d < 0 ? -d : d) / 1000000000, (d < 0 ? -d : d) / 1000000 % 1000,
+				       d < 0 ? "overdue" : "after the crash");
+			}
+		} else if (e->cls == 3) {
+			printf("io: goroutine ");
+			print_goids(stdout, p, e, n, -1, -1);
+			if (e->aux >= 0)
+				printf(", fd %" PRId64 " (%s)", e->aux,
+				       e->dir == GR_DIR_SEND ? "write" : "read");
+		} else {
+			printf("%s 0x%" PRIx64, class_name(e), e->addr);
+			if (have_chan)
+				printf(" (chan %s, cap %" PRIu64 ", len %" PRIu64 "%s)",
+				       ch.elemtype ? ch.elemtype : "?", ch.cap, ch.len,
+				       ch.closed ? ", closed" : "");
+			printf(": %zu goroutine%s", n, n == 1 ? "" : "s");
+			if (leaked)
+				printf(", %d leaked", leaked);
+			if (e->cls == 0) {
+				static const char *const what[] = {"receive", "send"};
+				for (int d = 0; d < 2; d++) {
+					bool any = false;
+					for (size_t i = 0; i < n; i++)
+						any |= e[i].dir == d + 1 && !e[i].select;
+					if (any) {
+						printf("\n\t%s: ", what[d]);
+						for (size_t i = 0, f = 1; i < n; i++)
+							if (e[i].dir == d + 1 && !e[i].select) {
+								printf(f ? "%" PRIu64 : " %" PRIu64,
+								       gr_process_goroutine(p, e[i].gi)->goid);
+								f = 0;
+							}
+					}
+				}
+				bool any = false;
+				for (size_t i = 0; i < n; i++)
+					any |= e[i].select;
+				if (any) {
+					printf("\n\tselect: ");
+					print_goids(stdout, p, e, n, -1, 1);
+				}
+			} else {
+				printf(" (%s): ", gr_wait_kind_name((enum gr_wait_kind)e->kind));
+				print_goids(stdout, p, e, n, -1, -1);
+			}
+		}
+		if (leaked && (e->cls >= 2 || e->cls == 4))
+			printf(" (leaked)");
+		putchar('\n');
+	}
+	if (have_chan)
+		gr_chan_free(&ch);
+}
+
+int cmd_waits(struct session *s, const struct cmd_options *o)
+{
+	int rc = EXIT_OK;
+	struct gr_leaks *l = find_leaks(s, &rc);
+	if (!l)
+		return rc;
+	const struct gr_process *p = s->proc;
+	const struct gr_goroutine **gs;
+	size_t n;
+	struct gc_error *err = gr_filter_select(p, &o->filter, &gs, &n);
+	if (err) {
+		gr_leaks_destroy(l);
+		return session_fail(err);
+	}
+	struct wentry *e = NULL;
+	size_t ne = 0, cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t gi = goroutine_index(p, gs[i]);
+		struct gr_wait w;
+		gr_leaks_wait(l, gi, &w);
+		if (w.kind == GR_WAIT_NONE)
+			continue;
+		size_t k = w.nobjs ? w.nobjs : 1;
+		if (ne + k > cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			while (nc < ne + k)
+				nc *= 2;
+			struct wentry *v = realloc(e, nc * sizeof(*v));
+			if (!v) {
+				free(e);
+				free(gs);
+				gr_leaks_destroy(l);
+				return session_fail(&gc_error_nomem);
+			}
+			e = v;
+			cap = nc;
+		}
+		for (size_t j = 0; j < k; j++) {
+			const struct gr_wait_obj *ob = w.nobjs ? &w.objs[j] : NULL;
+			e[ne++] = (struct wentry){
+				.addr = ob ? ob->addr : 0, .cls = kind_class(w.kind),
+				.kind = (uint8_t)w.kind, .dir = ob ? (uint8_t)ob->dir : 0,
+				.select = w.kind == GR_WAIT_SELECT, .gi = (uint32_t)gi,
+				.aux = w.kind == GR_WAIT_IO ? w.fd : w.when,
+			};
+		}
+	}
+	free(gs);
+	qsort(e, ne, sizeof(*e), by_object);
+	struct wgroup *g = malloc((ne ? ne : 1) * sizeof(*g));
+	if (!g) {
+		free(e);
+		gr_leaks_destroy(l);
+		return session_fail(&gc_error_nomem);
+	}
+	size_t ng = 0;
+	for (size_t i = 0; i < ne;) {
+		size_t j = i + 1;
+		while (j < ne && e[j].cls == e[i].cls &&
+		       (e[i].cls >= 2 ? e[j].gi == e[i].gi : e[j].addr == e[i].addr) &&
+		       (e[i].cls != 4 || e[j].kind == e[i].kind))
+			j++;
+		g[ng++] = (struct wgroup){i, j - i};
+		i = j;
+	}
+	wents_sorted = e;
+	qsort(g, ng, sizeof(*g), by_size);
+	if (o->json)
+		fputc('[', stdout);
+	for (size_t i = 0; i < ng; i++)
+		write_wait_group(s, l, &e[g[i].first], g[i].n, o->json, i == 0);
+	if (o->json)
+		fputs(ng ? "\n]\n" : "]\n", stdout);
+	int errnum = errno;
+	rc = ferror(stdout) ? output_failed(errnum) : EXIT_OK;
+	free(g);
+	free(e);
+	gr_leaks_destroy(l);
+	return rc;
 }

@@ -16,6 +16,7 @@ struct cmd_options {
 	struct gr_filter filter;   /* --state, --match, --min-wait, --label */
 	const char *output;        /* pprof -o FILE */
 	const char *group_label;   /* summary --group-by label=KEY */
+	bool summary;              /* leaks --summary */
 };
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o);
@@ -24,5 +25,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o);
 int cmd_summary(struct session *s, const struct cmd_options *o);
 int cmd_pprof(struct session *s, const struct cmd_options *o);
 int cmd_threads(struct session *s, const struct cmd_options *o);
+int cmd_leaks(struct session *s, const struct cmd_options *o);
+int cmd_waits(struct session *s, const struct cmd_options *o);
 
 #endif

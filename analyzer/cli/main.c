@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"  summary <core> [<exe>]           goroutines grouped by state and stack\n"
 	"  pprof -o FILE <core> [<exe>]     a goroutine profile for go tool pprof\n"
 	"  threads <core> [<exe>]           one line per OS thread\n"
+	"  waits <core> [<exe>]             blocked goroutines by what they wait on\n"
+	"  leaks <core> [<exe>]             goroutines that can never wake\n"
 	"\n"
 	"options:\n"
 	"  --json             JSON output (goroutines, stack, overview, summary, threads)\n"
@@ -108,7 +110,31 @@ static const char threads_help[] =
 	"the process on the thread that received it.  -v adds every register,\n"
 	"by its architecture's names (in JSON, a \"registers\" object).\n";
 
-enum command { CMD_GOROUTINES, CMD_STACK, CMD_OVERVIEW, CMD_SUMMARY, CMD_PPROF, CMD_THREADS };
+static const char waits_help[] =
+	"usage: gocore waits [--json] [--state STATE] [--match REGEXP]\n"
+	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
+	"                    [--lib PATH] <core> [<exe>]\n"
+	"\n"
+	"Groups the blocked goroutines by the object they wait on, largest group\n"
+	"first: channels (element type, capacity, length, closed, who sends and\n"
+	"who receives, selects), semaphores of sync.Mutex, RWMutex and WaitGroup,\n"
+	"sync.Cond notify lists, sleeps (when they fire) and network waits (the\n"
+	"file descriptor), and how many of each group's goroutines are leaked\n"
+	"(see leaks).\n";
+
+static const char leaks_help[] =
+	"usage: gocore leaks [--json] [--summary] [--state STATE] [--match REGEXP]\n"
+	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
+	"                    [--lib PATH] <core> [<exe>]\n"
+	"\n"
+	"Prints the goroutines that can never wake, by the criterion of Go's\n"
+	"goroutine leak profile: blocked on a channel or a sync primitive that no\n"
+	"goroutine able to run can still reach (README.md explains the heap walk).\n"
+	"Text as `goroutines` prints them; --json as `goroutines --json`, each\n"
+	"object with a \"waits_on\" array; --summary grouped as `summary` does.\n";
+
+enum command { CMD_GOROUTINES, CMD_STACK, CMD_OVERVIEW, CMD_SUMMARY, CMD_PPROF, CMD_THREADS,
+	       CMD_WAITS, CMD_LEAKS };
 
 static const struct {
 	const char *name;
@@ -121,6 +147,8 @@ static const struct {
 	[CMD_SUMMARY] = {"summary", summary_help, true, true},
 	[CMD_PPROF] = {"pprof", pprof_help, false, true},
 	[CMD_THREADS] = {"threads", threads_help, true, false},
+	[CMD_WAITS] = {"waits", waits_help, true, true},
+	[CMD_LEAKS] = {"leaks", leaks_help, true, true},
 };
 
 static int usage_error(const char *msg, const char *help)
@@ -132,7 +160,7 @@ static int usage_error(const char *msg, const char *help)
 int main(int argc, char **argv)
 {
 	enum { OPT_VERSION = 256, OPT_JSON, OPT_STATE, OPT_MATCH, OPT_MIN_WAIT, OPT_LABEL,
-	       OPT_GROUP_BY, OPT_LIB };
+	       OPT_GROUP_BY, OPT_LIB, OPT_SUMMARY };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -146,6 +174,7 @@ int main(int argc, char **argv)
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"group-by", required_argument, NULL, OPT_GROUP_BY},
 		{"lib", required_argument, NULL, OPT_LIB},
+		{"summary", no_argument, NULL, OPT_SUMMARY},
 		{0, 0, 0, 0},
 	};
 	bool force = false, help = false, filtered = false;
@@ -161,6 +190,7 @@ int main(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'o': o.output = optarg; break;
 		case OPT_JSON: o.json = true; break;
+		case OPT_SUMMARY: o.summary = true; break;
 		case OPT_STATE: o.filter.state = optarg; filtered = true; break;
 		case OPT_MATCH: match = optarg; filtered = true; break;
 		case OPT_MIN_WAIT: {
@@ -222,8 +252,10 @@ int main(int argc, char **argv)
 		return usage_error("--json does not apply to this command", help_text);
 	if (filtered && !commands[cmd].filters)
 		return usage_error("--state, --match, --min-wait and --label apply to goroutines, "
-				   "summary and pprof", help_text);
-	if (o.group_label && cmd != CMD_SUMMARY)
+				   "summary, pprof, waits and leaks", help_text);
+	if (o.summary && cmd != CMD_LEAKS)
+		return usage_error("--summary applies to leaks only", help_text);
+	if (o.group_label && cmd != CMD_SUMMARY && !(cmd == CMD_LEAKS && o.summary))
 		return usage_error("--group-by applies to summary only", help_text);
 	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK && cmd != CMD_THREADS)
 		return usage_error("-v applies to goroutines, stack and threads", help_text);
@@ -267,6 +299,8 @@ int main(int argc, char **argv)
 		case CMD_SUMMARY: rc = cmd_summary(&s, &o); break;
 		case CMD_PPROF: rc = cmd_pprof(&s, &o); break;
 		case CMD_THREADS: rc = cmd_threads(&s, &o); break;
+		case CMD_WAITS: rc = cmd_waits(&s, &o); break;
+		case CMD_LEAKS: rc = cmd_leaks(&s, &o); break;
 		}
 	}
 	int errnum = fflush(stdout) != 0 ? errno : 0;

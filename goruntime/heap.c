@@ -1,0 +1,259 @@
+/* The heap's spans, found by their runtime.mspan records (heap.h).
+ *
+ * Facts (runtime/mheap.go, every release 1.18-1.27): pages are 8 KiB
+ * (pageShift 13) on every architecture; an mspan's state is mSpanDead (0),
+ * mSpanInUse (1) or mSpanManual (2, stacks); freeSpanLocked sets a freed
+ * record's state back to mSpanDead; an in-use span's limit is
+ * startAddr + nelems * elemsize (mheap.initSpan); spanclass is
+ * sizeclass << 1 | noscan, size class 0 being a large object of
+ * npages << pageShift bytes.
+ */
+#include "heap.h"
+
+#include "process_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SIZE 8192u
+#define MAX_SPAN_PAGES (1u << 22)   /* 32 GiB: larger is no span */
+#define MAX_SIZE_CLASS 128u         /* 68 in 1.18-1.27 */
+#define SPAN_IN_USE 1
+
+struct gr_heap {
+	struct gr_span *spans;  /* by base, disjoint */
+	size_t n, cap;
+	uint64_t nobjects;
+	uint64_t lo, hi;        /* [lo, hi) covers every span */
+};
+
+struct mspan_layout {
+	uint64_t size, start, npages, state, spanclass, elemsize, nelems, nelems_size, limit;
+};
+
+static bool field(const struct gr_layouts *l, const char *name, uint64_t *off, uint64_t *size)
+{
+	uint64_t sz = 0;
+	if (!gr_layouts_field(l, "runtime.mspan", name, off, &sz))
+		return false;
+	if (size)
+		*size = sz;
+	return true;
+}
+
+static bool mspan_layout(const struct gr_layouts *l, int minor, struct mspan_layout *m)
+{
+	const struct gr_struct *st = gr_layouts_struct(l, "runtime.mspan");
+	if (!st || st->size < 64 || st->size > 4096)
+		return false;
+	m->size = st->size;
+	if (!field(l, "startAddr", &m->start, NULL) || !field(l, "npages", &m->npages, NULL) ||
+	    !field(l, "state", &m->state, NULL) || !field(l, "spanclass", &m->spanclass, NULL) ||
+	    !field(l, "elemsize", &m->elemsize, NULL) ||
+	    !field(l, "nelems", &m->nelems, &m->nelems_size) || !field(l, "limit", &m->limit, NULL))
+		return false;
+	/* nelems: uintptr up to 1.21, uint16 from 1.22 (mheap.go). */
+	if (m->nelems_size != 2 && m->nelems_size != 4 && m->nelems_size != 8)
+		m->nelems_size = minor >= 22 ? 2 : 8;
+	uint64_t offs[] = {m->start, m->npages, m->elemsize, m->limit};
+	for (size_t i = 0; i < 4; i++)
+		if (offs[i] % 8 || offs[i] + 8 > m->size)
+			return false;
+	return m->state < m->size && m->spanclass < m->size && m->nelems + m->nelems_size <= m->size;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint64_t rdn(const uint8_t *p, uint64_t n)
+{
+	if (n == 8)
+		return rd64(p);
+	if (n == 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* Whether the bytes at rec are an in-use heap span's record; fills s. */
+static bool span_record(const struct mspan_layout *m, const uint8_t *rec, struct gr_span *s)
+{
+	uint64_t start = rd64(rec + m->start);
+	if (start == 0 || start % PAGE_SIZE)
+		return false;
+	if (rec[m->state] != SPAN_IN_USE)
+		return false;
+	uint64_t npages = rd64(rec + m->npages);
+	if (npages == 0 || npages > MAX_SPAN_PAGES)
+		return false;
+	uint64_t bytes = npages * PAGE_SIZE;
+	if (start + bytes < start)
+		return false;
+	uint64_t elemsize = rd64(rec + m->elemsize), nelems = rdn(rec + m->nelems, m->nelems_size);
+	if (elemsize == 0 || nelems == 0 || elemsize > bytes || nelems > bytes / elemsize)
+		return false;
+	if (rd64(rec + m->limit) != start + nelems * elemsize)
+		return false;
+	uint8_t sc = rec[m->spanclass];
+	if ((sc >> 1) >= MAX_SIZE_CLASS)
+		return false;
+	if ((sc >> 1) == 0 ? (nelems != 1 || elemsize != bytes) : elemsize > 32768)
+		return false;
+	s->base = start;
+	s->limit = start + nelems * elemsize;
+	s->elemsize = elemsize;
+	s->noscan = sc & 1;
+	return true;
+}
+
+static int by_base(const void *a, const void *b)
+{
+	const struct gr_span *x = a, *y = b;
+	return x->base < y->base ? -1 : x->base > y->base ? 1 : (x->limit < y->limit) - (x->limit > y->limit);
+}
+
+static struct gc_error *push(struct gr_heap *h, const struct gr_span *s)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 1024;
+		struct gr_span *v = realloc(h->spans, cap * sizeof(*v));
+		if (!v)
+			return &gc_error_nomem;
+		h->spans = v;
+		h->cap = cap;
+	}
+	h->spans[h->n++] = *s;
+	return NULL;
+}
+
+/* Sorts the spans, drops duplicate records, merges overlapping ones into
+ * one pointer-holding object, and numbers the objects. */
+static void settle(struct gr_heap *h)
+{
+	if (h->n == 0)
+		return;
+	qsort(h->spans, h->n, sizeof(*h->spans), by_base);
+	size_t w = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		struct gr_span *s = &h->spans[i];
+		if (w > 0 && s->base < h->spans[w - 1].limit) {
+			struct gr_span *t = &h->spans[w - 1];
+			if (s->base == t->base && s->limit == t->limit && s->elemsize == t->elemsize &&
+			    s->noscan == t->noscan)
+				continue;
+			if (s->limit > t->limit)
+				t->limit = s->limit;
+			t->elemsize = t->limit - t->base;
+			t->noscan = false;
+			continue;
+		}
+		h->spans[w++] = *s;
+	}
+	h->n = w;
+	uint64_t first = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		h->spans[i].first = first;
+		first += (h->spans[i].limit - h->spans[i].base) / h->spans[i].elemsize;
+	}
+	h->nobjects = first;
+	h->lo = h->spans[0].base;
+	h->hi = h->spans[h->n - 1].limit;
+}
+
+struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
+{
+	*ret = NULL;
+	static const char *const names[] = {"runtime.mspan"};
+	struct gr_layouts *l = NULL;
+	struct gc_error *err = gr_learn_more_layouts(p, names, 1, &l);
+	if (err)
+		return err;
+	struct mspan_layout m;
+	bool ok = mspan_layout(l, p->minor, &m);
+	gr_layouts_destroy(l);
+	if (!ok)
+		return gc_error_create(GC_ERR_NOT_FOUND, "%s: no usable layout for runtime.mspan",
+				       p->img->file.path);
+	struct gr_heap *h = calloc(1, sizeof(*h));
+	if (!h)
+		return &gc_error_nomem;
+	const struct gc_addrspace *as = p->img->memory;
+	uint64_t start, end;
+	const uint8_t *data;
+	unsigned tier;
+	for (size_t i = 0; gc_addrspace_window(as, i, &start, &end, &data, &tier); i++) {
+		/* The core's own bytes: the records are in anonymous memory. */
+		if (!data || tier != 0 || end - start < m.size)
+			continue;
+		uint64_t a = (start + 7) & ~(uint64_t)7;
+		for (; a + m.size <= end; a += 8) {
+			const uint8_t *rec = data + (a - start);
+			uint64_t w = rd64(rec + m.start);
+			if (w == 0 || w % PAGE_SIZE)
+				continue;
+			struct gr_span s;
+			if (span_record(&m, rec, &s) && (err = push(h, &s))) {
+				gr_heap_destroy(h);
+				return err;
+			}
+		}
+	}
+	settle(h);
+	*ret = h;
+	return NULL;
+}
+
+void gr_heap_destroy(struct gr_heap *h)
+{
+	if (!h)
+		return;
+	free(h->spans);
+	free(h);
+}
+
+size_t gr_heap_nspans(const struct gr_heap *h)
+{
+	return h->n;
+}
+
+const struct gr_span *gr_heap_span(const struct gr_heap *h, size_t i)
+{
+	return i < h->n ? &h->spans[i] : NULL;
+}
+
+uint64_t gr_heap_nobjects(const struct gr_heap *h)
+{
+	return h->nobjects;
+}
+
+bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
+		    uint64_t *base_ret, uint64_t *size_ret, bool *noscan_ret)
+{
+	if (addr < h->lo || addr >= h->hi)
+		return false;
+	size_t lo = 0, hi = h->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->spans[mid].base <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct gr_span *s = &h->spans[lo];
+	if (addr < s->base || addr >= s->limit)
+		return false;
+	uint64_t k = (addr - s->base) / s->elemsize;
+	*index_ret = s->first + k;
+	*base_ret = s->base + k * s->elemsize;
+	*size_ret = s->elemsize;
+	*noscan_ret = s->noscan;
+	return true;
+}

@@ -1,0 +1,67 @@
+/* Goroutines that can never wake: the criterion of Go's goroutine leak
+ * profile (proposal 74609; runtime/mgc.go findGoroutineLeaks), applied to
+ * a core by a heap walk of gocore's own.
+ *
+ * A goroutine blocked on a channel, a select, a nil channel or a sync
+ * primitive is leaked when none of the objects it waits on can be reached
+ * from memory that a goroutine able to run can still use.  The walk marks
+ * heap objects from the roots: the globals (precisely, with the module's
+ * GC bitmaps), the stacks of every goroutine that is not such a candidate
+ * and the registers and current stacks of the threads (conservatively:
+ * every word that points into a heap object keeps it).  Heap objects are
+ * scanned conservatively, except those in spans that hold no pointers.
+ * Marking repeats with the stack of each candidate whose object got
+ * marked (or is not in the heap) as a new root, until nothing changes.
+ * As in the runtime, the sudogs' hold on the objects (sudog.c for a
+ * channel, sudog.elem for a sync primitive) is not followed, or the
+ * runtime's own bookkeeping (allgs -> g -> sudog) would keep everything.
+ *
+ * Conservative scanning keeps more than the runtime's precise one: it may
+ * miss a leak, never invent one.  A candidate whose objects cannot be
+ * found, and any verdict reached while part of the reachable memory was
+ * missing from the core, is "undecided", never "leaked".
+ */
+#ifndef GOCORE_GORUNTIME_LEAKS_H
+#define GOCORE_GORUNTIME_LEAKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "process.h"
+#include "waits.h"
+
+enum gr_leak_verdict {
+	GR_LEAK_RUNNABLE = 0, /* not blocked on a concurrency object: a root */
+	GR_LEAK_LIVE,         /* blocked, on an object that stays reachable */
+	GR_LEAK_LEAKED,       /* can never wake */
+	GR_LEAK_UNDECIDED,    /* a candidate gocore could not decide (kept as a root) */
+};
+
+struct gr_leaks;
+
+struct gr_leak_stats {
+	size_t candidates, leaked, undecided;
+	size_t spans;
+	uint64_t objects, marked;
+	uint64_t missing_bytes;     /* of reachable memory not in the core */
+	bool globals_precise;       /* the GC bitmaps of data and bss were used */
+	unsigned rounds;            /* marking rounds */
+};
+
+/* Runs the walk over p's goroutines (gr_process_goroutine order).
+ * GC_ERR_NOT_FOUND when the layouts it needs (runtime.mspan,
+ * runtime.sudog) cannot be learned. */
+struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret);
+void gr_leaks_destroy(struct gr_leaks *l);
+
+enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, size_t i);
+/* What goroutine i waits on (its objects are kept when it is a candidate
+ * or a channel, sync, sleep or I/O wait). */
+void gr_leaks_wait(const struct gr_leaks *l, size_t i, struct gr_wait *ret);
+const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l);
+/* The readers the walk used (for channel details). */
+const struct gr_waits *gr_leaks_waits(const struct gr_leaks *l);
+
+#endif
