@@ -24,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install test unit e2e demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
+.PHONY: all deps testdeps install test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -70,6 +70,16 @@ holdout: $(BUILD)/gocore
 # allocation in turn (libbacktrace's technique).
 ALLOCFAIL_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,--wrap=free,--wrap=strdup,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf,--wrap=open_memstream
 $(BUILD)/analyzer/cli/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
+
+# `gocore leaks` and `gocore waits` on the cores of testdata/blocked (Go
+# 1.19, 1.26, 1.27; crashed here as the e2e runs would, cached), against
+# the goroutines it leaked by construction and the runtime's goroutineleak
+# profile; first the checker's self-test on a fake gocore (tests/leaks.sh).
+leaks: $(BUILD)/gocore
+	tests/leaks.sh --selftest
+	@set -e; for v in $(E2E_GOS); do d=cache/e2e-go$$v; [ $$v != 1.19 ] || d=cache/e2e; \
+		GOCORE_GO=$$v GOCORE_E2E_DIR=$$d tests/crash.sh blocked; done
+	GOCORE=$(BUILD)/gocore tests/leaks.sh
 
 # Truncated, corrupted, mismatched and non-core inputs (tests/badinput.sh).
 badinput: $(BUILD)/gocore
@@ -137,6 +147,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@set -e; for v in $(E2E_GOS); do echo "== e2e, Go $$v"; GOCORE_GO=$$v tests/e2e.sh; done
 	@set -e; for a in $(E2E_ARCHES); do echo "== e2e, $${a%%:*}, Go $${a##*:}"; \
 		GOCORE_ARCH=$${a%%:*} GOCORE_GO=$${a##*:} tests/e2e.sh; done
+	GOCORE=$(BUILD)/gocore tests/leaks.sh
 	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
 	tests/commands.sh --dir cache/e2e-arm64-go1.27 --dir cache/e2e-riscv64-go1.27 --dir cache/e2e-loong64-go1.27
 	tests/e2e-variants.sh
