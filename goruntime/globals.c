@@ -372,6 +372,40 @@ static struct gc_error *find_allm(struct finder *f, const struct offs *o,
 	return err;
 }
 
+/* ---- allp ---- */
+
+/* allp []*p: 1 <= len <= cap <= 1<<16, and every allp[i] a readable p
+ * whose id (p's first field, an int32, in every release) is i and whose
+ * status is _Pidle.._Pdead (0..4). */
+static bool valid_allp(const struct finder *f, uint64_t addr)
+{
+	uint64_t ptr, len, cap;
+	if (addr % 8 || !in_data(f, addr, 24) || !u64_at(f, addr, &ptr) ||
+	    !u64_at(f, addr + 8, &len) || !u64_at(f, addr + 16, &cap) || len == 0 ||
+	    len > cap || cap > (1u << 16) || ptr % 8)
+		return false;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t pp, w;
+		if (!u64_at(f, ptr + 8 * i, &pp) || !pp || pp % 8 || !u64_at(f, pp, &w) ||
+		    (uint32_t)w != i || (w >> 32) > 4)
+			return false;
+	}
+	return true;
+}
+
+static const char *const allp_funcs[] = {"runtime.procresize", "runtime.forEachP"};
+
+static struct gc_error *find_allp(struct finder *f, struct gr_globals *ret)
+{
+	struct refs r = {.bound = 0};
+	struct gc_error *err = funcs_refs(f, allp_funcs, 2, &r);
+	for (size_t i = 0; !err && i < r.n && !ret->allp; i++)
+		if (valid_allp(f, r.v[i]))
+			ret->allp = r.v[i];
+	refs_free(&r);
+	return err;
+}
+
 /* ---- sched ---- */
 
 static const char *const lock_funcs[] = {"runtime.mcommoninit", "runtime.stopm"};
@@ -573,6 +607,10 @@ struct gc_error *gr_find_globals(const struct gr_arch *arch, const struct gopcln
 	if (have_offs) {
 		if ((err = find_allgs(&f, &o, ret, &s)) || (err = find_allm(&f, &o, ret)))
 			goto out;
+	}
+	if ((err = find_allp(&f, ret)))
+		goto out;
+	if (have_offs) {
 		if (ret->allgs)
 			maxgoid = max_goid(&f, &o, &s);
 	}

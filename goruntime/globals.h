@@ -29,6 +29,7 @@ struct gr_globals {
 	uint64_t allgs;        /* runtime.allgs, the []*g slice header */
 	uint64_t allglen;      /* runtime.allglen (uintptr) */
 	uint64_t allm;         /* runtime.allm (*m) */
+	uint64_t allp;         /* runtime.allp ([]*p), 0 when not found */
 	uint64_t sched;        /* runtime.sched (schedt) */
 	uint64_t waitreasons;  /* runtime.waitReasonStrings ([N]string) */
 	size_t nwaitreasons;   /* N, 0 when waitreasons is 0 */
@@ -70,6 +71,9 @@ struct gr_globals {
  * - allm: *allm is an m; walking m.alllink (at most 100000 steps) ends in nil
  *   and every m's g0 is a g with goid 0, g0.m == m and stack.lo < stack.hi
  *   (or no stack: a cgo extra M's g0 has none until a C thread takes it).
+ * - allp: {ptr, len, cap} with 1 <= len <= cap <= 2^16, every allp[i] a
+ *   p whose id (its first word's low half) is i and status (the high
+ *   half) at most 4 (_Pdead).
  * - sched: &sched.goidgen referenced by newproc1 while &sched.lock is
  *   referenced by mcommoninit or stopm; goidgen >= 1 and, when allgs was
  *   found, at least every goid in allgs and less than 2^20 above the largest.

@@ -173,7 +173,7 @@ struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
 	*ret = NULL;
 	static const char *const names[] = {"runtime.mspan"};
 	struct gr_layouts *l = NULL;
-	struct gc_error *err = gr_learn_more_layouts(p, names, 1, &l);
+	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
 	if (err)
 		return err;
 	struct mspan_layout m;

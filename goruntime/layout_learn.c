@@ -247,11 +247,12 @@ struct gc_error *gr_resolve_offsets(struct gr_process *p)
 /* ---- layouts read on demand ---- */
 
 struct gc_error *gr_learn_more_layouts(const struct gr_process *p, const char *const *names,
-				       size_t n, struct gr_layouts **ret)
+				       size_t n, bool types_only, struct gr_layouts **ret)
 {
 	*ret = NULL;
 	struct gc_error *err = NULL;
-	if (p->layouts && p->layouts->source == GR_SOURCE_DWARF && p->img->file.dwarf_fd >= 0) {
+	if (!types_only && p->layouts && p->layouts->source == GR_SOURCE_DWARF &&
+	    p->img->file.dwarf_fd >= 0) {
 		err = gr_layouts_from_dwarf(p->img->file.dwarf_fd, p->img->file.path, names, n,
 					    ret);
 		if (!err || err == &gc_error_nomem)

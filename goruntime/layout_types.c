@@ -677,6 +677,7 @@ static struct gc_error *read_struct(struct reader *r, uint64_t addr, char *sname
 	struct gr_struct *s = &l->structs[l->nstructs++];
 	memset(s, 0, sizeof(*s));
 	s->name = sname;
+	s->type_addr = addr;
 
 	struct tdesc t;
 	struct gc_error *err = read_type(r, addr, &t);

@@ -28,6 +28,7 @@ struct gr_leaks {
 	size_t n;
 	struct cwait *w;
 	uint8_t *verdict;
+	size_t *pos;            /* by position in allgs (p->gs): index here */
 	struct gr_wait_obj *objs;
 	size_t nobjs, capobjs;
 	struct gr_leak_stats st;
@@ -39,8 +40,25 @@ struct item {
 	uint64_t base, size;
 };
 
+/* An object whose type gocore knows (the runtime's p, g and m): scanned
+ * with its type's pointer bitmap, as the runtime's GC scans it, not word by
+ * word (a p holds uintptr copies of heap addresses: its write barrier
+ * buffer, its GC work queue). */
+struct typed {
+	uint64_t addr;      /* the struct (a malloc header may precede it) */
+	uint32_t type;      /* index into marker.types */
+};
+
+struct ptrmask {
+	uint64_t words;     /* ptrdata / 8 */
+	uint8_t *bits;      /* one bit a word */
+};
+
 struct marker {
 	const struct gr_heap *h;
+	struct typed *typed;    /* by addr */
+	size_t ntyped;
+	struct ptrmask types[3];
 	const struct gc_addrspace *as;
 	uint64_t *mark, *scanned;
 	struct item *stack;
@@ -149,6 +167,31 @@ static void scan(struct marker *m, uint64_t addr, uint64_t len, const uint8_t *b
 	}
 }
 
+/* Scans the heap object [base, base + size): with its type's bitmap when
+ * it is a typed object, else every word. */
+static void scan_object(struct marker *m, uint64_t base, uint64_t size)
+{
+	size_t lo = 0, hi = m->ntyped;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->typed[mid].addr < base)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->ntyped && m->typed[lo].addr < base + size) {
+		const struct typed *t = &m->typed[lo];
+		const struct ptrmask *pm = &m->types[t->type];
+		uint64_t len = pm->words * 8;
+		if (t->addr + len > base + size)
+			len = base + size - t->addr;
+		scan(m, base, t->addr - base, NULL, 0);  /* a malloc header */
+		scan(m, t->addr, len, pm->bits, pm->words);
+		return;
+	}
+	scan(m, base, size, NULL, 0);
+}
+
 static void drain(struct marker *m, const struct gr_heap *h)
 {
 	for (;;) {
@@ -160,7 +203,7 @@ static void drain(struct marker *m, const struct gr_heap *h)
 			    bit(m->scanned, idx))
 				continue;
 			set_bit(m->scanned, idx);
-			scan(m, it.base, it.size, NULL, 0);
+			scan_object(m, it.base, it.size);
 		}
 		if (!m->overflow)
 			return;
@@ -174,7 +217,7 @@ static void drain(struct marker *m, const struct gr_heap *h)
 				if (!bit(m->mark, idx) || bit(m->scanned, idx))
 					continue;
 				set_bit(m->scanned, idx);
-				scan(m, sp->base + k * sp->elemsize, sp->elemsize, NULL, 0);
+				scan_object(m, sp->base + k * sp->elemsize, sp->elemsize);
 				while (m->sp > 0) {
 					struct item it = m->stack[--m->sp];
 					uint64_t i2, b2, s2;
@@ -183,7 +226,7 @@ static void drain(struct marker *m, const struct gr_heap *h)
 					    bit(m->scanned, i2))
 						continue;
 					set_bit(m->scanned, i2);
-					scan(m, it.base, it.size, NULL, 0);
+					scan_object(m, it.base, it.size);
 				}
 			}
 		}
@@ -300,6 +343,103 @@ static void scan_threads(const struct gr_process *p, struct marker *m)
 	}
 }
 
+/* ---- typed objects ---- */
+
+/* The pointer bitmap of the type descriptor at typ: ptrdata at +8, tflag
+ * at +20, kind at +23, gcdata at +32 (rtype and abi.Type alike, 1.18-1.27).
+ * A large type's bitmap is built on demand (TFlagGCMaskOnDemand, 1.24+):
+ * gcdata then points to where the runtime stored it once built.  False
+ * for a type whose bitmap is a GC program (kindGCProg, before 1.24) or not
+ * built yet. */
+static bool read_ptrmask(const struct gc_addrspace *as, int minor, uint64_t typ, uint64_t size,
+			 struct ptrmask *pm)
+{
+	uint64_t ptrdata, gcdata;
+	uint8_t tflag, kind;
+	if (!typ || !gc_addrspace_u64(as, typ + 8, &ptrdata) ||
+	    !gc_addrspace_u8(as, typ + 20, &tflag) || !gc_addrspace_u8(as, typ + 23, &kind) ||
+	    !gc_addrspace_u64(as, typ + 32, &gcdata) || !gcdata || ptrdata > size ||
+	    ptrdata % 8)
+		return false;
+	if (minor < 24 && (kind & 0x40))
+		return false;
+	/* On demand: gcdata is the slot where the runtime keeps the bitmap
+	 * once a GC has built it (runtime/type.go getGCMaskOnDemand). */
+	if (minor >= 24 && (tflag & 0x10) && !gc_addrspace_u64(as, gcdata, &gcdata))
+		return false;
+	if (!gcdata)
+		return false;
+	pm->words = ptrdata / 8;
+	pm->bits = malloc(pm->words / 8 + 1);
+	if (!pm->bits)
+		return false;
+	if (gc_addrspace_read(as, gcdata, pm->bits, (pm->words + 7) / 8) != GC_READ_OK) {
+		free(pm->bits);
+		pm->bits = NULL;
+		return false;
+	}
+	return true;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct typed *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool add_typed(struct marker *m, size_t *cap, uint64_t addr, uint32_t type)
+{
+	if (!addr || !m->types[type].bits)
+		return true;
+	if (m->ntyped == *cap) {
+		size_t nc = *cap ? 2 * *cap : 1024;
+		struct typed *v = realloc(m->typed, nc * sizeof(*v));
+		if (!v)
+			return false;
+		m->typed = v;
+		*cap = nc;
+	}
+	m->typed[m->ntyped++] = (struct typed){addr, type};
+	return true;
+}
+
+/* The runtime's Ps (allp), Gs (allgs) and Ms (allm) and their types'
+ * bitmaps.  Without a bitmap, objects are scanned word by word. */
+static struct gc_error *learn_typed(const struct gr_process *p, struct marker *m)
+{
+	static const char *const names[3] = {"runtime.p", "runtime.g", "runtime.m"};
+	struct gr_layouts *l = NULL;
+	struct gc_error *err = gr_learn_more_layouts(p, names, 3, true, &l);
+	if (err) {
+		if (err == &gc_error_nomem)
+			return err;
+		gc_error_destroy(err);
+		return NULL;
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct gr_struct *st = gr_layouts_struct(l, names[i]);
+		if (st)
+			read_ptrmask(m->as, p->minor, st->type_addr, st->size, &m->types[i]);
+	}
+	gr_layouts_destroy(l);
+	size_t cap = 0;
+	uint64_t ptr, len;
+	if (p->glob.allp && gc_addrspace_u64(m->as, p->glob.allp, &ptr) &&
+	    gc_addrspace_u64(m->as, p->glob.allp + 8, &len) && len <= (1u << 16))
+		for (uint64_t i = 0; i < len; i++)
+			if (!add_typed(m, &cap, u64(m->as, ptr + 8 * i), 0))
+				return &gc_error_nomem;
+	for (size_t i = 0; i < gr_process_ngoroutines(p); i++)
+		if (!add_typed(m, &cap, gr_process_goroutine(p, i)->addr, 1))
+			return &gc_error_nomem;
+	for (size_t i = 0; i < gr_process_nthreads(p); i++)
+		if (!add_typed(m, &cap, gr_process_thread(p, i)->m, 2))
+			return &gc_error_nomem;
+	if (m->ntyped)
+		qsort(m->typed, m->ntyped, sizeof(*m->typed), by_addr);
+	return NULL;
+}
+
 /* ---- the walk ---- */
 
 static bool chan_kind(uint8_t k)
@@ -331,6 +471,17 @@ static struct gc_error *keep_wait(struct gr_leaks *l, size_t i, const struct gr_
 	return NULL;
 }
 
+static void marker_free(struct marker *m)
+{
+	free(m->mark);
+	free(m->scanned);
+	free(m->stack);
+	free(m->hidden);
+	free(m->typed);
+	for (int i = 0; i < 3; i++)
+		free(m->types[i].bits);
+}
+
 struct pair {
 	uint64_t obj;   /* heap object index */
 	size_t g;
@@ -357,6 +508,13 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	l->n = gr_process_ngoroutines(p);
 	l->w = calloc(l->n ? l->n : 1, sizeof(*l->w));
 	l->verdict = calloc(l->n ? l->n : 1, 1);
+	l->pos = calloc(l->n ? l->n : 1, sizeof(*l->pos));
+	if (!l->pos) {
+		err = &gc_error_nomem;
+		goto fail;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		l->pos[gr_process_goroutine(p, i) - p->gs] = i;
 	uint64_t nobj = gr_heap_nobjects(l->heap);
 	m.h = l->heap;
 	m.as = p->img->memory;
@@ -367,6 +525,8 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 		err = &gc_error_nomem;
 		goto fail;
 	}
+	if ((err = learn_typed(p, &m)))
+		goto fail;
 	/* What each goroutine waits on. */
 	struct gr_wait w;
 	size_t nhidden = 0, npairs = 0;
@@ -472,19 +632,14 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	l->st.objects = nobj;
 	l->st.marked = m.marked;
 	l->st.missing_bytes = m.missing;
+	l->st.typed = m.ntyped;
+	marker_free(&m);
 	free(pairs);
-	free(m.mark);
-	free(m.scanned);
-	free(m.stack);
-	free(m.hidden);
 	*ret = l;
 	return NULL;
 fail:
 	free(pairs);
-	free(m.mark);
-	free(m.scanned);
-	free(m.stack);
-	free(m.hidden);
+	marker_free(&m);
 	gr_leaks_destroy(l);
 	return err;
 }
@@ -497,19 +652,29 @@ void gr_leaks_destroy(struct gr_leaks *l)
 	gr_waits_destroy(l->waits);
 	free(l->w);
 	free(l->verdict);
+	free(l->pos);
 	free(l->objs);
 	free(l);
 }
 
-enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, size_t i)
+/* The index of g in l's arrays: gr_process_goroutine's order. */
+static size_t index_of(const struct gr_leaks *l, const struct gr_goroutine *g)
 {
+	size_t k = (size_t)(g - l->p->gs);
+	return k < l->n ? l->pos[k] : SIZE_MAX;
+}
+
+enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g)
+{
+	size_t i = index_of(l, g);
 	return i < l->n ? (enum gr_leak_verdict)l->verdict[i] : GR_LEAK_RUNNABLE;
 }
 
-void gr_leaks_wait(const struct gr_leaks *l, size_t i, struct gr_wait *r)
+void gr_leaks_wait(const struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
+	size_t i = index_of(l, g);
 	if (i >= l->n)
 		return;
 	const struct cwait *c = &l->w[i];

@@ -47,6 +47,7 @@ struct gr_leak_stats {
 	uint64_t objects, marked;
 	uint64_t missing_bytes;     /* of reachable memory not in the core */
 	bool globals_precise;       /* the GC bitmaps of data and bss were used */
+	size_t typed;               /* runtime objects (Ps, Gs, Ms) scanned with their type's bitmap */
 	unsigned rounds;            /* marking rounds */
 };
 
@@ -56,10 +57,10 @@ struct gr_leak_stats {
 struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret);
 void gr_leaks_destroy(struct gr_leaks *l);
 
-enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, size_t i);
-/* What goroutine i waits on (its objects are kept when it is a candidate
- * or a channel, sync, sleep or I/O wait). */
-void gr_leaks_wait(const struct gr_leaks *l, size_t i, struct gr_wait *ret);
+/* The verdict on goroutine g (one of gr_process_goroutine's). */
+enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g);
+/* What goroutine g waits on. */
+void gr_leaks_wait(const struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *ret);
 const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l);
 /* The readers the walk used (for channel details). */
 const struct gr_waits *gr_leaks_waits(const struct gr_leaks *l);

@@ -133,6 +133,7 @@ struct gc_error *gr_locate_globals(struct gr_process *p)
 	if (gr_symbol(p, "runtime.allgs", &gl->allgs, NULL)) {
 		gr_symbol(p, "runtime.allglen", &gl->allglen, NULL);
 		gr_symbol(p, "runtime.allm", &gl->allm, NULL);
+		gr_symbol(p, "runtime.allp", &gl->allp, NULL);
 		gr_symbol(p, "runtime.sched", &gl->sched, NULL);
 		if (gr_symbol(p, "runtime.waitReasonStrings", &gl->waitreasons, &size) &&
 		    size % 16 == 0)

@@ -135,10 +135,11 @@ struct gc_error *gr_learn_layouts(struct gr_process *p, uint64_t md_addr);
 
 /* layout_learn.c: the layouts of more runtime structs (names[0..n)),
  * read when a command needs them: from DWARF when p's layouts came from
- * it, else from the type descriptors.  Names not found are left out, as
- * in gr_layouts_from_dwarf.  *ret is the caller's (gr_layouts_destroy). */
+ * it (and not types_only), else from the type descriptors (which also
+ * give each struct's type_addr).  Names not found are left out, as in
+ * gr_layouts_from_dwarf.  *ret is the caller's (gr_layouts_destroy). */
 struct gc_error *gr_learn_more_layouts(const struct gr_process *p, const char *const *names,
-				       size_t n, struct gr_layouts **ret);
+				       size_t n, bool types_only, struct gr_layouts **ret);
 
 /* layout_learn.c: p->go, p->mo and p->m_alllink from p->layouts (NO_OFF
  * for a field the release lacks).  An error when runtime.g has no layout,

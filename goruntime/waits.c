@@ -31,9 +31,9 @@ static const char *const kind_names[GR_WAIT_KINDS] = {
 	[GR_WAIT_NONE] = "none",        [GR_WAIT_CHAN_RECV] = "chan receive",
 	[GR_WAIT_CHAN_SEND] = "chan send", [GR_WAIT_SELECT] = "select",
 	[GR_WAIT_NIL_CHAN] = "nil chan", [GR_WAIT_SELECT_NO_CASES] = "select (no cases)",
-	[GR_WAIT_MUTEX] = "mutex",      [GR_WAIT_RWMUTEX_R] = "rwmutex read",
-	[GR_WAIT_RWMUTEX_W] = "rwmutex write", [GR_WAIT_WAITGROUP] = "waitgroup",
-	[GR_WAIT_COND] = "cond",        [GR_WAIT_SEMA] = "semaphore",
+	[GR_WAIT_MUTEX] = "mutex",      [GR_WAIT_RWMUTEX_R] = "rwmutex",
+	[GR_WAIT_RWMUTEX_W] = "rwmutex", [GR_WAIT_WAITGROUP] = "waitgroup",
+	[GR_WAIT_COND] = "cond",        [GR_WAIT_SEMA] = "sema",
 	[GR_WAIT_SLEEP] = "sleep",      [GR_WAIT_IO] = "io",
 };
 
@@ -73,7 +73,8 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 		"runtime.pollDesc", "sync.Cond",
 	};
 	struct gr_layouts *l = NULL;
-	struct gc_error *err = gr_learn_more_layouts(p, names, sizeof(names) / sizeof(names[0]), &l);
+	struct gc_error *err = gr_learn_more_layouts(p, names, sizeof(names) / sizeof(names[0]), false,
+						      &l);
 	if (err)
 		return err;
 	struct gr_waits *w = calloc(1, sizeof(*w));
@@ -257,13 +258,23 @@ static uint64_t notify_list_on_stack(const struct gr_waits *w, const struct gr_g
 			continue;
 		uint64_t cands[2] = {v + w->cond_notify, v};
 		for (int k = 0; k < 2; k++) {
-			uint64_t x = u64(w, cands[k] + 16);  /* head */
-			if (!x)
+			/* notifyList{wait, notify uint32; lock mutex; head, tail *sudog}:
+			 * the list from head must hold s and end at tail. */
+			uint64_t x = u64(w, cands[k] + 16), tail = u64(w, cands[k] + 24);
+			if (!x || !tail)
 				continue;
 			tries++;
-			for (unsigned i = 0; x && i < MAX_LIST_WALK; i++, x = u64(w, x + w->s_next))
-				if (x == s || (!s && u64(w, x + w->s_g) == g->addr))
-					return cands[k];
+			bool mine = false;
+			unsigned i = 0;
+			for (; i < MAX_LIST_WALK; i++) {
+				mine |= x == s || (!s && u64(w, x + w->s_g) == g->addr);
+				uint64_t next = u64(w, x + w->s_next);
+				if (!next)
+					break;
+				x = next;
+			}
+			if (mine && i < MAX_LIST_WALK && x == tail)
+				return cands[k];
 		}
 	}
 	return 0;

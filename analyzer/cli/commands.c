@@ -636,11 +636,6 @@ static struct gr_leaks *find_leaks(struct session *s, int *rc)
 	return l;
 }
 
-static size_t goroutine_index(const struct gr_process *p, const struct gr_goroutine *g)
-{
-	return (size_t)(g - gr_process_goroutine(p, 0));
-}
-
 struct wait_json_ctx {
 	const struct gr_process *p;
 	const struct gr_leaks *l;
@@ -661,7 +656,7 @@ static void waits_on_json(void *ctx, const struct gr_goroutine *g, FILE *out)
 {
 	struct wait_json_ctx *c = ctx;
 	struct gr_wait w;
-	gr_leaks_wait(c->l, goroutine_index(c->p, g), &w);
+	gr_leaks_wait(c->l, g, &w);
 	fputs(",\"waits_on\":[", out);
 	for (size_t k = 0; k < w.nobjs; k++) {
 		if (k)
@@ -681,10 +676,11 @@ static void leak_note(const struct session *s, const struct gr_leaks *l)
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
 	fprintf(stderr, "gocore: %zu leaked goroutine%s (%zu blocked on a channel or a sync "
 		"primitive, %zu undecided); heap walk: %zu spans, %" PRIu64 " of %" PRIu64
-		" objects reached in %u rounds; globals scanned %s, stacks and heap "
+		" objects reached in %u rounds; globals scanned %s, %zu runtime objects "
+		"(Ps, Gs, Ms) by their types' bitmaps, stacks and other objects "
 		"conservatively\n", st->leaked, st->leaked == 1 ? "" : "s", st->candidates,
 		st->undecided, st->spans, st->marked, st->objects, st->rounds,
-		st->globals_precise ? "precisely (GC bitmaps)" : "conservatively");
+		st->globals_precise ? "precisely (GC bitmaps)" : "conservatively", st->typed);
 	(void)s;
 }
 
@@ -703,7 +699,7 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (gr_leaks_verdict(l, goroutine_index(s->proc, gs[i])) == GR_LEAK_LEAKED)
+		if (gr_leaks_verdict(l, gs[i]) == GR_LEAK_LEAKED)
 			gs[k++] = gs[i];
 	n = k;
 	leak_note(s, l);
@@ -753,7 +749,8 @@ struct wentry {
 	uint8_t kind;
 	uint8_t dir;
 	bool select;
-	uint32_t gi;
+	uint32_t gi;     /* order of the goroutine in the selection */
+	const struct gr_goroutine *g;
 	int64_t aux;
 };
 
@@ -813,7 +810,7 @@ static void print_goids(FILE *out, const struct gr_process *p, const struct went
 			continue;
 		if (sel >= 0 && e[i].select != (sel != 0))
 			continue;
-		fprintf(out, first ? "%" PRIu64 : " %" PRIu64, gr_process_goroutine(p, e[i].gi)->goid);
+		fprintf(out, first ? "%" PRIu64 : " %" PRIu64, e[i].g->goid);
 		first = false;
 	}
 }
@@ -828,7 +825,7 @@ static void json_goids(FILE *out, const struct gr_process *p, const struct wentr
 			continue;
 		if (sel >= 0 && e[i].select != (sel != 0))
 			continue;
-		fprintf(out, first ? "%" PRIu64 : ",%" PRIu64, gr_process_goroutine(p, e[i].gi)->goid);
+		fprintf(out, first ? "%" PRIu64 : ",%" PRIu64, e[i].g->goid);
 		first = false;
 	}
 	fputc(']', out);
@@ -838,7 +835,7 @@ static int count_leaked(const struct gr_leaks *l, const struct wentry *e, size_t
 {
 	int k = 0;
 	for (size_t i = 0; i < n; i++)
-		k += gr_leaks_verdict(l, e[i].gi) == GR_LEAK_LEAKED;
+		k += gr_leaks_verdict(l, e[i].g) == GR_LEAK_LEAKED;
 	return k;
 }
 
@@ -932,7 +929,7 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 						for (size_t i = 0, f = 1; i < n; i++)
 							if (e[i].dir == d + 1 && !e[i].select) {
 								printf(f ? "%" PRIu64 : " %" PRIu64,
-								       gr_process_goroutine(p, e[i].gi)->goid);
+								       e[i].g->goid);
 								f = 0;
 							}
 					}
@@ -974,9 +971,9 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	struct wentry *e = NULL;
 	size_t ne = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t gi = goroutine_index(p, gs[i]);
+		size_t gi = i;
 		struct gr_wait w;
-		gr_leaks_wait(l, gi, &w);
+		gr_leaks_wait(l, gs[i], &w);
 		if (w.kind == GR_WAIT_NONE)
 			continue;
 		size_t k = w.nobjs ? w.nobjs : 1;
@@ -999,7 +996,7 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 			e[ne++] = (struct wentry){
 				.addr = ob ? ob->addr : 0, .cls = kind_class(w.kind),
 				.kind = (uint8_t)w.kind, .dir = ob ? (uint8_t)ob->dir : 0,
-				.select = w.kind == GR_WAIT_SELECT, .gi = (uint32_t)gi,
+				.select = w.kind == GR_WAIT_SELECT, .gi = (uint32_t)gi, .g = gs[i],
 				.aux = w.kind == GR_WAIT_IO ? w.fd : w.when,
 			};
 		}
