@@ -24,8 +24,7 @@
 /* Bounds on what file data drives. */
 #define MAX_QUEUE (1u << 20)       /* sudogs walked in one queue */
 #define MAX_STACK_WORDS (1u << 16) /* words of a stack searched for a sudog */
-#define MAX_LIST_TRIES 256         /* candidate notifyLists per Cond waiter */
-#define MAX_LIST_WALK (1u << 16)
+#define MAX_LIST_WALK (1u << 22)  /* sudogs walked in one notifyList */
 
 static const char *const kind_names[GR_WAIT_KINDS] = {
 	[GR_WAIT_NONE] = "none",        [GR_WAIT_CHAN_RECV] = "chan receive",
@@ -53,7 +52,86 @@ struct gr_waits {
 	uint64_t cond_notify;
 	bool sync_sema_reasons;  /* the release has "sync.Mutex.Lock" */
 	uint64_t goid_off;
+	/* Each queue (a channel's, a notifyList's) is walked once: which
+	 * queue holds each sudog seen, as owner | dir (GR_DIR_*), and the
+	 * owners walked (bit 0: the walk found a valid list). */
+	struct umap {
+		uint64_t *k, *v;
+		size_t mask, n;
+	} by_sudog, walked;
+	/* sudog.next chains walked so far: each node's last node and its
+	 * distance to it, so that no chain is walked twice. */
+	struct umap chain_end, chain_dist;
+	uint64_t *path;
+	size_t path_cap;
+	bool nomem;
 };
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static bool umap_get(const struct umap *m, uint64_t k, uint64_t *v)
+{
+	if (!m->k)
+		return false;
+	for (size_t i = mix(k) & m->mask;; i = (i + 1) & m->mask) {
+		if (m->k[i] == k) {
+			*v = m->v[i];
+			return true;
+		}
+		if (!m->k[i])
+			return false;
+	}
+}
+
+static bool umap_put(struct umap *m, uint64_t k, uint64_t v)
+{
+	if (!k)
+		return true;
+	if (2 * (m->n + 1) > m->mask + 1 || !m->k) {
+		size_t slots = m->k ? 2 * (m->mask + 1) : 1024;
+		uint64_t *nk = calloc(slots, 8), *nv = calloc(slots, 8);
+		if (!nk || !nv) {
+			free(nk);
+			free(nv);
+			return false;
+		}
+		for (size_t i = 0; m->k && i <= m->mask; i++) {
+			if (!m->k[i])
+				continue;
+			size_t j = mix(m->k[i]) & (slots - 1);
+			while (nk[j])
+				j = (j + 1) & (slots - 1);
+			nk[j] = m->k[i];
+			nv[j] = m->v[i];
+		}
+		free(m->k);
+		free(m->v);
+		m->k = nk;
+		m->v = nv;
+		m->mask = slots - 1;
+	}
+	size_t i = mix(k) & m->mask;
+	for (; m->k[i] && m->k[i] != k; i = (i + 1) & m->mask)
+		;
+	if (!m->k[i])
+		m->n++;
+	m->k[i] = k;
+	m->v[i] = v;
+	return true;
+}
+
+static void umap_free(struct umap *m)
+{
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
 
 static uint64_t off(const struct gr_layouts *l, const char *s, const char *f, uint64_t *size)
 {
@@ -133,6 +211,13 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 
 void gr_waits_destroy(struct gr_waits *w)
 {
+	if (!w)
+		return;
+	umap_free(&w->by_sudog);
+	umap_free(&w->walked);
+	umap_free(&w->chain_end);
+	umap_free(&w->chain_dist);
+	free(w->path);
 	free(w);
 }
 
@@ -201,16 +286,27 @@ static void add_obj(struct gr_wait *r, uint64_t addr, uint64_t sudog, enum gr_wa
 	r->objs[r->nobjs++] = (struct gr_wait_obj){addr, sudog, dir};
 }
 
-/* Whether the sudog s is in the queue of hchan c at qoff. */
-static bool in_queue(const struct gr_waits *w, uint64_t c, uint64_t qoff, uint64_t s)
+/* The direction in which sudog s waits on hchan c: which of its queues
+ * holds it.  Each channel's queues are walked once. */
+static enum gr_wait_dir queue_dir(struct gr_waits *w, uint64_t c, uint64_t s)
 {
-	if (qoff == NO_OFF)
-		return false;
-	uint64_t x = u64(w, c + qoff + w->q_first);
-	for (unsigned i = 0; x && i < MAX_QUEUE; i++, x = u64(w, x + w->s_next))
-		if (x == s)
-			return true;
-	return false;
+	uint64_t v;
+	if (!umap_get(&w->walked, c, &v)) {
+		uint64_t qs[2] = {w->c_recvq, w->c_sendq};
+		for (int d = 0; d < 2; d++) {
+			if (qs[d] == NO_OFF)
+				continue;
+			uint64_t x = u64(w, c + qs[d] + w->q_first);
+			for (unsigned i = 0; x && i < MAX_QUEUE; i++, x = u64(w, x + w->s_next))
+				if (!umap_put(&w->by_sudog, x, c | (uint64_t)(d + 1)))
+					w->nomem = true;
+		}
+		if (!umap_put(&w->walked, c, 1))
+			w->nomem = true;
+	}
+	if (umap_get(&w->by_sudog, s, &v) && (v & ~(uint64_t)3) == c)
+		return (enum gr_wait_dir)(v & 3);
+	return GR_DIR_NONE;
 }
 
 /* [sp, hi) of g's stack, bounded. */
@@ -244,43 +340,85 @@ static uint64_t sudog_on_stack(const struct gr_waits *w, const struct gr_heap *h
 	return 0;
 }
 
+/* The last node of the sudog.next chain from x, and how many steps away
+ * it is; false when the chain is longer than MAX_LIST_WALK (or loops).
+ * Every chain is walked once: later calls find its nodes remembered. */
+static bool chain_end(struct gr_waits *w, uint64_t x, uint64_t *end, uint64_t *dist)
+{
+	size_t n = 0;
+	uint64_t e = 0, d = 0;
+	bool known = false;
+	while (n < MAX_LIST_WALK) {
+		if (umap_get(&w->chain_end, x, &e)) {
+			umap_get(&w->chain_dist, x, &d);
+			known = true;
+			break;
+		}
+		if (n == w->path_cap) {
+			size_t cap = w->path_cap ? 2 * w->path_cap : 256;
+			uint64_t *v = realloc(w->path, cap * sizeof(*v));
+			if (!v) {
+				w->nomem = true;
+				return false;
+			}
+			w->path = v;
+			w->path_cap = cap;
+		}
+		w->path[n++] = x;
+		uint64_t next = u64(w, x + w->s_next);
+		if (!next) {
+			e = x;
+			d = 0;
+			n--;  /* x itself is the end */
+			if (!umap_put(&w->chain_end, x, x) || !umap_put(&w->chain_dist, x, 0))
+				w->nomem = true;
+			known = true;
+			break;
+		}
+		x = next;
+	}
+	if (!known)
+		return false;  /* too long, or a loop: left unremembered */
+	for (size_t i = n; i-- > 0;) {
+		d++;
+		if (!umap_put(&w->chain_end, w->path[i], e) ||
+		    !umap_put(&w->chain_dist, w->path[i], d))
+			w->nomem = true;
+	}
+	*end = e;   /* d is now path[0]'s distance, the first x's */
+	*dist = d;
+	return true;
+}
+
 /* The notifyList holding sudog s (of g): &c.notify for a Cond c, or a
- * notifyList, that one of g's stack words points at. */
-static uint64_t notify_list_on_stack(const struct gr_waits *w, const struct gr_goroutine *g,
+ * notifyList, that one of g's stack words points at.  A notifyList{wait,
+ * notify uint32; lock mutex; head, tail *sudog} qualifies when the chain
+ * from head ends at tail and passes s. */
+static uint64_t notify_list_on_stack(struct gr_waits *w, const struct gr_goroutine *g,
 				     uint64_t s)
 {
-	uint64_t lo, hi;
+	uint64_t lo, hi, s_end, s_dist;
+	if (!s || !chain_end(w, s, &s_end, &s_dist))
+		return 0;
 	stack_range(g, &lo, &hi);
-	unsigned tries = 0;
-	for (uint64_t a = lo; a < hi && tries < MAX_LIST_TRIES; a += 8) {
+	for (uint64_t a = lo; a < hi; a += 8) {
 		uint64_t v = u64(w, a);
 		if (v < 4096 || v % 8 || v == g->addr || v == s)
 			continue;
 		uint64_t cands[2] = {v + w->cond_notify, v};
 		for (int k = 0; k < 2; k++) {
-			/* notifyList{wait, notify uint32; lock mutex; head, tail *sudog}:
-			 * the list from head must hold s and end at tail. */
-			uint64_t x = u64(w, cands[k] + 16), tail = u64(w, cands[k] + 24);
-			if (!x || !tail)
+			uint64_t head = u64(w, cands[k] + 16), tail = u64(w, cands[k] + 24);
+			uint64_t end, dist;
+			if (!head || tail != s_end)
 				continue;
-			tries++;
-			bool mine = false;
-			unsigned i = 0;
-			for (; i < MAX_LIST_WALK; i++) {
-				mine |= x == s || (!s && u64(w, x + w->s_g) == g->addr);
-				uint64_t next = u64(w, x + w->s_next);
-				if (!next)
-					break;
-				x = next;
-			}
-			if (mine && i < MAX_LIST_WALK && x == tail)
+			if (chain_end(w, head, &end, &dist) && end == s_end && dist >= s_dist)
 				return cands[k];
 		}
 	}
 	return 0;
 }
 
-static void read_chans(const struct gr_waits *w, const struct gr_goroutine *g, struct gr_wait *r)
+static void read_chans(struct gr_waits *w, const struct gr_goroutine *g, struct gr_wait *r)
 {
 	if (w->g_waiting == NO_OFF)
 		return;
@@ -291,12 +429,8 @@ static void read_chans(const struct gr_waits *w, const struct gr_goroutine *g, s
 		enum gr_wait_dir dir = r->kind == GR_WAIT_CHAN_RECV   ? GR_DIR_RECV
 				       : r->kind == GR_WAIT_CHAN_SEND ? GR_DIR_SEND
 								      : GR_DIR_NONE;
-		if (dir == GR_DIR_NONE && c) {
-			if (in_queue(w, c, w->c_recvq, s))
-				dir = GR_DIR_RECV;
-			else if (in_queue(w, c, w->c_sendq, s))
-				dir = GR_DIR_SEND;
-		}
+		if (dir == GR_DIR_NONE && c)
+			dir = queue_dir(w, c, s);
 		add_obj(r, c, s, dir);
 	}
 	if (s)
@@ -304,7 +438,7 @@ static void read_chans(const struct gr_waits *w, const struct gr_goroutine *g, s
 	r->found = r->nobjs > 0;
 }
 
-static void read_sync(const struct gr_waits *w, const struct gr_heap *heap,
+static void read_sync(struct gr_waits *w, const struct gr_heap *heap,
 		      const struct gr_goroutine *g, struct gr_wait *r)
 {
 	uint64_t s = w->g_waiting != NO_OFF ? u64(w, g->addr + w->g_waiting) : 0;
@@ -352,7 +486,7 @@ static void read_io(const struct gr_waits *w, const struct gr_goroutine *g, stru
 	}
 }
 
-void gr_waits_read(const struct gr_waits *w, const struct gr_heap *heap,
+void gr_waits_read(struct gr_waits *w, const struct gr_heap *heap,
 		   const struct gr_goroutine *g, struct gr_wait *r)
 {
 	memset(r, 0, sizeof(*r));

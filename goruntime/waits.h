@@ -75,8 +75,9 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 void gr_waits_destroy(struct gr_waits *w);
 
 /* What g waits on.  heap (may be NULL) helps find the sudog of a Cond
- * waiter before Go 1.26. */
-void gr_waits_read(const struct gr_waits *w, const struct gr_heap *heap,
+ * waiter before Go 1.26.  w remembers the queues it walked (one thread
+ * at a time). */
+void gr_waits_read(struct gr_waits *w, const struct gr_heap *heap,
 		   const struct gr_goroutine *g, struct gr_wait *ret);
 
 /* The sudog fields the leak finder hides (as the runtime does during its
