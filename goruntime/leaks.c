@@ -9,28 +9,21 @@
 
 #define MAX_MODULES 64
 #define MAX_BITMAP_BYTES (64u << 20)   /* a GC bitmap covers 4 GiB of globals */
-#define STACK_ITEMS (1u << 20)         /* mark stack; overflow rescans */
+#define STACK_ITEMS (1u << 18)         /* mark stack; overflow rescans */
 
-/* One goroutine's wait, compact (1M goroutines fit in a few MB). */
-struct cwait {
-	uint64_t first;     /* its objects: objs[first, first + nobjs) */
-	int64_t aux;        /* when (sleep) or fd (io) */
-	uint16_t nobjs;
-	uint8_t kind;
-	uint8_t flags;
+/* verdict[] bytes: the gr_leak_verdict, and flags. */
+enum {
+	V_MASK = 0x0f,
+	V_ROOT = 0x10,      /* its stack is a root (scanned) */
+	V_NOCASES = 0x20,   /* blocked in select {} */
 };
-enum { CW_CANDIDATE = 1, CW_FOUND = 2, CW_TRUNCATED = 4 };
 
 struct gr_leaks {
 	const struct gr_process *p;
 	struct gr_heap *heap;
 	struct gr_waits *waits;
 	size_t n;
-	struct cwait *w;
-	uint8_t *verdict;
-	size_t *pos;            /* by position in allgs (p->gs): index here */
-	struct gr_wait_obj *objs;
-	size_t nobjs, capobjs;
+	uint8_t *verdict;   /* by position in allgs (p->gs) */
 	struct gr_leak_stats st;
 };
 
@@ -44,10 +37,8 @@ struct item {
  * with its type's pointer bitmap, as the runtime's GC scans it, not word by
  * word (a p holds uintptr copies of heap addresses: its write barrier
  * buffer, its GC work queue). */
-struct typed {
-	uint64_t addr;      /* the struct (a malloc header may precede it) */
-	uint32_t type;      /* index into marker.types */
-};
+/* typed[]: the struct's address (a malloc header may precede it) | its
+ * index into marker.types. */
 
 struct ptrmask {
 	uint64_t words;     /* ptrdata / 8 */
@@ -56,7 +47,7 @@ struct ptrmask {
 
 struct marker {
 	const struct gr_heap *h;
-	struct typed *typed;    /* by addr */
+	uint64_t *typed;        /* sorted */
 	size_t ntyped;
 	struct ptrmask types[3];
 	const struct gc_addrspace *as;
@@ -64,8 +55,11 @@ struct marker {
 	struct item *stack;
 	size_t sp;
 	bool overflow;
-	uint64_t *hidden;       /* word addresses not followed; 0 = empty slot */
-	size_t hidden_mask;     /* slots - 1 */
+	/* The candidates' sudogs, sorted, each | HIDE_C or HIDE_ELEM: the
+	 * field of it not followed (the runtime's setSyncObjectsUntraceable). */
+	uint64_t *hidden;
+	size_t nhidden;
+	uint64_t elem_off, elem_size, c_off, c_size;
 	uint64_t marked, missing;
 };
 
@@ -79,32 +73,20 @@ static inline void set_bit(uint64_t *b, uint64_t i)
 	b[i >> 6] |= (uint64_t)1 << (i & 63);
 }
 
-static inline uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
+enum { HIDE_C = 1, HIDE_ELEM = 2 };
 
-static bool hidden(const struct marker *m, uint64_t addr)
+/* The hidden sudog at base, 0 if none. */
+static uint64_t hidden_at(const struct marker *m, uint64_t base)
 {
-	if (!m->hidden)
-		return false;
-	for (size_t i = hash64(addr) & m->hidden_mask;; i = (i + 1) & m->hidden_mask) {
-		if (m->hidden[i] == addr)
-			return true;
-		if (m->hidden[i] == 0)
-			return false;
+	size_t lo = 0, hi = m->nhidden;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((m->hidden[mid] & ~(uint64_t)7) < base)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-}
-
-static void hide(struct marker *m, uint64_t addr)
-{
-	size_t i = hash64(addr) & m->hidden_mask;
-	for (; m->hidden[i] && m->hidden[i] != addr; i = (i + 1) & m->hidden_mask)
-		;
-	m->hidden[i] = addr;
+	return lo < m->nhidden && (m->hidden[lo] & ~(uint64_t)7) == base ? m->hidden[lo] : 0;
 }
 
 static void mark_ptr(struct marker *m, uint64_t v)
@@ -159,34 +141,43 @@ static void scan(struct marker *m, uint64_t addr, uint64_t len, const uint8_t *b
 				if (i >= nbits || !(bitmap[i / 8] >> (i % 8) & 1))
 					continue;
 			}
-			if (m->hidden && hidden(m, x))
-				continue;
 			mark_ptr(m, v);
 		}
 		a += words * 8;
 	}
 }
 
-/* Scans the heap object [base, base + size): with its type's bitmap when
- * it is a typed object, else every word. */
+/* Scans the heap object [base, base + size): a hidden sudog without its
+ * hidden field, a typed object with its type's bitmap, else every word. */
 static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 {
+	uint64_t h = m->nhidden ? hidden_at(m, base) : 0;
+	if (h) {
+		uint64_t off = (h & HIDE_C) ? m->c_off : m->elem_off;
+		uint64_t len = (h & HIDE_C) ? m->c_size : m->elem_size;
+		if (off < size) {
+			scan(m, base, off, NULL, 0);
+			if (off + len < size)
+				scan(m, base + off + len, size - off - len, NULL, 0);
+			return;
+		}
+	}
 	size_t lo = 0, hi = m->ntyped;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->typed[mid].addr < base)
+		if ((m->typed[mid] & ~(uint64_t)7) < base)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < m->ntyped && m->typed[lo].addr < base + size) {
-		const struct typed *t = &m->typed[lo];
-		const struct ptrmask *pm = &m->types[t->type];
+	uint64_t t = lo < m->ntyped ? m->typed[lo] : 0, addr = t & ~(uint64_t)7;
+	if (t && addr < base + size) {
+		const struct ptrmask *pm = &m->types[t & 7];
 		uint64_t len = pm->words * 8;
-		if (t->addr + len > base + size)
-			len = base + size - t->addr;
-		scan(m, base, t->addr - base, NULL, 0);  /* a malloc header */
-		scan(m, t->addr, len, pm->bits, pm->words);
+		if (addr + len > base + size)
+			len = base + size - addr;
+		scan(m, base, addr - base, NULL, 0);  /* a malloc header */
+		scan(m, addr, len, pm->bits, pm->words);
 		return;
 	}
 	scan(m, base, size, NULL, 0);
@@ -381,25 +372,25 @@ static bool read_ptrmask(const struct gc_addrspace *as, int minor, uint64_t typ,
 	return true;
 }
 
-static int by_addr(const void *a, const void *b)
+static int by_word(const void *a, const void *b)
 {
-	const struct typed *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static bool add_typed(struct marker *m, size_t *cap, uint64_t addr, uint32_t type)
 {
-	if (!addr || !m->types[type].bits)
+	if (!addr || addr % 8 || !m->types[type].bits)
 		return true;
 	if (m->ntyped == *cap) {
 		size_t nc = *cap ? 2 * *cap : 1024;
-		struct typed *v = realloc(m->typed, nc * sizeof(*v));
+		uint64_t *v = realloc(m->typed, nc * sizeof(*v));
 		if (!v)
 			return false;
 		m->typed = v;
 		*cap = nc;
 	}
-	m->typed[m->ntyped++] = (struct typed){addr, type};
+	m->typed[m->ntyped++] = addr | type;
 	return true;
 }
 
@@ -436,39 +427,21 @@ static struct gc_error *learn_typed(const struct gr_process *p, struct marker *m
 		if (!add_typed(m, &cap, gr_process_thread(p, i)->m, 2))
 			return &gc_error_nomem;
 	if (m->ntyped)
-		qsort(m->typed, m->ntyped, sizeof(*m->typed), by_addr);
+		qsort(m->typed, m->ntyped, sizeof(*m->typed), by_word);
 	return NULL;
 }
 
 /* ---- the walk ---- */
 
-static bool chan_kind(uint8_t k)
-{
-	return k == GR_WAIT_CHAN_RECV || k == GR_WAIT_CHAN_SEND || k == GR_WAIT_SELECT;
-}
+struct pair {
+	uint32_t obj;   /* heap object index */
+	uint32_t g;     /* position in allgs */
+};
 
-static struct gc_error *keep_wait(struct gr_leaks *l, size_t i, const struct gr_wait *w)
+static int by_obj(const void *a, const void *b)
 {
-	struct cwait *c = &l->w[i];
-	c->kind = (uint8_t)w->kind;
-	c->flags = (w->candidate ? CW_CANDIDATE : 0) | (w->found ? CW_FOUND : 0) |
-		   (w->truncated ? CW_TRUNCATED : 0);
-	c->aux = w->kind == GR_WAIT_IO ? w->fd : w->when;
-	c->first = l->nobjs;
-	c->nobjs = (uint16_t)w->nobjs;
-	if (l->nobjs + w->nobjs > l->capobjs) {
-		size_t cap = l->capobjs ? 2 * l->capobjs : 1024;
-		while (cap < l->nobjs + w->nobjs)
-			cap *= 2;
-		struct gr_wait_obj *v = realloc(l->objs, cap * sizeof(*v));
-		if (!v)
-			return &gc_error_nomem;
-		l->objs = v;
-		l->capobjs = cap;
-	}
-	memcpy(l->objs + l->nobjs, w->objs, w->nobjs * sizeof(*w->objs));
-	l->nobjs += w->nobjs;
-	return NULL;
+	const struct pair *x = a, *y = b;
+	return x->obj < y->obj ? -1 : x->obj > y->obj;
 }
 
 static void marker_free(struct marker *m)
@@ -482,15 +455,83 @@ static void marker_free(struct marker *m)
 		free(m->types[i].bits);
 }
 
-struct pair {
-	uint64_t obj;   /* heap object index */
-	size_t g;
-};
-
-static int by_obj(const void *a, const void *b)
+static bool grow(void **v, size_t *cap, size_t need, size_t elem)
 {
-	const struct pair *x = a, *y = b;
-	return x->obj < y->obj ? -1 : x->obj > y->obj;
+	if (need <= *cap)
+		return true;
+	size_t nc = *cap ? *cap : 1024;
+	while (nc < need)
+		nc *= 2;
+	void *x = realloc(*v, nc * elem);
+	if (!x)
+		return false;
+	*v = x;
+	*cap = nc;
+	return true;
+}
+
+static bool chan_kind(enum gr_wait_kind k)
+{
+	return k == GR_WAIT_CHAN_RECV || k == GR_WAIT_CHAN_SEND || k == GR_WAIT_SELECT;
+}
+
+/* The candidates: what each waits on (pairs of heap object and
+ * goroutine), the sudogs whose hold is hidden, and the verdicts of the
+ * others. */
+static struct gc_error *read_candidates(struct gr_leaks *l, struct marker *m,
+					struct pair **pairs_ret, size_t *npairs_ret)
+{
+	const struct gr_process *p = l->p;
+	struct pair *pairs = NULL;
+	size_t npairs = 0, cap = 0, hcap = 0;
+	struct gr_wait w;
+	for (size_t k = 0; k < l->n; k++) {
+		const struct gr_goroutine *g = &p->gs[k];
+		gr_waits_read(l->waits, l->heap, g, &w);
+		uint8_t *v = &l->verdict[k];
+		if (w.kind == GR_WAIT_SELECT_NO_CASES)
+			*v |= V_NOCASES;
+		if (!w.candidate) {
+			*v |= GR_LEAK_RUNNABLE | V_ROOT;
+			continue;
+		}
+		l->st.candidates++;
+		if (!w.found || w.truncated) {
+			*v |= GR_LEAK_UNDECIDED | V_ROOT;
+			continue;
+		}
+		*v |= GR_LEAK_LEAKED;
+		for (size_t i = 0; i < w.nobjs; i++) {
+			const struct gr_wait_obj *o = &w.objs[i];
+			if (o->sudog) {
+				if (!grow((void **)&m->hidden, &hcap, m->nhidden + 1, sizeof(*m->hidden)))
+					goto nomem;
+				m->hidden[m->nhidden++] = o->sudog | (chan_kind(w.kind) ? HIDE_C : HIDE_ELEM);
+			}
+			uint64_t idx, base, size;
+			bool noscan;
+			if (!gr_heap_object(l->heap, o->addr, &idx, &base, &size, &noscan) ||
+			    idx > UINT32_MAX) {
+				*v |= V_ROOT;  /* not in the heap: reachable by definition */
+				continue;
+			}
+			if (!grow((void **)&pairs, &cap, npairs + 1, sizeof(*pairs)))
+				goto nomem;
+			pairs[npairs++] = (struct pair){(uint32_t)idx, (uint32_t)k};
+		}
+		if (*v & V_ROOT)
+			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE);
+	}
+	if (m->nhidden)
+		qsort(m->hidden, m->nhidden, sizeof(*m->hidden), by_word);
+	if (npairs)
+		qsort(pairs, npairs, sizeof(*pairs), by_obj);
+	*pairs_ret = pairs;
+	*npairs_ret = npairs;
+	return NULL;
+nomem:
+	free(pairs);
+	return &gc_error_nomem;
 }
 
 struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret)
@@ -503,130 +544,58 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	struct gc_error *err;
 	struct marker m = {0};
 	struct pair *pairs = NULL;
+	size_t npairs = 0;
 	if ((err = gr_heap_open(p, &l->heap)) || (err = gr_waits_open(p, &l->waits)))
 		goto fail;
-	l->n = gr_process_ngoroutines(p);
-	l->w = calloc(l->n ? l->n : 1, sizeof(*l->w));
+	l->n = p->ngs;
 	l->verdict = calloc(l->n ? l->n : 1, 1);
-	l->pos = calloc(l->n ? l->n : 1, sizeof(*l->pos));
-	if (!l->pos) {
-		err = &gc_error_nomem;
-		goto fail;
-	}
-	for (size_t i = 0; i < l->n; i++)
-		l->pos[gr_process_goroutine(p, i) - p->gs] = i;
 	uint64_t nobj = gr_heap_nobjects(l->heap);
 	m.h = l->heap;
 	m.as = p->img->memory;
+	gr_waits_sudog_hidden(l->waits, &m.elem_off, &m.elem_size, &m.c_off, &m.c_size);
 	m.mark = calloc(nobj / 64 + 1, 8);
 	m.scanned = calloc(nobj / 64 + 1, 8);
 	m.stack = malloc(STACK_ITEMS * sizeof(*m.stack));
-	if (!l->w || !l->verdict || !m.mark || !m.scanned || !m.stack) {
+	if (!l->verdict || !m.mark || !m.scanned || !m.stack) {
 		err = &gc_error_nomem;
 		goto fail;
 	}
-	if ((err = learn_typed(p, &m)))
+	if ((err = learn_typed(p, &m)) || (err = read_candidates(l, &m, &pairs, &npairs)))
 		goto fail;
-	/* What each goroutine waits on. */
-	struct gr_wait w;
-	size_t nhidden = 0, npairs = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		gr_waits_read(l->waits, l->heap, gr_process_goroutine(p, i), &w);
-		if ((err = keep_wait(l, i, &w)))
-			goto fail;
-		if (w.candidate) {
-			l->st.candidates++;
-			nhidden += w.nobjs;
-			npairs += w.nobjs;
-		}
-	}
-	/* The sudogs' hold on the objects is not followed. */
-	size_t slots = 16;
-	while (slots < 4 * nhidden)
-		slots *= 2;
-	m.hidden = calloc(slots, 8);
-	m.hidden_mask = slots - 1;
-	pairs = malloc((npairs ? npairs : 1) * sizeof(*pairs));
-	if (!m.hidden || !pairs) {
-		err = &gc_error_nomem;
-		goto fail;
-	}
-	uint64_t eo, es, co, cs;
-	gr_waits_sudog_hidden(l->waits, &eo, &es, &co, &cs);
-	npairs = 0;
-	bool *root = calloc(l->n ? l->n : 1, 1);
-	if (!root) {
-		err = &gc_error_nomem;
-		goto fail;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct cwait *c = &l->w[i];
-		if (!(c->flags & CW_CANDIDATE)) {
-			root[i] = true;
-			l->verdict[i] = GR_LEAK_RUNNABLE;
-			continue;
-		}
-		if (!(c->flags & CW_FOUND) || (c->flags & CW_TRUNCATED)) {
-			root[i] = true;
-			l->verdict[i] = GR_LEAK_UNDECIDED;
-			continue;
-		}
-		l->verdict[i] = GR_LEAK_LEAKED;
-		for (size_t k = 0; k < c->nobjs; k++) {
-			const struct gr_wait_obj *o = &l->objs[c->first + k];
-			if (o->sudog) {
-				uint64_t off = chan_kind(c->kind) ? co : eo;
-				uint64_t size = chan_kind(c->kind) ? cs : es;
-				for (uint64_t x = 0; x < size; x += 8)
-					hide(&m, o->sudog + off + x);
-			}
-			uint64_t idx, base, size;
-			bool noscan;
-			if (gr_heap_object(l->heap, o->addr, &idx, &base, &size, &noscan))
-				pairs[npairs++] = (struct pair){idx, i};
-			else
-				root[i] = true;  /* not in the heap: reachable by definition */
-		}
-		if (root[i])
-			l->verdict[i] = GR_LEAK_LIVE;
-	}
-	qsort(pairs, npairs, sizeof(*pairs), by_obj);
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
 	scan_threads(p, &m);
-	for (size_t i = 0; i < l->n; i++)
-		if (root[i])
-			scan_stack(p, &m, gr_process_goroutine(p, i));
+	for (size_t k = 0; k < l->n; k++)
+		if (l->verdict[k] & V_ROOT)
+			scan_stack(p, &m, &p->gs[k]);
 	/* Mark; wake the candidates whose object got marked; again. */
 	for (bool changed = true; changed;) {
 		l->st.rounds++;
 		drain(&m, l->heap);
 		changed = false;
 		for (size_t k = 0; k < npairs; k++) {
-			size_t i = pairs[k].g;
-			if (root[i] || !bit(m.mark, pairs[k].obj))
+			uint8_t *v = &l->verdict[pairs[k].g];
+			if ((*v & V_ROOT) || !bit(m.mark, pairs[k].obj))
 				continue;
-			root[i] = true;
-			l->verdict[i] = GR_LEAK_LIVE;
-			scan_stack(p, &m, gr_process_goroutine(p, i));
+			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE | V_ROOT);
+			scan_stack(p, &m, &p->gs[pairs[k].g]);
 			changed = true;
 		}
 	}
-	free(root);
 	/* Verdicts. */
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->verdict[i] != GR_LEAK_LEAKED)
+	for (size_t k = 0; k < l->n; k++) {
+		uint8_t *v = &l->verdict[k];
+		if ((*v & V_MASK) != GR_LEAK_LEAKED)
 			continue;
-		const struct gr_goroutine *g = gr_process_goroutine(p, i);
 		/* findGoroutineLeaks: main blocked in select {} is not reported. */
-		if (g->goid == 1 && l->w[i].kind == GR_WAIT_SELECT_NO_CASES)
-			l->verdict[i] = GR_LEAK_LIVE;
+		if (p->gs[k].goid == 1 && (*v & V_NOCASES))
+			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE);
 		else if (m.missing)
-			l->verdict[i] = GR_LEAK_UNDECIDED;
+			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_UNDECIDED);
 	}
-	for (size_t i = 0; i < l->n; i++) {
-		l->st.leaked += l->verdict[i] == GR_LEAK_LEAKED;
-		l->st.undecided += l->verdict[i] == GR_LEAK_UNDECIDED;
+	for (size_t k = 0; k < l->n; k++) {
+		l->st.leaked += (l->verdict[k] & V_MASK) == GR_LEAK_LEAKED;
+		l->st.undecided += (l->verdict[k] & V_MASK) == GR_LEAK_UNDECIDED;
 	}
 	l->st.spans = gr_heap_nspans(l->heap);
 	l->st.objects = nobj;
@@ -650,44 +619,19 @@ void gr_leaks_destroy(struct gr_leaks *l)
 		return;
 	gr_heap_destroy(l->heap);
 	gr_waits_destroy(l->waits);
-	free(l->w);
 	free(l->verdict);
-	free(l->pos);
-	free(l->objs);
 	free(l);
-}
-
-/* The index of g in l's arrays: gr_process_goroutine's order. */
-static size_t index_of(const struct gr_leaks *l, const struct gr_goroutine *g)
-{
-	size_t k = (size_t)(g - l->p->gs);
-	return k < l->n ? l->pos[k] : SIZE_MAX;
 }
 
 enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g)
 {
-	size_t i = index_of(l, g);
-	return i < l->n ? (enum gr_leak_verdict)l->verdict[i] : GR_LEAK_RUNNABLE;
+	size_t k = (size_t)(g - l->p->gs);
+	return k < l->n ? (enum gr_leak_verdict)(l->verdict[k] & V_MASK) : GR_LEAK_RUNNABLE;
 }
 
-void gr_leaks_wait(const struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *r)
+void gr_leaks_wait(struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	size_t i = index_of(l, g);
-	if (i >= l->n)
-		return;
-	const struct cwait *c = &l->w[i];
-	r->kind = (enum gr_wait_kind)c->kind;
-	r->candidate = c->flags & CW_CANDIDATE;
-	r->found = c->flags & CW_FOUND;
-	r->truncated = c->flags & CW_TRUNCATED;
-	if (r->kind == GR_WAIT_IO)
-		r->fd = c->aux;
-	else
-		r->when = c->aux;
-	r->nobjs = c->nobjs;
-	memcpy(r->objs, l->objs + c->first, c->nobjs * sizeof(*r->objs));
+	gr_waits_read(l->waits, l->heap, g, r);
 }
 
 const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l)

@@ -59,8 +59,8 @@ void gr_leaks_destroy(struct gr_leaks *l);
 
 /* The verdict on goroutine g (one of gr_process_goroutine's). */
 enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g);
-/* What goroutine g waits on. */
-void gr_leaks_wait(const struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *ret);
+/* What goroutine g waits on (read again: one thread at a time). */
+void gr_leaks_wait(struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *ret);
 const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l);
 /* The readers the walk used (for channel details). */
 const struct gr_waits *gr_leaks_waits(const struct gr_leaks *l);

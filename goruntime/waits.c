@@ -93,7 +93,7 @@ static bool umap_put(struct umap *m, uint64_t k, uint64_t v)
 {
 	if (!k)
 		return true;
-	if (2 * (m->n + 1) > m->mask + 1 || !m->k) {
+	if (!m->k || 4 * (m->n + 1) > 3 * (m->mask + 1)) {
 		size_t slots = m->k ? 2 * (m->mask + 1) : 1024;
 		uint64_t *nk = calloc(slots, 8), *nv = calloc(slots, 8);
 		if (!nk || !nv) {

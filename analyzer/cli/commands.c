@@ -638,7 +638,7 @@ static struct gr_leaks *find_leaks(struct session *s, int *rc)
 
 struct wait_json_ctx {
 	const struct gr_process *p;
-	const struct gr_leaks *l;
+	struct gr_leaks *l;
 };
 
 /* One object a goroutine waits on, as JSON. */
@@ -723,8 +723,9 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 		rc = ok ? EXIT_OK : output_failed(errnum);
 	} else if (o->json) {
 		struct wait_json_ctx c = {s->proc, l};
-		err = gr_write_goroutines_json_extra(s->proc, gs, n, n > 1 ? gc_parallel_cpus() : 1,
-						     stdout, json_gap, s, waits_on_json, &c);
+		/* On one thread: gr_leaks_wait reads through l's caches. */
+		err = gr_write_goroutines_json_extra(s->proc, gs, n, 1, stdout, json_gap, s,
+						     waits_on_json, &c);
 		int errnum = errno;
 		if (err && err->code != GC_ERR_IO) {
 			rc = session_fail(err);
