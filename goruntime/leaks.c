@@ -307,8 +307,11 @@ static void scan_stack(const struct gr_process *p, struct marker *m, const struc
 	scan(m, lo, g->stack_hi - lo, NULL, 0);
 }
 
-/* Each thread's registers, and its stack from sp up to the top of the g
- * stack (curg, g0 or gsignal) that holds sp. */
+/* Each thread's registers, and the stack sp lies in from sp up: its
+ * goroutine's, or the system stack (g0, gsignal) of an M that runs one (a
+ * goroutine in a systemstack call, a signal handler).  An idle M's system
+ * stack holds the scheduler's frames, nothing of a goroutine's: like the
+ * runtime's GC, the walk leaves it out. */
 static void scan_threads(const struct gr_process *p, struct marker *m)
 {
 	const struct gr_image *img = p->img;
@@ -317,7 +320,7 @@ static void scan_threads(const struct gr_process *p, struct marker *m)
 			mark_ptr(m, img->threads[i].regs.r[r]);
 	for (size_t i = 0; i < gr_process_nthreads(p); i++) {
 		const struct gr_thread *t = gr_process_thread(p, i);
-		if (!t->core)
+		if (!t->core || !t->curg)
 			continue;
 		uint64_t sp = gr_image_thread_sp(img, t->core);
 		uint64_t gs[3] = {t->curg, t->g0, t->gsignal};

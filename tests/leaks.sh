@@ -5,8 +5,9 @@
 # they pass on right answers and fail on each kind of wrong one.
 #
 # DIR: a crash directory of testdata/blocked (default cache/e2e/blocked,
-# cache/e2e-go1.26/blocked, cache/e2e-go1.27/blocked; tests/e2e.sh blocked
-# with GOCORE_GO=1.19, 1.26, 1.27 makes them).  Its stdout.txt holds the
+# cache/e2e-go1.26/blocked, cache/e2e-go1.27/blocked and those of arm64
+# (1.19, 1.26, 1.27), riscv64 and loong64 (1.19, 1.27); tests/e2e.sh blocked
+# with GOCORE_GO and GOCORE_ARCH set makes them).  Its stdout.txt holds the
 # program's expect-leaked, expect-live and expect-group lines (ids), and
 # with Go 1.26/1.27 the runtime's goroutineleak profile.  For each DIR
 # (tests/leaks_check.py compares; outputs in DIR/leaks/):
@@ -297,9 +298,14 @@ if [ "${1:-}" = --selftest ]; then
 fi
 runner_check_tools
 command -v strip >/dev/null || fail setup "strip not found (Debian: binutils); the stripped-same checks cannot run"
-# (DIRs of other architectures work too: cache/e2e-arm64-go1.27/blocked)
 if [ $# -eq 0 ]; then
-	set -- cache/e2e/blocked cache/e2e-go1.26/blocked cache/e2e-go1.27/blocked
+	# amd64 under every toolchain, and the other architectures make e2e
+	# crashes under qemu (its E2E_ARCHES)
+	set -- cache/e2e/blocked cache/e2e-go1.26/blocked cache/e2e-go1.27/blocked \
+		cache/e2e-arm64-go1.19/blocked cache/e2e-arm64-go1.26/blocked \
+		cache/e2e-arm64-go1.27/blocked cache/e2e-riscv64-go1.19/blocked \
+		cache/e2e-riscv64-go1.27/blocked cache/e2e-loong64-go1.19/blocked \
+		cache/e2e-loong64-go1.27/blocked
 fi
 for d in "$@"; do
 	check_dir "$d"
