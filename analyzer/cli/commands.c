@@ -342,6 +342,33 @@ static int64_t gomaxprocs(const struct session *s)
 	return -1;
 }
 
+/* overview's leak line: the goroutines `leaks` lists (-1: the walk
+ * failed, said on stderr), those it could not decide, and those the
+ * runtime's own leak check had marked (_Gleaked, Go 1.26+). */
+struct leak_counts {
+	long long leaked, undecided;
+	size_t runtime_marked;
+};
+
+static void count_leaks(struct session *s, struct leak_counts *c)
+{
+	struct gr_leaks *l;
+	c->leaked = c->undecided = -1;
+	c->runtime_marked = 0;
+	for (size_t i = 0; i < gr_process_ngoroutines(s->proc); i++)
+		c->runtime_marked += gr_goroutine_leaked(s->proc, gr_process_goroutine(s->proc, i));
+	struct gc_error *err = gr_leaks_find(s->proc, &l);
+	if (err) {
+		fprintf(stderr, "gocore: warning: leaked goroutines unknown: %s\n", err->message);
+		gc_error_destroy(err);
+		return;
+	}
+	const struct gr_leak_stats *st = gr_leaks_stats(l);
+	c->leaked = (long long)st->leaked;
+	c->undecided = (long long)st->undecided;
+	gr_leaks_destroy(l);
+}
+
 int cmd_overview(struct session *s, const struct cmd_options *o)
 {
 	/* Build IDs, symbols and build info are those of the file with the Go
@@ -354,6 +381,8 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	if (err && err->code == GC_ERR_NOMEM)
 		return session_fail(err);
 	bool have_bi = !err;
+	struct leak_counts lc;
+	count_leaks(s, &lc);
 	gc_error_destroy(err);
 	char gnu_id[2 * sizeof(exe->build_id) + 1] = "";
 	for (size_t i = 0; i < exe->build_id_len; i++)
@@ -421,6 +450,12 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 			fprintf(out, ":%zu", states[i].n);
 		}
 		fputc('}', out);
+		if (lc.leaked >= 0)
+			fprintf(out, ",\"leaked\":%lld,\"leaked_undecided\":%lld", lc.leaked,
+				lc.undecided);
+		else
+			fputs(",\"leaked\":null,\"leaked_undecided\":null", out);
+		fprintf(out, ",\"runtime_leaked\":%zu", lc.runtime_marked);
 		json_kv_str(out, "signal", signame, true);
 		json_kv_str(out, "signal_line", sigline ? sigline : "", true);
 		json_kv_str(out, "core_signal", si->present ? gr_signal_name(si->signo) : NULL, true);
@@ -477,6 +512,18 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		for (size_t i = 0; i < nstates; i++)
 			printf("%s%zu %s", i ? ", " : " (", states[i].n, states[i].state);
 		printf("%s\n", nstates ? ")" : "");
+		if (lc.leaked < 0)
+			printf("leaked:       unknown (see the warning)");
+		else if (lc.leaked == 0)
+			printf("leaked:       none");
+		else
+			printf("leaked:       %lld goroutine%s (gocore leaks lists them)", lc.leaked,
+			       lc.leaked == 1 ? "" : "s");
+		if (lc.undecided > 0)
+			printf(", %lld undecided", lc.undecided);
+		if (lc.runtime_marked)
+			printf("; the runtime's leak profile had marked %zu", lc.runtime_marked);
+		putchar('\n');
 		if (sigline && *sigline)
 			printf("signal:       %s\n", sigline);
 		else if (signame)
