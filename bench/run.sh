@@ -12,6 +12,7 @@
 #   gocore stack GOID core exe  >/dev/null   GOID: the 500th goroutine listed
 #                                            (near the start of allgs), and
 #                                            the last one (the worst case)
+#   gocore leaks core exe       >/dev/null   the heap walk
 #
 # goroutines and summary run twice: on every CPU the process may use, and
 # on one (`taskset -c 0`); their outputs must be identical.
@@ -33,7 +34,8 @@
 # Targets (checked when the 1000000 core is benchmarked): goroutines <= 1.5 s
 # and at most 0.6 x its one-CPU time (on a machine with 2 CPUs or more),
 # summary <= 1.2 s, stack <= 0.05 s near the start and <= 0.2 s for the
-# last goroutine, max RssAnon <= 256 MB; on 100000: dlv / gocore goroutines
+# last goroutine, max RssAnon <= 256 MB, leaks <= 5 x goroutines with
+# max RssAnon <= 256 MB; on 100000: dlv / gocore goroutines
 # >= 50. Last: a markdown table for the README.
 #
 # Environment: BENCH_RUNS (5), BENCH_REGEN=1 (make the cores again),
@@ -228,6 +230,7 @@ bench_dlv() {
 }
 
 ROWS=()
+LEAK_ROWS=()
 DLV_LINES=()
 declare -A GR_WALL
 
@@ -266,6 +269,10 @@ for n in "${NS[@]}"; do
 	k_wall=$WALL k_rss=$RSS
 	bench_cmd "stack $goid_last" stack "$goid_last" "$core" "$exe"
 	kl_wall=$WALL
+	bench_cmd leaks leaks "$core" "$exe"
+	l_wall=$WALL l_rss=$RSS
+	LEAK_ROWS+=("$(printf '| %s | %.2f s | %.2f s | %.1f× | %s MB |' "$n" "$g_wall" "$l_wall" \
+		"$(awk -v a="$l_wall" -v b="$g_wall" 'BEGIN { print a / b }')" "$(mb "$l_rss")")")
 	maxrss=$g_rss
 	[ "$s_rss" -gt "$maxrss" ] && maxrss=$s_rss
 	[ "$k_rss" -gt "$maxrss" ] && maxrss=$k_rss
@@ -285,6 +292,9 @@ for n in "${NS[@]}"; do
 		check "1M: stack $goid_first wall (s)" "$k_wall" 0.05 s
 		check "1M: stack $goid_last (last) wall (s)" "$kl_wall" 0.2 s
 		check "1M: max RssAnon (MB)" "$(mb "$maxrss")" 256 MB
+		check "1M: leaks / goroutines wall" \
+			"$(awk -v a="$l_wall" -v b="$g_wall" 'BEGIN { printf "%.2f", a / b }')" 5 ""
+		check "1M: leaks max RssAnon (MB)" "$(mb "$l_rss")" 256 MB
 	fi
 
 	# ---- Delve on the 100k core ----
@@ -342,6 +352,10 @@ echo
 echo "| N | goroutines | core | \`goroutines\`, 1 CPU | \`goroutines\`, $(nproc) CPUs | \`summary\`, 1 CPU | \`summary\`, $(nproc) CPUs | \`stack\`, 500th | \`stack\`, last | max RssAnon | goroutines/s |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "| N | \`goroutines\` | \`leaks\` | leaks / goroutines | \`leaks\` max RssAnon |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${LEAK_ROWS[@]}"
 if [ ${#DLV_LINES[@]} -gt 0 ]; then
 	echo
 	echo "| core | debugger | goroutines | its \`goroutines -t\` | its RssAnon | gocore \`goroutines\` | gocore is |"

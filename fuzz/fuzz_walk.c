@@ -1,7 +1,8 @@
 /* libFuzzer target: the whole reader over a fuzzed core: gr_process_open
  * (Go version, pclntab, moduledata, layouts from the type descriptors,
  * gr_find_globals from code, allgs, threads), then every goroutine's stack
- * walk (gr_unwind) and traceback printing (traceback.c).
+ * walk (gr_unwind), traceback printing (traceback.c), and the heap walk
+ * of leaks and waits (heap spans, wait objects, marking).
  *
  * The input is a core file; the executable is a fixed real one, read once
  * at start-up from $GOCORE_FUZZ_EXE (default cache/fuzz/seeds/walk.exe, put
@@ -17,6 +18,7 @@
 #include "../analyzer/elfcore.h"
 #include "../analyzer/elfexe.h"
 #include "../analyzer/image.h"
+#include "../goruntime/leaks.h"
 #include "../goruntime/process.h"
 #include "../goruntime/traceback.h"
 #include "../goruntime/unwind.h"
@@ -103,6 +105,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (unsigned r = 0; r < 256; r += 17)
 		sink += strlen(gr_process_waitreason(p, (uint8_t)r));
+	/* The heap walk: spans from the fuzzed memory, what each goroutine
+	 * waits on, marking. */
+	struct gr_leaks *leaks = NULL;
+	struct gc_error *lerr = gr_leaks_find(p, &leaks);
+	if (!lerr) {
+		for (size_t i = 0; i < n; i++) {
+			const struct gr_goroutine *g = gr_process_goroutine(p, i);
+			struct gr_wait w;
+			sink += gr_leaks_verdict(leaks, g);
+			gr_leaks_wait(leaks, g, &w);
+			for (size_t k = 0; k < w.nobjs && k < 4; k++) {
+				struct gr_chan c;
+				if (w.objs[k].dir && gr_chan_read(gr_leaks_waits(leaks), w.objs[k].addr, &c))
+					gr_chan_free(&c);
+			}
+		}
+		gr_leaks_destroy(leaks);
+	}
+	gc_error_destroy(lerr);
 	(void)sink;
 out:
 	gc_error_destroy(err);

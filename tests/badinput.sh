@@ -93,7 +93,8 @@ if [ "${1:-}" = --case ]; then
 	if [ "$kind" = cut ] || [ "$kind" = corrupt ]; then
 		h=$(cksum <<<"$id" | cut -d' ' -f1)
 		others=("summary" "overview --json" "threads --json" "goroutines --json"
-			"pprof -o $dir/profile.pb.gz" "stack 1" "goroutines -v")
+			"pprof -o $dir/profile.pb.gz" "stack 1" "goroutines -v" "leaks --json"
+			"waits" "leaks --summary" "waits --json")
 		cmds+=("${others[$((h % ${#others[@]}))]}")
 	fi
 	[ "$kind" = force ] && cmds=("goroutines --force" "overview --force")
