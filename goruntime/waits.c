@@ -44,11 +44,11 @@ const char *gr_wait_kind_name(enum gr_wait_kind k)
 struct gr_waits {
 	const struct gr_process *p;
 	const struct gc_addrspace *as;
-	uint64_t g_waiting, g_timer;
+	uint64_t g_waiting, g_timer, g_sleepwhen;
 	uint64_t s_g, s_next, s_elem, s_elem_size, s_waitlink, s_c, s_c_size, s_isselect;
 	uint64_t c_qcount, c_dataqsiz, c_elemsize, c_elemsize_size, c_closed, c_elemtype,
 		c_recvq, c_sendq, q_first;
-	uint64_t t_when, pd_fd, pd_rg, pd_wg;
+	uint64_t t_when, t_nextwhen, pd_fd, pd_rg, pd_wg;
 	uint64_t cond_notify;
 	bool sync_sema_reasons;  /* the release has "sync.Mutex.Lock" */
 	uint64_t goid_off;
@@ -164,6 +164,7 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 	w->as = p->img->memory;
 	w->g_waiting = off(p->layouts, "runtime.g", "waiting", NULL);
 	w->g_timer = off(p->layouts, "runtime.g", "timer", NULL);
+	w->g_sleepwhen = off(p->layouts, "runtime.g", "sleepWhen", NULL);
 	w->goid_off = p->go.goid;
 	w->s_g = off(l, "runtime.sudog", "g", NULL);
 	w->s_next = off(l, "runtime.sudog", "next", NULL);
@@ -184,6 +185,7 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 	w->c_sendq = off(l, "runtime.hchan", "sendq", NULL);
 	w->q_first = off(l, "runtime.waitq", "first", NULL);
 	w->t_when = off(l, "runtime.timer", "when", NULL);
+	w->t_nextwhen = off(l, "runtime.timer", "nextwhen", NULL);
 	w->pd_fd = off(l, "runtime.pollDesc", "fd", NULL);
 	w->pd_rg = off(l, "runtime.pollDesc", "rg", NULL);
 	w->pd_wg = off(l, "runtime.pollDesc", "wg", NULL);
@@ -516,10 +518,16 @@ void gr_waits_read(struct gr_waits *w, const struct gr_heap *heap,
 		read_sync(w, heap, g, r);
 		break;
 	case GR_WAIT_SLEEP:
-		if (w->g_timer != NO_OFF && w->t_when != NO_OFF) {
+		/* 1.23+: g.sleepWhen; before, the g's timer's when (nextwhen
+		 * while the timer is still being modified). */
+		if (w->g_sleepwhen != NO_OFF)
+			r->when = (int64_t)u64(w, g->addr + w->g_sleepwhen);
+		if (!r->when && w->g_timer != NO_OFF && w->t_when != NO_OFF) {
 			uint64_t t = u64(w, g->addr + w->g_timer);
 			if (t)
 				r->when = (int64_t)u64(w, t + w->t_when);
+			if (t && !r->when && w->t_nextwhen != NO_OFF)
+				r->when = (int64_t)u64(w, t + w->t_nextwhen);
 		}
 		break;
 	case GR_WAIT_IO:

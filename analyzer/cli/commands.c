@@ -925,6 +925,10 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 			fputs(",\"wait\":", stdout);
 			gr_json_string(stdout, gr_wait_kind_name((enum gr_wait_kind)e->kind));
 		} else if (e->cls == 2) {
+			if (e->aux)
+				fprintf(stdout, ",\"when_ns\":%" PRId64, e->aux);
+			else
+				fputs(",\"when_ns\":null", stdout);
 			if (e->aux && now)
 				fprintf(stdout, ",\"fires_in_ns\":%" PRId64, e->aux - now);
 			else
@@ -947,9 +951,12 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 			print_goids(stdout, p, e, n, -1, -1);
 			if (e->aux && now) {
 				int64_t d = e->aux - now;
-				printf(", fires %s %" PRId64 ".%03" PRId64 " s %s", d < 0 ? "" : "in",
-				       (d < 0 ? -d : d) / 1000000000, (d < 0 ? -d : d) / 1000000 % 1000,
-				       d < 0 ? "overdue" : "after the crash");
+				int64_t a = d < 0 ? -d : d;
+				printf(", fires %" PRId64 ".%03" PRId64 " s %s the crash", a / 1000000000,
+				       a / 1000000 % 1000, d < 0 ? "before (overdue)" : "after");
+			} else if (e->aux) {
+				printf(", fires at nanotime %" PRId64 " (the crash's nanotime is not in "
+				       "the core)", e->aux);
 			}
 		} else if (e->cls == 3) {
 			printf("io: goroutine ");
@@ -990,7 +997,7 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 					print_goids(stdout, p, e, n, -1, 1);
 				}
 			} else {
-				printf(" (%s): ", gr_wait_kind_name((enum gr_wait_kind)e->kind));
+				printf(": ");
 				print_goids(stdout, p, e, n, -1, -1);
 			}
 		}
