@@ -168,27 +168,21 @@ static void settle(struct gr_heap *h)
 	h->hi = h->spans[h->n - 1].limit;
 }
 
-struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
+struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
+				      const struct gr_layouts *l, int minor,
+				      struct gr_heap **ret)
 {
 	*ret = NULL;
-	static const char *const names[] = {"runtime.mspan"};
-	struct gr_layouts *l = NULL;
-	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
-	if (err)
-		return err;
 	struct mspan_layout m;
-	bool ok = mspan_layout(l, p->minor, &m);
-	gr_layouts_destroy(l);
-	if (!ok)
-		return gc_error_create(GC_ERR_NOT_FOUND, "%s: no usable layout for runtime.mspan",
-				       p->img->file.path);
+	if (!mspan_layout(l, minor, &m))
+		return gc_error_create(GC_ERR_NOT_FOUND, "no usable layout for runtime.mspan");
 	struct gr_heap *h = calloc(1, sizeof(*h));
 	if (!h)
 		return &gc_error_nomem;
-	const struct gc_addrspace *as = p->img->memory;
 	uint64_t start, end;
 	const uint8_t *data;
 	unsigned tier;
+	struct gc_error *err;
 	for (size_t i = 0; gc_addrspace_window(as, i, &start, &end, &data, &tier); i++) {
 		/* The core's own bytes: the records are in anonymous memory. */
 		if (!data || tier != 0 || end - start < m.size)
@@ -209,6 +203,21 @@ struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
 	settle(h);
 	*ret = h;
 	return NULL;
+}
+
+struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
+{
+	*ret = NULL;
+	static const char *const names[] = {"runtime.mspan"};
+	struct gr_layouts *l = NULL;
+	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
+	if (err)
+		return err;
+	err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
+	gr_layouts_destroy(l);
+	if (err && err != &gc_error_nomem)
+		return gc_error_prefix(err, "%s", p->img->file.path);
+	return err;
 }
 
 void gr_heap_destroy(struct gr_heap *h)

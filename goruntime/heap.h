@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "../common/error.h"
+#include "../common/addrspace.h"
+#include "layout.h"
 #include "process.h"
 
 struct gr_heap;
@@ -35,6 +37,13 @@ struct gr_span {
  * error (gr_heap_nspans is 0).  Only out of memory is otherwise an error. */
 struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret);
 void gr_heap_destroy(struct gr_heap *h);
+
+/* The same from the memory as (its tier-0 windows: the core's bytes) and
+ * a layout set l holding runtime.mspan (fields startAddr, npages, state,
+ * spanclass, elemsize, nelems, limit), minor being the Go 1.x release. */
+struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
+				      const struct gr_layouts *l, int minor,
+				      struct gr_heap **ret);
 
 size_t gr_heap_nspans(const struct gr_heap *h);
 const struct gr_span *gr_heap_span(const struct gr_heap *h, size_t i);
