@@ -12,6 +12,10 @@
 
 #include "process_int.h"
 
+#ifndef NO_OFF
+#define NO_OFF UINT64_MAX
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +33,7 @@ struct gr_heap {
 
 struct mspan_layout {
 	uint64_t size, start, npages, state, spanclass, elemsize, nelems, nelems_size, limit;
+	uint64_t specials;  /* NO_OFF when the layout lacks it */
 };
 
 static bool field(const struct gr_layouts *l, const char *name, uint64_t *off, uint64_t *size)
@@ -52,6 +57,9 @@ static bool mspan_layout(const struct gr_layouts *l, int minor, struct mspan_lay
 	    !field(l, "elemsize", &m->elemsize, NULL) ||
 	    !field(l, "nelems", &m->nelems, &m->nelems_size) || !field(l, "limit", &m->limit, NULL))
 		return false;
+	if (!field(l, "specials", &m->specials, NULL) || m->specials % 8 ||
+	    m->specials + 8 > m->size)
+		m->specials = NO_OFF;
 	/* nelems: uintptr up to 1.21, uint16 from 1.22 (mheap.go). */
 	if (m->nelems_size != 2 && m->nelems_size != 4 && m->nelems_size != 8)
 		m->nelems_size = minor >= 22 ? 2 : 8;
@@ -111,6 +119,7 @@ static bool span_record(const struct mspan_layout *m, const uint8_t *rec, struct
 	s->limit = start + nelems * elemsize;
 	s->elemsize = elemsize;
 	s->noscan = sc & 1;
+	s->specials = m->specials != NO_OFF ? rd64(rec + m->specials) : 0;
 	return true;
 }
 
@@ -153,6 +162,8 @@ static void settle(struct gr_heap *h)
 				t->limit = s->limit;
 			t->elemsize = t->limit - t->base;
 			t->noscan = false;
+			if (!t->specials)
+				t->specials = s->specials;
 			continue;
 		}
 		h->spans[w++] = *s;

@@ -29,6 +29,7 @@ struct gr_span {
 	uint64_t base, limit;   /* objects lie in [base, limit) */
 	uint64_t elemsize;      /* object size; limit - base for a merged span */
 	uint64_t first;         /* index of its first object among all spans' */
+	uint64_t specials;      /* mspan.specials: its first special record, 0 if none */
 	bool noscan;            /* its objects hold no pointers */
 };
 

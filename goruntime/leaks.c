@@ -337,6 +337,58 @@ static void scan_threads(const struct gr_process *p, struct marker *m)
 	}
 }
 
+/* The span specials the runtime's GC marks from (markrootSpans): what a
+ * finalizer's or a cleanup's record points to (the function and its
+ * closure), and what a finalized object points to (not the object
+ * itself).  Every record's words after its header are scanned, whatever
+ * its kind (a weak handle too: more kept, never less); the finalizer's
+ * kind is 1 up to Go 1.23 and 2 from 1.25 (_KindSpecialTinyBlock came
+ * first), both taken in 1.24. */
+#define MAX_SPECIALS (1u << 24)
+static void scan_specials(const struct gr_process *p, struct marker *m)
+{
+	static const char *const names[] = {"runtime.special"};
+	struct gr_layouts *l = NULL;
+	uint64_t off_offset = 8, off_kind = p->minor >= 24 ? 16 : 10, hdr = p->minor >= 24 ? 24 : 16;
+	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
+	if (!err && l) {
+		const struct gr_struct *st = gr_layouts_struct(l, "runtime.special");
+		uint64_t o;
+		if (st && st->size >= 16 && st->size <= 64) {
+			hdr = st->size;
+			if (gr_layouts_offset(l, "runtime.special", "offset", &o))
+				off_offset = o;
+			if (gr_layouts_offset(l, "runtime.special", "kind", &o))
+				off_kind = o;
+		}
+	}
+	gc_error_destroy(err);
+	gr_layouts_destroy(l);
+	size_t budget = MAX_SPECIALS;
+	for (size_t i = 0; i < gr_heap_nspans(m->h); i++) {
+		const struct gr_span *sp = gr_heap_span(m->h, i);
+		uint64_t x = sp->specials;
+		for (; x && budget; budget--) {
+			uint16_t offset = 0;
+			uint8_t kind = 0;
+			uint64_t next;
+			if (!gc_addrspace_u64(m->as, x, &next))
+				break;
+			uint64_t w = u64(m->as, x + off_offset);
+			offset = (uint16_t)w;
+			gc_addrspace_u8(m->as, x + off_kind, &kind);
+			scan(m, x + hdr, 32, NULL, 0);
+			bool finalizer = p->minor <= 23 ? kind == 1 : p->minor == 24 ? kind == 1 || kind == 2
+											: kind == 2;
+			uint64_t obj = sp->base + offset, idx, base, size;
+			bool noscan;
+			if (finalizer && gr_heap_object(m->h, obj, &idx, &base, &size, &noscan) && !noscan)
+				scan_object(m, base, size);
+			x = next;
+		}
+	}
+}
+
 /* ---- typed objects ---- */
 
 /* The pointer bitmap of the type descriptor at typ: ptrdata at +8, tflag
@@ -568,6 +620,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
 	scan_threads(p, &m);
+	scan_specials(p, &m);
 	for (size_t k = 0; k < l->n; k++)
 		if (l->verdict[k] & V_ROOT)
 			scan_stack(p, &m, &p->gs[k]);

@@ -53,6 +53,9 @@
 //	recvMap           <- on a channel of a value in a global map
 //	recvQueued        <- on a channel of a value queued in a global
 //	                  buffered channel
+//	recvFinalized     <- on a channel only a finalizer's closure holds (the
+//	                  finalized object stays reachable, so it never runs):
+//	                  the runtime's GC marks finalizer functions as roots
 //	selectMixed       select on a local channel and a global one
 //	selectSleeper     select on two channels and Wait on a Cond that only
 //	condSleeper x2    sleepHolder (time.Sleep, an hour) references
@@ -375,6 +378,32 @@ func recvMap(o *obj) {
 	sink = <-o.ch
 }
 
+// finHolder is kept reachable (finKeep) so that its finalizer never runs;
+// the finalizer's closure is the only reference to the channel
+// recvFinalized waits on.
+type finHolder struct {
+	p   *int
+	pad [4]int
+}
+
+var finKeep *finHolder
+
+//go:noinline
+func recvFinalized(o *obj) {
+	note("live", "recvFinalized", "")
+	sink = <-o.ch
+}
+
+//go:noinline
+func makeFinalized() {
+	o := newObj("finalized")
+	h := &finHolder{}
+	runtime.SetFinalizer(h, func(*finHolder) { o.ch <- 1 })
+	finKeep = h
+	spawn()
+	go recvFinalized(o)
+}
+
 //go:noinline
 func recvQueued(o *obj) {
 	note("live", "recvQueued", "")
@@ -578,6 +607,7 @@ func main() {
 	makeLeaked()
 	makeLeakedChain()
 	makeGlobals()
+	makeFinalized()
 	makeHeld()
 	makeLiveChain()
 	go driver()
