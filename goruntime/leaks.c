@@ -183,21 +183,23 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 	scan(m, base, size, NULL, 0);
 }
 
+/* Scans the marked objects on the mark stack until it is empty. */
+static void pop_all(struct marker *m, const struct gr_heap *h)
+{
+	while (m->sp > 0) {
+		struct item it = m->stack[--m->sp];
+		uint64_t idx, base, size;
+		bool noscan;
+		if (!gr_heap_object(h, it.base, &idx, &base, &size, &noscan) || bit(m->scanned, idx))
+			continue;
+		set_bit(m->scanned, idx);
+		scan_object(m, it.base, it.size);
+	}
+}
+
 static void drain(struct marker *m, const struct gr_heap *h)
 {
-	for (;;) {
-		while (m->sp > 0) {
-			struct item it = m->stack[--m->sp];
-			uint64_t idx, base, size;
-			bool noscan;
-			if (!gr_heap_object(h, it.base, &idx, &base, &size, &noscan) ||
-			    bit(m->scanned, idx))
-				continue;
-			set_bit(m->scanned, idx);
-			scan_object(m, it.base, it.size);
-		}
-		if (!m->overflow)
-			return;
+	for (pop_all(m, h); m->overflow; pop_all(m, h)) {
 		/* The stack overflowed: scan what is marked and not scanned. */
 		m->overflow = false;
 		for (size_t s = 0; s < gr_heap_nspans(h); s++) {
@@ -209,16 +211,7 @@ static void drain(struct marker *m, const struct gr_heap *h)
 					continue;
 				set_bit(m->scanned, idx);
 				scan_object(m, sp->base + k * sp->elemsize, sp->elemsize);
-				while (m->sp > 0) {
-					struct item it = m->stack[--m->sp];
-					uint64_t i2, b2, s2;
-					bool ns;
-					if (!gr_heap_object(h, it.base, &i2, &b2, &s2, &ns) ||
-					    bit(m->scanned, i2))
-						continue;
-					set_bit(m->scanned, i2);
-					scan_object(m, it.base, it.size);
-				}
+				pop_all(m, h);
 			}
 		}
 	}

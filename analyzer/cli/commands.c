@@ -849,34 +849,24 @@ static const char *class_name(const struct wentry *e)
 	return gr_wait_kind_name((enum gr_wait_kind)e->kind);
 }
 
-static void print_goids(FILE *out, const struct gr_process *p, const struct wentry *e, size_t n,
-			int dir, int sel)
+/* The goids of e[0..n) waiting in direction dir (-1: any), in a select or
+ * not (sel 1 or 0; -1: either), separated by sep; in brackets for JSON. */
+static void write_goids(FILE *out, const struct wentry *e, size_t n, int dir, int sel,
+			bool json)
 {
+	if (json)
+		fputc('[', out);
 	bool first = true;
 	for (size_t i = 0; i < n; i++) {
-		if (dir >= 0 && e[i].dir != dir)
+		if ((dir >= 0 && e[i].dir != dir) || (sel >= 0 && e[i].select != (sel != 0)))
 			continue;
-		if (sel >= 0 && e[i].select != (sel != 0))
-			continue;
-		fprintf(out, first ? "%" PRIu64 : " %" PRIu64, e[i].g->goid);
+		if (!first)
+			fputc(json ? ',' : ' ', out);
+		fprintf(out, "%" PRIu64, e[i].g->goid);
 		first = false;
 	}
-}
-
-static void json_goids(FILE *out, const struct gr_process *p, const struct wentry *e, size_t n,
-		       int dir, int sel)
-{
-	fputc('[', out);
-	bool first = true;
-	for (size_t i = 0; i < n; i++) {
-		if (dir >= 0 && e[i].dir != dir)
-			continue;
-		if (sel >= 0 && e[i].select != (sel != 0))
-			continue;
-		fprintf(out, first ? "%" PRIu64 : ",%" PRIu64, e[i].g->goid);
-		first = false;
-	}
-	fputc(']', out);
+	if (json)
+		fputc(']', out);
 }
 
 static int count_leaked(const struct gr_leaks *l, const struct wentry *e, size_t n)
@@ -903,15 +893,15 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 		else
 			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", e->addr);
 		fputs(",\"goroutines\":", stdout);
-		json_goids(stdout, p, e, n, -1, -1);
+		write_goids(stdout, e, n, -1, -1, true);
 		fprintf(stdout, ",\"leaked\":%d", leaked);
 		if (e->cls == 0) {
 			fputs(",\"receive\":", stdout);
-			json_goids(stdout, p, e, n, GR_DIR_RECV, -1);
+			write_goids(stdout, e, n, GR_DIR_RECV, -1, true);
 			fputs(",\"send\":", stdout);
-			json_goids(stdout, p, e, n, GR_DIR_SEND, -1);
+			write_goids(stdout, e, n, GR_DIR_SEND, -1, true);
 			fputs(",\"select\":", stdout);
-			json_goids(stdout, p, e, n, -1, 1);
+			write_goids(stdout, e, n, -1, 1, true);
 			if (have_chan) {
 				fputs(",\"elem_type\":", stdout);
 				if (ch.elemtype)
@@ -945,10 +935,10 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 		if (e->cls == 4) {
 			printf("%s: %zu goroutine%s: ", gr_wait_kind_name((enum gr_wait_kind)e->kind), n,
 			       n == 1 ? "" : "s");
-			print_goids(stdout, p, e, n, -1, -1);
+			write_goids(stdout, e, n, -1, -1, false);
 		} else if (e->cls == 2) {
 			printf("sleep: goroutine ");
-			print_goids(stdout, p, e, n, -1, -1);
+			write_goids(stdout, e, n, -1, -1, false);
 			if (e->aux && now) {
 				int64_t d = e->aux - now;
 				int64_t a = d < 0 ? -d : d;
@@ -960,7 +950,7 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 			}
 		} else if (e->cls == 3) {
 			printf("io: goroutine ");
-			print_goids(stdout, p, e, n, -1, -1);
+			write_goids(stdout, e, n, -1, -1, false);
 			if (e->aux >= 0)
 				printf(", fd %" PRId64 " (%s)", e->aux,
 				       e->dir == GR_DIR_SEND ? "write" : "read");
@@ -981,12 +971,7 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 						any |= e[i].dir == d + 1 && !e[i].select;
 					if (any) {
 						printf("\n\t%s: ", what[d]);
-						for (size_t i = 0, f = 1; i < n; i++)
-							if (e[i].dir == d + 1 && !e[i].select) {
-								printf(f ? "%" PRIu64 : " %" PRIu64,
-								       e[i].g->goid);
-								f = 0;
-							}
+						write_goids(stdout, e, n, d + 1, 0, false);
 					}
 				}
 				bool any = false;
@@ -994,11 +979,11 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 					any |= e[i].select;
 				if (any) {
 					printf("\n\tselect: ");
-					print_goids(stdout, p, e, n, -1, 1);
+					write_goids(stdout, e, n, -1, 1, false);
 				}
 			} else {
 				printf(": ");
-				print_goids(stdout, p, e, n, -1, -1);
+				write_goids(stdout, e, n, -1, -1, false);
 			}
 		}
 		if (leaked && (e->cls >= 2 || e->cls == 4))
