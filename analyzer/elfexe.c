@@ -192,6 +192,11 @@ static bool image_symbol(const void *ctx, const char *name, uint64_t *value_ret,
 	return ga_exe_symbol(ctx, name, value_ret, size_ret);
 }
 
+static const char *image_symbol_at(const void *ctx, uint64_t addr, uint64_t *value_ret)
+{
+	return ga_exe_symbol_at(ctx, addr, value_ret);
+}
+
 /* exe->image: the segments and sections with their bytes, for goruntime. */
 static struct gc_error *build_image(struct ga_exe *exe)
 {
@@ -223,7 +228,7 @@ static struct gc_error *build_image(struct ga_exe *exe)
 		.path = exe->path,
 		.segments = segs, .nsegments = exe->nsegments,
 		.sections = secs, .nsections = exe->nsections,
-		.symbol = image_symbol, .symbol_ctx = exe,
+		.symbol = image_symbol, .symbol_at = image_symbol_at, .symbol_ctx = exe,
 		.dwarf_fd = -1,
 	};
 	return NULL;
@@ -504,6 +509,25 @@ bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 	if (size_ret)
 		*size_ret = priv->syms[lo].size;
 	return true;
+}
+
+const char *ga_exe_symbol_at(const struct ga_exe *exe, uint64_t addr, uint64_t *value_ret)
+{
+	uint64_t v;
+	if (!ga_exe_symbol(exe, "", &v, NULL) && !atomic_load_explicit(
+		&((struct exe_priv *)exe->priv)->sym_built, memory_order_acquire))
+		return NULL;  /* the table could not be built */
+	const struct exe_priv *priv = exe->priv;
+	/* By name, not address: a linear pass (a few per command). */
+	for (size_t i = 0; i < priv->nsyms; i++) {
+		const struct sym *y = &priv->syms[i];
+		if (y->size && addr >= y->value && addr - y->value < y->size && *y->name) {
+			if (value_ret)
+				*value_ret = y->value;
+			return y->name;
+		}
+	}
+	return NULL;
 }
 
 struct gc_error *ga_exe_add_segments(const struct ga_exe *exe,

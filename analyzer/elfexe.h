@@ -63,6 +63,11 @@ const uint8_t *ga_exe_section_data(const struct ga_exe *exe,
 bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 		   uint64_t *value_ret, uint64_t *size_ret);
 
+/* The symbol (of .symtab, then .dynsym) whose [value, value + size) holds
+ * the link-time address addr, and its value; NULL when none does (or the
+ * file is stripped).  A linear search: for a few lookups. */
+const char *ga_exe_symbol_at(const struct ga_exe *exe, uint64_t addr, uint64_t *value_ret);
+
 /* Adds the file-backed part [vaddr, vaddr+filesz) of each PT_LOAD segment,
  * shifted by bias (the PIE load address; 0 for ET_EXEC), to as in the given
  * tier.  The bss part is left out: its bytes only exist in the core. */

@@ -65,6 +65,9 @@ struct gr_image_file {
 	 * NULL, or false for every name, when the file is stripped. */
 	bool (*symbol)(const void *ctx, const char *name, uint64_t *value_ret,
 		       uint64_t *size_ret);
+	/* The symbol whose extent holds the link-time address addr, and its
+	 * value; NULL (or no callback) when none does. */
+	const char *(*symbol_at)(const void *ctx, uint64_t addr, uint64_t *value_ret);
 	const void *symbol_ctx;
 	/* A descriptor of the file for libdwarf; -1 when it has no DWARF. */
 	int dwarf_fd;

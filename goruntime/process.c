@@ -47,6 +47,18 @@ bool gr_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret,
 	return true;
 }
 
+const char *gr_process_symbol_at(const struct gr_process *p, uint64_t addr, uint64_t *off_ret)
+{
+	const struct gr_image_file *f = &p->img->file;
+	uint64_t v;
+	const char *name = f->symbol_at && addr >= p->img->bias
+				   ? f->symbol_at(f->symbol_ctx, addr - p->img->bias, &v)
+				   : NULL;
+	if (name && off_ret)
+		*off_ret = addr - p->img->bias - v;
+	return name;
+}
+
 bool gr_read_gostring(const struct gc_addrspace *as, uint64_t addr, char *buf, size_t max)
 {
 	uint64_t ptr, len;

@@ -173,6 +173,9 @@ const struct gr_m_offsets *gr_process_m_offsets(const struct gr_process *p);
 /* The run-time address of a symbol of the executable (the load bias
  * added); false when the executable has no such symbol (stripped). */
 bool gr_process_symbol(const struct gr_process *p, const char *name, uint64_t *addr_ret);
+/* The executable's symbol whose extent holds the run-time address addr
+ * (a global), and addr's offset in it; NULL when none does (stripped). */
+const char *gr_process_symbol_at(const struct gr_process *p, uint64_t addr, uint64_t *off_ret);
 /* The process id the core records (NT_PRPSINFO), 0 when unknown. */
 int32_t gr_process_pid(const struct gr_process *p);
 /* The stack size limit runtime.newstack's "goroutine stack exceeds

@@ -885,6 +885,14 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 	int leaked = count_leaked(l, e, n);
 	struct gr_chan ch;
 	bool have_chan = e->cls == 0 && gr_chan_read(gr_leaks_waits(l), e->addr, &ch);
+	/* An object in a global: its name, from the symbol table. */
+	char global[256] = "";
+	uint64_t goff = 0;
+	const char *gname = e->cls <= 1 ? gr_process_symbol_at(p, e->addr, &goff) : NULL;
+	if (gname && goff)
+		snprintf(global, sizeof(global), "%s+%" PRIu64, gname, goff);
+	else if (gname)
+		snprintf(global, sizeof(global), "%s", gname);
 	if (json) {
 		fputs(first ? "\n{\"kind\":" : ",\n{\"kind\":", stdout);
 		gr_json_string(stdout, class_name(e));
@@ -892,6 +900,13 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 			fputs(",\"addr\":null", stdout);
 		else
 			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", e->addr);
+		if (e->cls <= 1) {
+			fputs(",\"global\":", stdout);
+			if (*global)
+				gr_json_string(stdout, global);
+			else
+				fputs("null", stdout);
+		}
 		fputs(",\"goroutines\":", stdout);
 		write_goids(stdout, e, n, -1, -1, true);
 		fprintf(stdout, ",\"leaked\":%d", leaked);
@@ -956,6 +971,8 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 				       e->dir == GR_DIR_SEND ? "write" : "read");
 		} else {
 			printf("%s 0x%" PRIx64, class_name(e), e->addr);
+			if (*global)
+				printf(" (%s)", global);
 			if (have_chan)
 				printf(" (chan %s, cap %" PRIu64 ", len %" PRIu64 "%s)",
 				       ch.elemtype ? ch.elemtype : "?", ch.cap, ch.len,
