@@ -29,9 +29,9 @@ struct gr_field {
 struct gr_struct {
 	char *name;       /* e.g. "runtime.g" */
 	uint64_t size;
-	uint64_t type_addr; /* its type descriptor (read from them); 0 from DWARF */
 	size_t nfields;
 	struct gr_field *fields;
+	uint64_t type_addr; /* its type descriptor (read from them); 0 from DWARF */
 };
 
 /* A set of struct layouts. */

@@ -61,6 +61,7 @@ struct marker {
 	size_t nhidden;
 	uint64_t elem_off, elem_size, c_off, c_size;
 	uint64_t marked, missing;
+	bool nomem;             /* an allocation failed: the result is not to be used */
 };
 
 static inline bool bit(const uint64_t *b, uint64_t i)
@@ -258,6 +259,8 @@ static bool scan_globals(const struct gr_process *p, struct marker *m)
 			if (have && gc_addrspace_u32(m->as, md + o_n, &nbits) && bytes &&
 			    nbits <= (hi - lo) / 8 + 64) {
 				bitmap = malloc(nbits / 8 + 1);
+				if (!bitmap)
+					m->nomem = true;
 				if (bitmap && gc_addrspace_read(m->as, bytes, bitmap, (nbits + 7) / 8) !=
 						      GC_READ_OK) {
 					free(bitmap);
@@ -344,6 +347,8 @@ static void scan_specials(const struct gr_process *p, struct marker *m)
 	struct gr_layouts *l = NULL;
 	uint64_t off_offset = 8, off_kind = p->minor >= 24 ? 16 : 10, hdr = p->minor >= 24 ? 24 : 16;
 	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
+	if (err == &gc_error_nomem)
+		m->nomem = true;
 	if (!err && l) {
 		const struct gr_struct *st = gr_layouts_struct(l, "runtime.special");
 		uint64_t o;
@@ -391,7 +396,7 @@ static void scan_specials(const struct gr_process *p, struct marker *m)
  * for a type whose bitmap is a GC program (kindGCProg, before 1.24) or not
  * built yet. */
 static bool read_ptrmask(const struct gc_addrspace *as, int minor, uint64_t typ, uint64_t size,
-			 struct ptrmask *pm)
+			 struct ptrmask *pm, bool *nomem)
 {
 	uint64_t ptrdata, gcdata;
 	uint8_t tflag, kind;
@@ -410,8 +415,10 @@ static bool read_ptrmask(const struct gc_addrspace *as, int minor, uint64_t typ,
 		return false;
 	pm->words = ptrdata / 8;
 	pm->bits = malloc(pm->words / 8 + 1);
-	if (!pm->bits)
+	if (!pm->bits) {
+		*nomem = true;
 		return false;
+	}
 	if (gc_addrspace_read(as, gcdata, pm->bits, (pm->words + 7) / 8) != GC_READ_OK) {
 		free(pm->bits);
 		pm->bits = NULL;
@@ -458,7 +465,7 @@ static struct gc_error *learn_typed(const struct gr_process *p, struct marker *m
 	for (int i = 0; i < 3; i++) {
 		const struct gr_struct *st = gr_layouts_struct(l, names[i]);
 		if (st)
-			read_ptrmask(m->as, p->minor, st->type_addr, st->size, &m->types[i]);
+			read_ptrmask(m->as, p->minor, st->type_addr, st->size, &m->types[i], &m->nomem);
 	}
 	gr_layouts_destroy(l);
 	size_t cap = 0;
@@ -645,6 +652,10 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	for (size_t k = 0; k < l->n; k++) {
 		l->st.leaked += (l->verdict[k] & V_MASK) == GR_LEAK_LEAKED;
 		l->st.undecided += (l->verdict[k] & V_MASK) == GR_LEAK_UNDECIDED;
+	}
+	if (m.nomem || gr_waits_nomem(l->waits)) {
+		err = &gc_error_nomem;
+		goto fail;
 	}
 	l->st.spans = gr_heap_nspans(l->heap);
 	l->st.objects = nobj;

@@ -223,6 +223,11 @@ void gr_waits_destroy(struct gr_waits *w)
 	free(w);
 }
 
+bool gr_waits_nomem(const struct gr_waits *w)
+{
+	return w->nomem;
+}
+
 void gr_waits_sudog_hidden(const struct gr_waits *w, uint64_t *elem_off, uint64_t *elem_size,
 			   uint64_t *c_off, uint64_t *c_size)
 {
@@ -541,7 +546,7 @@ void gr_waits_read(struct gr_waits *w, const struct gr_heap *heap,
 /* ---- channels ---- */
 
 static uint64_t queue_gs(const struct gr_waits *w, uint64_t c, uint64_t qoff, uint64_t **ret,
-			 bool *truncated)
+			 bool *truncated, bool *nomem)
 {
 	*ret = NULL;
 	if (qoff == NO_OFF)
@@ -553,7 +558,7 @@ static uint64_t queue_gs(const struct gr_waits *w, uint64_t c, uint64_t qoff, ui
 			size_t nc = cap ? 2 * cap : 8;
 			uint64_t *v = realloc(*ret, nc * sizeof(*v));
 			if (!v) {
-				*truncated = true;
+				*nomem = true;
 				return n;
 			}
 			*ret = v;
@@ -591,10 +596,11 @@ bool gr_chan_read(const struct gr_waits *w, uint64_t addr, struct gr_chan *c)
 			struct gr_reader r;
 			gr_reader_init(&r, w->p);
 			c->elemtype = gr_type_string(&r, t, NULL);
+			c->nomem |= r.nomem;
 		}
 	}
-	c->nrecv = queue_gs(w, addr, w->c_recvq, &c->recv, &c->truncated);
-	c->nsend = queue_gs(w, addr, w->c_sendq, &c->send, &c->truncated);
+	c->nrecv = queue_gs(w, addr, w->c_recvq, &c->recv, &c->truncated, &c->nomem);
+	c->nsend = queue_gs(w, addr, w->c_sendq, &c->send, &c->truncated, &c->nomem);
 	return true;
 }
 

@@ -80,6 +80,10 @@ void gr_waits_destroy(struct gr_waits *w);
 void gr_waits_read(struct gr_waits *w, const struct gr_heap *heap,
 		   const struct gr_goroutine *g, struct gr_wait *ret);
 
+/* Whether an allocation of w's caches failed (what it read since may
+ * miss objects: not to be used). */
+bool gr_waits_nomem(const struct gr_waits *w);
+
 /* The sudog fields the leak finder hides (as the runtime does during its
  * leak detection): the offsets and sizes of sudog.elem and sudog.c. */
 void gr_waits_sudog_hidden(const struct gr_waits *w, uint64_t *elem_off, uint64_t *elem_size,
@@ -95,6 +99,7 @@ struct gr_chan {
 	size_t nrecv, nsend;       /* goroutines queued */
 	uint64_t *recv, *send;     /* their g addresses (malloc'd) */
 	bool truncated;            /* a queue was cut at 1<<20 entries or unreadable */
+	bool nomem;                /* an allocation failed: not to be used */
 };
 
 /* Reads the hchan at addr.  False when it is unreadable. */

@@ -359,8 +359,10 @@ static void count_leaks(struct session *s, struct leak_counts *c)
 		c->runtime_marked += gr_goroutine_leaked(s->proc, gr_process_goroutine(s->proc, i));
 	struct gc_error *err = gr_leaks_find(s->proc, &l);
 	if (err) {
-		fprintf(stderr, "gocore: warning: leaked goroutines unknown: %s\n", err->message);
+		/* A gap of the overview (exit 3), said like the others. */
+		fprintf(stderr, "gocore: leaked goroutines unknown: %s\n", err->message);
 		gc_error_destroy(err);
+		s->gaps = true;
 		return;
 	}
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
@@ -877,7 +879,8 @@ static int count_leaked(const struct gr_leaks *l, const struct wentry *e, size_t
 	return k;
 }
 
-static void write_wait_group(struct session *s, const struct gr_leaks *l, const struct wentry *e,
+/* Writes one group; false when out of memory. */
+static bool write_wait_group(struct session *s, const struct gr_leaks *l, const struct wentry *e,
 			     size_t n, bool json, bool first)
 {
 	const struct gr_process *p = s->proc;
@@ -885,6 +888,10 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 	int leaked = count_leaked(l, e, n);
 	struct gr_chan ch;
 	bool have_chan = e->cls == 0 && gr_chan_read(gr_leaks_waits(l), e->addr, &ch);
+	if (have_chan && ch.nomem) {
+		gr_chan_free(&ch);
+		return false;
+	}
 	/* An object in a global: its name, from the symbol table. */
 	char global[256] = "";
 	uint64_t goff = 0;
@@ -1009,6 +1016,7 @@ static void write_wait_group(struct session *s, const struct gr_leaks *l, const 
 	}
 	if (have_chan)
 		gr_chan_free(&ch);
+	return true;
 }
 
 int cmd_waits(struct session *s, const struct cmd_options *o)
@@ -1080,12 +1088,13 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	qsort(g, ng, sizeof(*g), by_size);
 	if (o->json)
 		fputc('[', stdout);
-	for (size_t i = 0; i < ng; i++)
-		write_wait_group(s, l, &e[g[i].first], g[i].n, o->json, i == 0);
-	if (o->json)
+	bool ok = true;
+	for (size_t i = 0; i < ng && ok; i++)
+		ok = write_wait_group(s, l, &e[g[i].first], g[i].n, o->json, i == 0);
+	if (o->json && ok)
 		fputs(ng ? "\n]\n" : "]\n", stdout);
 	int errnum = errno;
-	rc = ferror(stdout) ? output_failed(errnum) : EXIT_OK;
+	rc = !ok ? session_fail(&gc_error_nomem) : ferror(stdout) ? output_failed(errnum) : EXIT_OK;
 	free(g);
 	free(e);
 	gr_leaks_destroy(l);

@@ -25,8 +25,8 @@ static struct gr_field fields[] = {
 	{"state", 99, 1, "runtime.mSpanStateBox"}, {"elemsize", 104, 8, "uintptr"},
 	{"limit", 112, 8, "uintptr"},
 };
-static struct gr_struct mspan = {"runtime.mspan", REC, 0, sizeof(fields) / sizeof(fields[0]),
-				 fields};
+static struct gr_struct mspan = {"runtime.mspan", REC, sizeof(fields) / sizeof(fields[0]), fields,
+				 0};
 static struct gr_layouts layouts = {GR_SOURCE_TYPES, 1, &mspan};
 
 static void put64(uint8_t *p, uint64_t v)

@@ -50,11 +50,11 @@ static struct gr_field huge_fields[] = {
 	{ (char *)"a", UINT64_MAX - 1, 8, (char *)"runtime.huge" },
 };
 static struct gr_struct hand_structs[] = {
-	{ (char *)"runtime.g", 392, 6, g_fields },
-	{ (char *)"runtime.gobuf", 56, 3, gobuf_fields },
-	{ (char *)"runtime.stack", 16, 2, stack_fields },
-	{ (char *)"runtime.loop", 8, 1, loop_fields },
-	{ (char *)"runtime.huge", 8, 1, huge_fields },
+	{ (char *)"runtime.g", 392, 6, g_fields, 0 },
+	{ (char *)"runtime.gobuf", 56, 3, gobuf_fields, 0 },
+	{ (char *)"runtime.stack", 16, 2, stack_fields, 0 },
+	{ (char *)"runtime.loop", 8, 1, loop_fields, 0 },
+	{ (char *)"runtime.huge", 8, 1, huge_fields, 0 },
 };
 static const struct gr_layouts hand = {
 	GR_SOURCE_FACTS, sizeof(hand_structs) / sizeof(hand_structs[0]), hand_structs,

@@ -530,6 +530,9 @@ static void test_commands(void **state)
 		{"threads", cmd_threads, {.filter = GR_FILTER_ALL}},
 		{"threads --json", cmd_threads, {.filter = GR_FILTER_ALL, .json = true}},
 		{"pprof", cmd_pprof, {.filter = GR_FILTER_ALL, .output = pprof_path}},
+		{"leaks", cmd_leaks, {.filter = GR_FILTER_ALL}},
+		{"leaks --json", cmd_leaks, {.filter = GR_FILTER_ALL, .json = true}},
+		{"waits --json", cmd_waits, {.filter = GR_FILTER_ALL, .json = true}},
 	};
 	/* Each run gets a session of its own, opened without failures, so
 	 * that what a command caches in the process (the printer's renderings,
