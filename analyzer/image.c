@@ -16,6 +16,7 @@ void ga_image_init(struct gr_image *img, const struct ga_core *core, const struc
 		.nthreads = core->nthreads,
 		.siginfo = core->siginfo,
 		.pid = core->pid,
+		.truncated_bytes = core->truncated_bytes,
 	};
 }
 

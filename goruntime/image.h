@@ -86,6 +86,9 @@ struct gr_image {
 	size_t nthreads;
 	struct gr_image_siginfo siginfo;
 	int32_t pid;              /* 0 when unknown */
+	/* Bytes of memory the core should hold but does not (cut short by
+	 * RLIMIT_CORE or a full disk); 0 for a whole core. */
+	uint64_t truncated_bytes;
 };
 
 /* The section of f with that name, or NULL. */

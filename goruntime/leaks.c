@@ -16,6 +16,7 @@ enum {
 	V_MASK = 0x0f,
 	V_ROOT = 0x10,      /* its stack is a root (scanned) */
 	V_NOCASES = 0x20,   /* blocked in select {} */
+	V_CERTAIN = 0x40,   /* nothing can wake it whatever memory holds (nil chan, select {}) */
 };
 
 struct gr_leaks {
@@ -546,6 +547,8 @@ static struct gc_error *read_candidates(struct gr_leaks *l, struct marker *m,
 		uint8_t *v = &l->verdict[k];
 		if (w.kind == GR_WAIT_SELECT_NO_CASES)
 			*v |= V_NOCASES;
+		if (w.kind == GR_WAIT_SELECT_NO_CASES || w.kind == GR_WAIT_NIL_CHAN)
+			*v |= V_CERTAIN;
 		if (!w.candidate) {
 			*v |= GR_LEAK_RUNNABLE | V_ROOT;
 			continue;
@@ -638,7 +641,11 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 			changed = true;
 		}
 	}
-	/* Verdicts. */
+	/* Verdicts.  With memory missing from the core (a truncated one),
+	 * spans and objects that hold references may be unseen: only the
+	 * waits nothing can end stay leaked. */
+	l->st.no_spans = gr_heap_nspans(l->heap) == 0;
+	bool incomplete = m.missing || p->img->truncated_bytes > 0 || l->st.no_spans;
 	for (size_t k = 0; k < l->n; k++) {
 		uint8_t *v = &l->verdict[k];
 		if ((*v & V_MASK) != GR_LEAK_LEAKED)
@@ -646,9 +653,15 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 		/* findGoroutineLeaks: main blocked in select {} is not reported. */
 		if (p->gs[k].goid == 1 && (*v & V_NOCASES))
 			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE);
-		else if (m.missing)
+		else if (incomplete && !(*v & V_CERTAIN))
 			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_UNDECIDED);
 	}
+	/* Without spans every object looked "not in the heap", so reachable:
+	 * that proves nothing either. */
+	for (size_t k = 0; l->st.no_spans && k < l->n; k++)
+		if ((l->verdict[k] & V_MASK) == GR_LEAK_LIVE && !(l->verdict[k] & V_CERTAIN) &&
+		    !(p->gs[k].goid == 1 && (l->verdict[k] & V_NOCASES)))
+			l->verdict[k] = (uint8_t)((l->verdict[k] & ~V_MASK) | GR_LEAK_UNDECIDED);
 	for (size_t k = 0; k < l->n; k++) {
 		l->st.leaked += (l->verdict[k] & V_MASK) == GR_LEAK_LEAKED;
 		l->st.undecided += (l->verdict[k] & V_MASK) == GR_LEAK_UNDECIDED;
@@ -660,7 +673,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	l->st.spans = gr_heap_nspans(l->heap);
 	l->st.objects = nobj;
 	l->st.marked = m.marked;
-	l->st.missing_bytes = m.missing;
+	l->st.missing_bytes = m.missing + p->img->truncated_bytes;
 	l->st.typed = m.ntyped;
 	marker_free(&m);
 	free(pairs);

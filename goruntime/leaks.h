@@ -18,8 +18,9 @@
  *
  * Conservative scanning keeps more than the runtime's precise one: it may
  * miss a leak, never invent one.  A candidate whose objects cannot be
- * found, and any verdict reached while part of the reachable memory was
- * missing from the core, is "undecided", never "leaked".
+ * found, and any verdict reached while part of the process's memory is
+ * missing from the core (but for a nil channel or select {}, which nothing
+ * can end), is "undecided", never "leaked".
  */
 #ifndef GOCORE_GORUNTIME_LEAKS_H
 #define GOCORE_GORUNTIME_LEAKS_H
@@ -45,7 +46,8 @@ struct gr_leak_stats {
 	size_t candidates, leaked, undecided;
 	size_t spans;
 	uint64_t objects, marked;
-	uint64_t missing_bytes;     /* of reachable memory not in the core */
+	uint64_t missing_bytes;     /* of the process's memory not in the core */
+	bool no_spans;              /* no heap span found: nothing is decided */
 	bool globals_precise;       /* the GC bitmaps of data and bss were used */
 	size_t typed;               /* runtime objects (Ps, Gs, Ms) scanned with their type's bitmap */
 	unsigned rounds;            /* marking rounds */

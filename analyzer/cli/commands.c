@@ -676,11 +676,17 @@ static struct gr_leaks *find_leaks(struct session *s, int *rc)
 		return NULL;
 	}
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
-	if (st->missing_bytes) {
+	if (st->no_spans) {
 		s->gaps = true;
-		fprintf(stderr, "gocore: %s: %" PRIu64 " bytes of memory the heap walk reached are "
-			"not in the core; no goroutine is called leaked (they are \"undecided\")\n",
-			s->core->path, st->missing_bytes);
+		fprintf(stderr, "gocore: %s: no heap span found (their runtime.mspan records are "
+			"not in the core, or not where the layout says); the goroutines blocked "
+			"on a channel or a sync primitive are \"undecided\"\n", s->core->path);
+	} else if (st->missing_bytes) {
+		s->gaps = true;
+		fprintf(stderr, "gocore: %s: %" PRIu64 " bytes of the process's memory are not in "
+			"the core; only goroutines blocked on a nil channel or in select {} are "
+			"called leaked, the others are \"undecided\"\n", s->core->path,
+			st->missing_bytes);
 	}
 	return l;
 }
@@ -1067,7 +1073,8 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 		}
 	}
 	free(gs);
-	qsort(e, ne, sizeof(*e), by_object);
+	if (ne)
+		qsort(e, ne, sizeof(*e), by_object);
 	struct wgroup *g = malloc((ne ? ne : 1) * sizeof(*g));
 	if (!g) {
 		free(e);
@@ -1085,7 +1092,8 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 		i = j;
 	}
 	wents_sorted = e;
-	qsort(g, ng, sizeof(*g), by_size);
+	if (ng)
+		qsort(g, ng, sizeof(*g), by_size);
 	if (o->json)
 		fputc('[', stdout);
 	bool ok = true;
