@@ -2,6 +2,7 @@
 #include "leaks.h"
 
 #include "heap.h"
+#include "unwind.h"
 #include "process_int.h"
 
 #include <stdlib.h>
@@ -296,12 +297,156 @@ static uint64_t stack_low(const struct gr_process *p, const struct gr_goroutine 
 	return lo == g->stack_hi ? g->stack_lo : lo;
 }
 
+/* ---- stacks, with the compiler's stack maps ---- */
+
+#define ARGS_SIZE_UNKNOWN INT32_MIN  /* abi.ArgsSizeUnknown: assembly */
+
+/* The bitmap of entry idx of the stackmap at addr ({n, nbit int32; the
+ * bitmaps, (nbit + 7) / 8 bytes each}): its bits in *bits (malloc'd, NULL
+ * when nbit is 0) and nbit in *nbit.  False when unreadable or idx is out
+ * of range. */
+static bool stackmap(const struct gc_addrspace *as, uint64_t addr, int32_t idx, uint8_t **bits,
+		     uint32_t *nbit, bool *nomem)
+{
+	uint32_t n, nb;
+	*bits = NULL;
+	if (!gc_addrspace_u32(as, addr, &n) || !gc_addrspace_u32(as, addr + 4, &nb) ||
+	    (int32_t)n <= 0 || (int32_t)nb < 0 || nb > (1u << 24))
+		return false;
+	*nbit = nb;
+	if (nb == 0)
+		return true;
+	if (idx < 0 || (uint32_t)idx >= n)
+		return false;
+	uint64_t len = (nb + 7) / 8;
+	*bits = malloc(len);
+	if (!*bits) {
+		*nomem = true;
+		return false;
+	}
+	if (gc_addrspace_read(as, addr + 8 + (uint64_t)idx * len, *bits, len) != GC_READ_OK) {
+		free(*bits);
+		*bits = NULL;
+		return false;
+	}
+	return true;
+}
+
+struct stack_walk {
+	const struct gr_process *p;
+	struct marker *m;
+	const struct gr_goroutine *g;
+	uint64_t done;         /* [g->stack_lo..done) is handled */
+	bool callee_unknown;   /* the last frame's arguments were not described */
+	bool stop;             /* a frame the maps cannot describe: the rest conservatively */
+};
+
+/* Scans one frame as the runtime's GC does (stkframe.go getStackMap): the
+ * locals' bitmap below varp and the arguments' bitmap at argp, chosen by
+ * the PCDATA_StackMapIndex at the call.  False when the frame cannot be
+ * described so (assembly, no maps, stack objects, an interrupted frame):
+ * the caller then scans it word by word. */
+static bool scan_frame_precise(struct stack_walk *w, const struct gr_frame *fr)
+{
+	const struct gr_process *p = w->p;
+	const struct gr_arch *a = p->img->arch;
+	const struct gopclntab *t = p->pcln;
+	const struct gopclntab_func *f = &fr->fn;
+	uint64_t addr;
+	if (fr->trap || f->args == ARGS_SIZE_UNKNOWN || f->args < 0 ||
+	    strncmp(f->name, "reflect.", 8) == 0 ||
+	    gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_STACKOBJECTS, &addr))
+		return false;
+	uint64_t targetpc = fr->pc;
+	int32_t idx = -1;
+	if (targetpc != f->entry && !gopclntab_pcdata(t, f, GOPCLNTAB_PCDATA_STACKMAPINDEX,
+						       targetpc - 1, &idx))
+		idx = -1;
+	if (idx == -1)
+		idx = 0;
+	bool lr = gr_arch_uses_lr(a);
+	uint64_t varp = fr->fp - (lr ? 0 : 8);
+	/* A saved frame pointer below the return address (amd64, arm64). */
+	if (varp > fr->sp && (a->elf_machine == 62 || a->elf_machine == 183))
+		varp -= 8;
+	uint64_t size = varp - fr->sp;
+	uint64_t minsize = a->elf_machine == 183 ? a->stack_align : a->min_frame_size;
+	uint8_t *lbits = NULL, *abits = NULL;
+	uint32_t lnbit = 0, anbit = 0;
+	if (size > minsize) {
+		if (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_LOCALSPOINTERMAPS, &addr) ||
+		    !stackmap(w->m->as, addr, idx, &lbits, &lnbit, &w->m->nomem) ||
+		    (uint64_t)lnbit * 8 > size) {
+			free(lbits);
+			return false;
+		}
+	}
+	uint64_t argp = fr->fp + a->min_frame_size;
+	if (f->args > 0) {
+		if (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_ARGSPOINTERMAPS, &addr) ||
+		    !stackmap(w->m->as, addr, idx, &abits, &anbit, &w->m->nomem) ||
+		    (uint64_t)anbit * 8 > (uint64_t)f->args) {
+			free(lbits);
+			free(abits);
+			return false;
+		}
+	}
+	if (lbits)
+		scan(w->m, varp - (uint64_t)lnbit * 8, (uint64_t)lnbit * 8, lbits, lnbit);
+	if (abits)
+		scan(w->m, argp, (uint64_t)anbit * 8, abits, anbit);
+	free(lbits);
+	free(abits);
+	return true;
+}
+
+static bool stack_frame(void *ctx, const struct gr_frame *fr)
+{
+	struct stack_walk *w = ctx;
+	const struct gr_goroutine *g = w->g;
+	/* Only the goroutine's own stack, frames in order. */
+	if (fr->sp < w->done || fr->sp >= g->stack_hi || fr->fp < fr->sp || fr->fp > g->stack_hi) {
+		w->stop = true;
+		return false;
+	}
+	/* The gap between the last frame and this one (none normally). */
+	if (fr->sp > w->done)
+		scan(w->m, w->done, fr->sp - w->done, NULL, 0);
+	/* A frame whose callee's arguments were not described is scanned
+	 * whole: they lie at its bottom. */
+	if (w->callee_unknown || !scan_frame_precise(w, fr)) {
+		scan(w->m, fr->sp, fr->fp - fr->sp, NULL, 0);
+		w->callee_unknown = true;
+	} else {
+		w->callee_unknown = false;
+	}
+	w->done = fr->fp;
+	return true;
+}
+
+/* A root goroutine's stack.  A parked or runnable one is walked frame by
+ * frame and each frame scanned with its stack maps where it has them; a
+ * running one (its innermost frame may be anywhere), one in a system call
+ * and whatever a walk cannot reach are scanned word by word from the
+ * lowest stack pointer known. */
 static void scan_stack(const struct gr_process *p, struct marker *m, const struct gr_goroutine *g)
 {
 	if (g->stack_hi <= g->stack_lo || g->stack_hi - g->stack_lo > (1ull << 31))
 		return;
 	uint64_t lo = stack_low(p, g);
-	scan(m, lo, g->stack_hi - lo, NULL, 0);
+	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
+	if ((st != GR_GWAITING && st != GR_GRUNNABLE && st != GR_GLEAKED) ||
+	    gr_process_thread_of(p, g) || g->sched_sp != lo) {
+		scan(m, lo, g->stack_hi - lo, NULL, 0);
+		return;
+	}
+	struct stack_walk w = {.p = p, .m = m, .g = g, .done = lo};
+	unsigned flags = gr_unwind(p, g, GR_MAX_PHYSICAL_FRAMES, stack_frame, &w, NULL);
+	(void)flags;
+	/* What no frame described: conservatively (the outermost frame's
+	 * arguments, or all that follows a frame the walk could not take). */
+	if (w.done < g->stack_hi)
+		scan(m, w.done, g->stack_hi - w.done, NULL, 0);
 }
 
 /* Each thread's registers, and the stack sp lies in from sp up: its

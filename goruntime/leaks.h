@@ -7,9 +7,12 @@
  * from memory that a goroutine able to run can still use.  The walk marks
  * heap objects from the roots: the globals (precisely, with the module's
  * GC bitmaps), the stacks of every goroutine that is not such a candidate
- * and the registers and current stacks of the threads (conservatively:
- * every word that points into a heap object keeps it).  Heap objects are
- * scanned conservatively, except those in spans that hold no pointers.
+ * (frame by frame with the compiler's stack maps where they describe the
+ * frame, else word by word: every word that points into a heap object
+ * keeps it), the registers and current stacks of the threads, and the
+ * spans' finalizer and cleanup records.  Heap objects are scanned word by
+ * word, except those in spans that hold no pointers and the runtime's Ps,
+ * Gs and Ms (with their types' bitmaps).
  * Marking repeats with the stack of each candidate whose object got
  * marked (or is not in the heap) as a new root, until nothing changes.
  * As in the runtime, the sudogs' hold on the objects (sudog.c for a
