@@ -108,13 +108,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The heap walk: spans from the fuzzed memory, what each goroutine
 	 * waits on, marking. */
 	struct gr_leaks *leaks = NULL;
-	struct gc_error *lerr = gr_leaks_find(p, &leaks);
+	struct gc_error *lerr = gr_leaks_find(p, GR_LEAKS_HOLDERS, &leaks);
 	if (!lerr) {
 		for (size_t i = 0; i < n; i++) {
 			const struct gr_goroutine *g = gr_process_goroutine(p, i);
 			struct gr_wait w;
 			sink += gr_leaks_verdict(leaks, g);
 			gr_leaks_wait(leaks, g, &w);
+			struct gr_holder h;
+			if (w.nobjs && gr_leaks_holder(leaks, w.objs[0].addr, &h))
+				sink += h.kind;
 			for (size_t k = 0; k < w.nobjs && k < 4; k++) {
 				struct gr_chan c;
 				if (w.objs[k].dir && gr_chan_read(gr_leaks_waits(leaks), w.objs[k].addr, &c))

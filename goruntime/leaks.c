@@ -20,6 +20,8 @@ enum {
 	V_CERTAIN = 0x40,   /* nothing can wake it whatever memory holds (nil chan, select {}) */
 };
 
+struct pair;
+
 struct gr_leaks {
 	const struct gr_process *p;
 	struct gr_heap *heap;
@@ -27,9 +29,19 @@ struct gr_leaks {
 	size_t n;
 	uint8_t *verdict;   /* by position in allgs (p->gs) */
 	struct gr_leak_stats st;
+	/* GR_LEAKS_HOLDERS: the candidates' objects (by object) and what
+	 * first kept each. */
+	struct pair *pairs;
+	size_t npairs;
+	struct gr_holder *holders;
 };
 
 /* ---- marking ---- */
+
+struct pair {
+	uint32_t obj;   /* heap object index */
+	uint32_t g;     /* position in allgs */
+};
 
 struct item {
 	uint64_t base, size;
@@ -64,6 +76,14 @@ struct marker {
 	uint64_t elem_off, elem_size, c_off, c_size;
 	uint64_t marked, missing;
 	bool nomem;             /* an allocation failed: the result is not to be used */
+	/* Holders (GR_LEAKS_HOLDERS): objects watched (one bit each), and
+	 * what is being scanned, for the first word found pointing at one. */
+	uint64_t *watched;
+	struct gr_holder *holders;   /* by watched object index, via holder_at */
+	const struct pair *wpairs;
+	size_t nwpairs;
+	struct gr_holder ctx;        /* kind and goid of the scan under way */
+	uint64_t ctx_base;           /* the heap object being scanned */
 };
 
 static inline bool bit(const uint64_t *b, uint64_t i)
@@ -92,12 +112,30 @@ static uint64_t hidden_at(const struct marker *m, uint64_t base)
 	return lo < m->nhidden && (m->hidden[lo] & ~(uint64_t)7) == base ? m->hidden[lo] : 0;
 }
 
-static void mark_ptr(struct marker *m, uint64_t v)
+static void note_holder(struct marker *m, uint64_t idx, uint64_t where)
+{
+	size_t lo = 0, hi = m->nwpairs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->wpairs[mid].obj < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->nwpairs && m->wpairs[lo].obj == idx) {
+		m->holders[lo] = m->ctx;
+		m->holders[lo].where = m->ctx.kind == GR_HELD_BY_OBJECT ? m->ctx_base : where;
+	}
+}
+
+static void mark_word(struct marker *m, uint64_t v, uint64_t where)
 {
 	uint64_t idx, base, size;
 	bool noscan;
 	if (!gr_heap_object(m->h, v, &idx, &base, &size, &noscan) || bit(m->mark, idx))
 		return;
+	if (m->watched && bit(m->watched, idx))
+		note_holder(m, idx, where);
 	set_bit(m->mark, idx);
 	m->marked++;
 	if (noscan) {
@@ -109,6 +147,11 @@ static void mark_ptr(struct marker *m, uint64_t v)
 		return;
 	}
 	m->stack[m->sp++] = (struct item){base, size};
+}
+
+static void mark_ptr(struct marker *m, uint64_t v)
+{
+	mark_word(m, v, 0);
 }
 
 /* Marks what the words of [addr, addr + len) point at; with bitmap, only
@@ -144,7 +187,7 @@ static void scan(struct marker *m, uint64_t addr, uint64_t len, const uint8_t *b
 				if (i >= nbits || !(bitmap[i / 8] >> (i % 8) & 1))
 					continue;
 			}
-			mark_ptr(m, v);
+			mark_word(m, v, x);
 		}
 		a += words * 8;
 	}
@@ -196,12 +239,14 @@ static void pop_all(struct marker *m, const struct gr_heap *h)
 		if (!gr_heap_object(h, it.base, &idx, &base, &size, &noscan) || bit(m->scanned, idx))
 			continue;
 		set_bit(m->scanned, idx);
+		m->ctx_base = it.base;
 		scan_object(m, it.base, it.size);
 	}
 }
 
 static void drain(struct marker *m, const struct gr_heap *h)
 {
+	m->ctx = (struct gr_holder){GR_HELD_BY_OBJECT, 0, 0};
 	for (pop_all(m, h); m->overflow; pop_all(m, h)) {
 		/* The stack overflowed: scan what is marked and not scanned. */
 		m->overflow = false;
@@ -213,6 +258,7 @@ static void drain(struct marker *m, const struct gr_heap *h)
 				if (!bit(m->mark, idx) || bit(m->scanned, idx))
 					continue;
 				set_bit(m->scanned, idx);
+				m->ctx_base = sp->base + k * sp->elemsize;
 				scan_object(m, sp->base + k * sp->elemsize, sp->elemsize);
 				pop_all(m, h);
 			}
@@ -241,6 +287,7 @@ static bool scan_globals(const struct gr_process *p, struct marker *m)
 	uint64_t next_off;
 	bool have_next = gr_layouts_offset(l, "runtime.moduledata", "next", &next_off);
 	uint64_t md = p->moduledata;
+	m->ctx = (struct gr_holder){GR_HELD_BY_GLOBAL, 0, 0};
 	for (unsigned k = 0; md && k < MAX_MODULES; k++) {
 		for (int r = 0; r < 2; r++) {
 			uint64_t o_lo, o_hi, o_n, o_bytes;
@@ -433,6 +480,7 @@ static void scan_stack(const struct gr_process *p, struct marker *m, const struc
 {
 	if (g->stack_hi <= g->stack_lo || g->stack_hi - g->stack_lo > (1ull << 31))
 		return;
+	m->ctx = (struct gr_holder){GR_HELD_BY_STACK, g->goid, 0};
 	uint64_t lo = stack_low(p, g);
 	uint32_t st = g->status & ~(uint32_t)GR_GSCAN;
 	if ((st != GR_GWAITING && st != GR_GRUNNABLE && st != GR_GLEAKED) ||
@@ -457,9 +505,12 @@ static void scan_stack(const struct gr_process *p, struct marker *m, const struc
 static void scan_threads(const struct gr_process *p, struct marker *m)
 {
 	const struct gr_image *img = p->img;
+	m->ctx = (struct gr_holder){GR_HELD_BY_THREAD, 0, 0};
 	for (size_t i = 0; i < img->nthreads; i++)
-		for (unsigned r = 0; r < img->arch->nregs && r < GR_REGS_MAX; r++)
+		for (unsigned r = 0; r < img->arch->nregs && r < GR_REGS_MAX; r++) {
+			m->ctx.goid = (uint64_t)img->threads[i].lwp;
 			mark_ptr(m, img->threads[i].regs.r[r]);
+		}
 	for (size_t i = 0; i < gr_process_nthreads(p); i++) {
 		const struct gr_thread *t = gr_process_thread(p, i);
 		if (!t->core || !t->curg)
@@ -509,6 +560,7 @@ static void scan_specials(const struct gr_process *p, struct marker *m)
 	gc_error_destroy(err);
 	gr_layouts_destroy(l);
 	size_t budget = MAX_SPECIALS;
+	m->ctx = (struct gr_holder){GR_HELD_BY_FINALIZER, 0, 0};
 	for (size_t i = 0; i < gr_heap_nspans(m->h); i++) {
 		const struct gr_span *sp = gr_heap_span(m->h, i);
 		uint64_t x = sp->specials;
@@ -634,11 +686,6 @@ static struct gc_error *learn_typed(const struct gr_process *p, struct marker *m
 
 /* ---- the walk ---- */
 
-struct pair {
-	uint32_t obj;   /* heap object index */
-	uint32_t g;     /* position in allgs */
-};
-
 static int by_obj(const void *a, const void *b)
 {
 	const struct pair *x = a, *y = b;
@@ -652,6 +699,7 @@ static void marker_free(struct marker *m)
 	free(m->stack);
 	free(m->hidden);
 	free(m->typed);
+	free(m->watched);
 	for (int i = 0; i < 3; i++)
 		free(m->types[i].bits);
 }
@@ -737,7 +785,7 @@ nomem:
 	return &gc_error_nomem;
 }
 
-struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret)
+struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struct gr_leaks **ret)
 {
 	*ret = NULL;
 	struct gr_leaks *l = calloc(1, sizeof(*l));
@@ -765,6 +813,19 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	}
 	if ((err = learn_typed(p, &m)) || (err = read_candidates(l, &m, &pairs, &npairs)))
 		goto fail;
+	if (flags & GR_LEAKS_HOLDERS) {
+		m.watched = calloc(nobj / 64 + 1, 8);
+		l->holders = calloc(npairs ? npairs : 1, sizeof(*l->holders));
+		if (!m.watched || !l->holders) {
+			err = &gc_error_nomem;
+			goto fail;
+		}
+		for (size_t k = 0; k < npairs; k++)
+			set_bit(m.watched, pairs[k].obj);
+		m.holders = l->holders;
+		m.wpairs = pairs;
+		m.nwpairs = npairs;
+	}
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
 	scan_threads(p, &m);
@@ -821,7 +882,12 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret
 	l->st.missing_bytes = m.missing + p->img->truncated_bytes;
 	l->st.typed = m.ntyped;
 	marker_free(&m);
-	free(pairs);
+	if (flags & GR_LEAKS_HOLDERS) {
+		l->pairs = pairs;
+		l->npairs = npairs;
+	} else {
+		free(pairs);
+	}
 	*ret = l;
 	return NULL;
 fail:
@@ -838,7 +904,29 @@ void gr_leaks_destroy(struct gr_leaks *l)
 	gr_heap_destroy(l->heap);
 	gr_waits_destroy(l->waits);
 	free(l->verdict);
+	free(l->pairs);
+	free(l->holders);
 	free(l);
+}
+
+bool gr_leaks_holder(const struct gr_leaks *l, uint64_t addr, struct gr_holder *ret)
+{
+	uint64_t idx, base, size;
+	bool noscan;
+	if (!l->holders || !gr_heap_object(l->heap, addr, &idx, &base, &size, &noscan))
+		return false;
+	size_t lo = 0, hi = l->npairs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->pairs[mid].obj < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= l->npairs || l->pairs[lo].obj != idx || !l->holders[lo].kind)
+		return false;
+	*ret = l->holders[lo];
+	return true;
 }
 
 enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g)

@@ -45,6 +45,22 @@ enum gr_leak_verdict {
 
 struct gr_leaks;
 
+/* What first kept an object a blocked goroutine waits on: the word that
+ * points to it in a global, a goroutine's stack, a thread's registers or
+ * stack, a finalizer's or cleanup's record, or another heap object. */
+enum gr_held_by {
+	GR_HELD_NONE = 0, GR_HELD_BY_GLOBAL, GR_HELD_BY_STACK, GR_HELD_BY_THREAD,
+	GR_HELD_BY_FINALIZER, GR_HELD_BY_OBJECT,
+};
+struct gr_holder {
+	enum gr_held_by kind;
+	uint64_t goid;      /* GR_HELD_BY_STACK: whose stack */
+	uint64_t where;     /* the word's address; for GR_HELD_BY_OBJECT the object's */
+};
+
+/* Flags of gr_leaks_find. */
+enum { GR_LEAKS_HOLDERS = 1 };
+
 struct gr_leak_stats {
 	size_t candidates, leaked, undecided;
 	size_t spans;
@@ -59,7 +75,7 @@ struct gr_leak_stats {
 /* Runs the walk over p's goroutines (gr_process_goroutine order).
  * GC_ERR_NOT_FOUND when the layouts it needs (runtime.mspan,
  * runtime.sudog) cannot be learned. */
-struct gc_error *gr_leaks_find(const struct gr_process *p, struct gr_leaks **ret);
+struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struct gr_leaks **ret);
 void gr_leaks_destroy(struct gr_leaks *l);
 
 /* The verdict on goroutine g (one of gr_process_goroutine's). */
@@ -67,6 +83,10 @@ enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_
 /* What goroutine g waits on (read again: one thread at a time). */
 void gr_leaks_wait(struct gr_leaks *l, const struct gr_goroutine *g, struct gr_wait *ret);
 const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l);
+/* With GR_LEAKS_HOLDERS: what first kept the heap object at addr that a
+ * blocked goroutine waits on.  False when none did (a leaked object), it
+ * is no such object, or holders were not asked for. */
+bool gr_leaks_holder(const struct gr_leaks *l, uint64_t addr, struct gr_holder *ret);
 /* The readers the walk used (for channel details). */
 const struct gr_waits *gr_leaks_waits(const struct gr_leaks *l);
 

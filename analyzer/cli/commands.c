@@ -357,7 +357,7 @@ static void count_leaks(struct session *s, struct leak_counts *c)
 	c->runtime_marked = 0;
 	for (size_t i = 0; i < gr_process_ngoroutines(s->proc); i++)
 		c->runtime_marked += gr_goroutine_leaked(s->proc, gr_process_goroutine(s->proc, i));
-	struct gc_error *err = gr_leaks_find(s->proc, &l);
+	struct gc_error *err = gr_leaks_find(s->proc, 0, &l);
 	if (err) {
 		/* A gap of the overview (exit 3), said like the others. */
 		fprintf(stderr, "gocore: leaked goroutines unknown: %s\n", err->message);
@@ -664,12 +664,12 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 
 /* ---- leaks, waits ---- */
 
-static struct gr_leaks *find_leaks(struct session *s, int *rc)
+static struct gr_leaks *find_leaks(struct session *s, unsigned flags, int *rc)
 {
 	struct gr_leaks *l;
 	struct progress pr;
 	progress_start(&pr, "walked");
-	struct gc_error *err = gr_leaks_find(s->proc, &l);
+	struct gc_error *err = gr_leaks_find(s->proc, flags, &l);
 	progress_end(&pr);
 	if (err) {
 		*rc = session_fail(err);
@@ -742,7 +742,7 @@ static void leak_note(const struct session *s, const struct gr_leaks *l)
 int cmd_leaks(struct session *s, const struct cmd_options *o)
 {
 	int rc = EXIT_OK;
-	struct gr_leaks *l = find_leaks(s, &rc);
+	struct gr_leaks *l = find_leaks(s, 0, &rc);
 	if (!l)
 		return rc;
 	const struct gr_goroutine **gs;
@@ -885,6 +885,96 @@ static int count_leaked(const struct gr_leaks *l, const struct wentry *e, size_t
 	return k;
 }
 
+/* The function of g's frame that holds the stack word at addr, or NULL. */
+struct frame_find {
+	uint64_t addr;
+	const char *name;
+};
+
+static bool frame_holding(void *ctx, const struct gr_frame *fr)
+{
+	struct frame_find *f = ctx;
+	if (f->addr >= fr->sp && f->addr < fr->fp + 8 * 8) {
+		f->name = fr->fn.name;
+		return f->addr >= fr->fp;  /* arguments: the callee's, or go on */
+	}
+	return true;
+}
+
+/* What kept the object at addr, as text (JSON when json). */
+static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t addr, bool json)
+{
+	const struct gr_process *p = s->proc;
+	struct gr_holder h;
+	if (!gr_leaks_holder(l, addr, &h)) {
+		if (json)
+			fputs(",\"held_by\":null", stdout);
+		return;
+	}
+	uint64_t off = 0;
+	const char *name = NULL;
+	if (h.kind == GR_HELD_BY_GLOBAL)
+		name = gr_process_symbol_at(p, h.where, &off);
+	const struct gr_goroutine *g = h.kind == GR_HELD_BY_STACK
+					       ? gr_process_find_goroutine(p, h.goid) : NULL;
+	struct frame_find ff = {h.where, NULL};
+	if (g)
+		gr_unwind(p, g, 4096, frame_holding, &ff, NULL);
+	if (json) {
+		static const char *const kinds[] = {"", "global", "stack", "thread", "finalizer",
+						    "object"};
+		fprintf(stdout, ",\"held_by\":{\"kind\":\"%s\"", kinds[h.kind]);
+		if (h.kind == GR_HELD_BY_GLOBAL) {
+			fputs(",\"name\":", stdout);
+			if (name) {
+				char b[512];
+				snprintf(b, sizeof(b), off ? "%s+%" PRIu64 : "%s", name, off);
+				gr_json_string(stdout, b);
+			} else {
+				fputs("null", stdout);
+			}
+		} else if (h.kind == GR_HELD_BY_STACK) {
+			fprintf(stdout, ",\"goroutine\":%" PRIu64 ",\"func\":", h.goid);
+			if (ff.name)
+				gr_json_string(stdout, ff.name);
+			else
+				fputs("null", stdout);
+		} else if (h.kind == GR_HELD_BY_THREAD) {
+			fprintf(stdout, ",\"lwp\":%" PRIu64, h.goid);
+		}
+		if (h.where)
+			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", h.where);
+		fputc('}', stdout);
+		return;
+	}
+	switch (h.kind) {
+	case GR_HELD_BY_GLOBAL:
+		if (name && off)
+			printf("\n\theld by %s+%" PRIu64 " (a global)", name, off);
+		else if (name)
+			printf("\n\theld by %s (a global)", name);
+		else
+			printf("\n\theld by a global at 0x%" PRIx64, h.where);
+		break;
+	case GR_HELD_BY_STACK:
+		printf("\n\theld by goroutine %" PRIu64 "'s stack", h.goid);
+		if (ff.name)
+			printf(" (%s)", ff.name);
+		break;
+	case GR_HELD_BY_THREAD:
+		printf("\n\theld by thread LWP %" PRIu64, h.goid);
+		break;
+	case GR_HELD_BY_FINALIZER:
+		printf("\n\theld by a finalizer or cleanup");
+		break;
+	case GR_HELD_BY_OBJECT:
+		printf("\n\theld by the heap object at 0x%" PRIx64, h.where);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Writes one group; false when out of memory. */
 static bool write_wait_group(struct session *s, const struct gr_leaks *l, const struct wentry *e,
 			     size_t n, bool json, bool first)
@@ -923,6 +1013,8 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 		fputs(",\"goroutines\":", stdout);
 		write_goids(stdout, e, n, -1, -1, true);
 		fprintf(stdout, ",\"leaked\":%d", leaked);
+		if (e->cls <= 1)
+			write_holder(s, l, e->addr, true);
 		if (e->cls == 0) {
 			fputs(",\"receive\":", stdout);
 			write_goids(stdout, e, n, GR_DIR_RECV, -1, true);
@@ -1015,6 +1107,8 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 				printf(": ");
 				write_goids(stdout, e, n, -1, -1, false);
 			}
+			if (!leaked)
+				write_holder(s, l, e->addr, false);
 		}
 		if (leaked && (e->cls >= 2 || e->cls == 4))
 			printf(" (leaked)");
@@ -1028,7 +1122,7 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 int cmd_waits(struct session *s, const struct cmd_options *o)
 {
 	int rc = EXIT_OK;
-	struct gr_leaks *l = find_leaks(s, &rc);
+	struct gr_leaks *l = find_leaks(s, GR_LEAKS_HOLDERS, &rc);
 	if (!l)
 		return rc;
 	const struct gr_process *p = s->proc;
