@@ -29,7 +29,12 @@ struct gr_heap {
 	size_t n, cap;
 	uint64_t nobjects;
 	uint64_t lo, hi;        /* [lo, hi) covers every span */
+	/* Page of [lo, hi) -> span index + 1 (0: none), when the range has at
+	 * most MAX_PAGE_INDEX pages; else lookups search the spans. */
+	uint32_t *page;
 };
+
+#define MAX_PAGE_INDEX (1u << 24)   /* 128 GiB of address range, 64 MB of index */
 
 struct mspan_layout {
 	uint64_t size, start, npages, state, spanclass, elemsize, nelems, nelems_size, limit;
@@ -177,6 +182,15 @@ static void settle(struct gr_heap *h)
 	h->nobjects = first;
 	h->lo = h->spans[0].base;
 	h->hi = h->spans[h->n - 1].limit;
+	uint64_t pages = (h->hi - h->lo + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (pages <= MAX_PAGE_INDEX && h->n < UINT32_MAX && (h->page = calloc(pages, 4))) {
+		for (size_t i = 0; i < h->n; i++) {
+			uint64_t a = (h->spans[i].base - h->lo) / PAGE_SIZE,
+				 b = (h->spans[i].limit - 1 - h->lo) / PAGE_SIZE;
+			for (uint64_t k = a; k <= b; k++)
+				h->page[k] = (uint32_t)(i + 1);
+		}
+	}
 }
 
 struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
@@ -236,6 +250,7 @@ void gr_heap_destroy(struct gr_heap *h)
 	if (!h)
 		return;
 	free(h->spans);
+	free(h->page);
 	free(h);
 }
 
@@ -260,12 +275,19 @@ bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
 	if (addr < h->lo || addr >= h->hi)
 		return false;
 	size_t lo = 0, hi = h->n;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->spans[mid].base <= addr)
-			lo = mid;
-		else
-			hi = mid;
+	if (h->page) {
+		uint32_t k = h->page[(addr - h->lo) / PAGE_SIZE];
+		if (!k)
+			return false;
+		lo = k - 1;
+	} else {
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (h->spans[mid].base <= addr)
+				lo = mid;
+			else
+				hi = mid;
+		}
 	}
 	const struct gr_span *s = &h->spans[lo];
 	if (addr < s->base || addr >= s->limit)

@@ -78,7 +78,9 @@ struct marker {
 	bool nomem;             /* an allocation failed: the result is not to be used */
 	/* Holders (GR_LEAKS_HOLDERS): objects watched (one bit each), and
 	 * what is being scanned, for the first word found pointing at one. */
-	uint64_t *watched;
+	uint64_t *watched;           /* the objects candidates wait on */
+	uint64_t *woken;             /* those marked since the last wake-up */
+	size_t nwoken;
 	struct gr_holder *holders;   /* by watched object index, via holder_at */
 	const struct pair *wpairs;
 	size_t nwpairs;
@@ -134,8 +136,13 @@ static void mark_word(struct marker *m, uint64_t v, uint64_t where)
 	bool noscan;
 	if (!gr_heap_object(m->h, v, &idx, &base, &size, &noscan) || bit(m->mark, idx))
 		return;
-	if (m->watched && bit(m->watched, idx))
-		note_holder(m, idx, where);
+	if (bit(m->watched, idx)) {
+		if (m->holders)
+			note_holder(m, idx, where);
+		/* A candidate waits on it: woken after this drain.  At most
+		 * one entry per watched object (each is marked once). */
+		m->woken[m->nwoken++] = idx;
+	}
 	set_bit(m->mark, idx);
 	m->marked++;
 	if (noscan) {
@@ -349,34 +356,29 @@ static uint64_t stack_low(const struct gr_process *p, const struct gr_goroutine 
 #define ARGS_SIZE_UNKNOWN INT32_MIN  /* abi.ArgsSizeUnknown: assembly */
 
 /* The bitmap of entry idx of the stackmap at addr ({n, nbit int32; the
- * bitmaps, (nbit + 7) / 8 bytes each}): its bits in *bits (malloc'd, NULL
- * when nbit is 0) and nbit in *nbit.  False when unreadable or idx is out
- * of range. */
-static bool stackmap(const struct gc_addrspace *as, uint64_t addr, int32_t idx, uint8_t **bits,
-		     uint32_t *nbit, bool *nomem)
+ * bitmaps, (nbit + 7) / 8 bytes each}), read in place: *bits (NULL when
+ * nbit is 0) and nbit in *nbit.  False when unreadable or idx is out of
+ * range. */
+static bool stackmap(const struct gc_addrspace *as, uint64_t addr, int32_t idx,
+		     const uint8_t **bits, uint32_t *nbit)
 {
-	uint32_t n, nb;
 	*bits = NULL;
-	if (!gc_addrspace_u32(as, addr, &n) || !gc_addrspace_u32(as, addr + 4, &nb) ||
-	    (int32_t)n <= 0 || (int32_t)nb < 0 || nb > (1u << 24))
+	const uint8_t *h = gc_addrspace_ptr(as, addr, 8);
+	if (!h)
 		return false;
-	*nbit = nb;
+	int32_t n, nb;
+	memcpy(&n, h, 4);
+	memcpy(&nb, h + 4, 4);
+	if (n <= 0 || nb < 0 || nb > (1 << 24))
+		return false;
+	*nbit = (uint32_t)nb;
 	if (nb == 0)
 		return true;
-	if (idx < 0 || (uint32_t)idx >= n)
+	if (idx < 0 || idx >= n)
 		return false;
-	uint64_t len = (nb + 7) / 8;
-	*bits = malloc(len);
-	if (!*bits) {
-		*nomem = true;
-		return false;
-	}
-	if (gc_addrspace_read(as, addr + 8 + (uint64_t)idx * len, *bits, len) != GC_READ_OK) {
-		free(*bits);
-		*bits = NULL;
-		return false;
-	}
-	return true;
+	uint64_t len = ((uint64_t)nb + 7) / 8;
+	*bits = gc_addrspace_ptr(as, addr + 8 + (uint64_t)idx * len, len);
+	return *bits != NULL;
 }
 
 struct stack_walk {
@@ -418,32 +420,22 @@ static bool scan_frame_precise(struct stack_walk *w, const struct gr_frame *fr)
 		varp -= 8;
 	uint64_t size = varp - fr->sp;
 	uint64_t minsize = a->elf_machine == 183 ? a->stack_align : a->min_frame_size;
-	uint8_t *lbits = NULL, *abits = NULL;
+	const uint8_t *lbits = NULL, *abits = NULL;
 	uint32_t lnbit = 0, anbit = 0;
-	if (size > minsize) {
-		if (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_LOCALSPOINTERMAPS, &addr) ||
-		    !stackmap(w->m->as, addr, idx, &lbits, &lnbit, &w->m->nomem) ||
-		    (uint64_t)lnbit * 8 > size) {
-			free(lbits);
-			return false;
-		}
-	}
+	if (size > minsize &&
+	    (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_LOCALSPOINTERMAPS, &addr) ||
+	     !stackmap(w->m->as, addr, idx, &lbits, &lnbit) || (uint64_t)lnbit * 8 > size))
+		return false;
 	uint64_t argp = fr->fp + a->min_frame_size;
-	if (f->args > 0) {
-		if (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_ARGSPOINTERMAPS, &addr) ||
-		    !stackmap(w->m->as, addr, idx, &abits, &anbit, &w->m->nomem) ||
-		    (uint64_t)anbit * 8 > (uint64_t)f->args) {
-			free(lbits);
-			free(abits);
-			return false;
-		}
-	}
+	if (f->args > 0 &&
+	    (!gopclntab_funcdata(t, f, GOPCLNTAB_FUNCDATA_ARGSPOINTERMAPS, &addr) ||
+	     !stackmap(w->m->as, addr, idx, &abits, &anbit) ||
+	     (uint64_t)anbit * 8 > (uint64_t)f->args))
+		return false;
 	if (lbits)
 		scan(w->m, varp - (uint64_t)lnbit * 8, (uint64_t)lnbit * 8, lbits, lnbit);
 	if (abits)
 		scan(w->m, argp, (uint64_t)anbit * 8, abits, anbit);
-	free(lbits);
-	free(abits);
 	return true;
 }
 
@@ -700,6 +692,7 @@ static void marker_free(struct marker *m)
 	free(m->hidden);
 	free(m->typed);
 	free(m->watched);
+	free(m->woken);
 	for (int i = 0; i < 3; i++)
 		free(m->types[i].bits);
 }
@@ -813,18 +806,23 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	}
 	if ((err = learn_typed(p, &m)) || (err = read_candidates(l, &m, &pairs, &npairs)))
 		goto fail;
+	m.watched = calloc(nobj / 64 + 1, 8);
+	m.woken = malloc((npairs ? npairs : 1) * sizeof(*m.woken));
+	if (!m.watched || !m.woken) {
+		err = &gc_error_nomem;
+		goto fail;
+	}
+	for (size_t k = 0; k < npairs; k++)
+		set_bit(m.watched, pairs[k].obj);
+	m.wpairs = pairs;
+	m.nwpairs = npairs;
 	if (flags & GR_LEAKS_HOLDERS) {
-		m.watched = calloc(nobj / 64 + 1, 8);
 		l->holders = calloc(npairs ? npairs : 1, sizeof(*l->holders));
-		if (!m.watched || !l->holders) {
+		if (!l->holders) {
 			err = &gc_error_nomem;
 			goto fail;
 		}
-		for (size_t k = 0; k < npairs; k++)
-			set_bit(m.watched, pairs[k].obj);
 		m.holders = l->holders;
-		m.wpairs = pairs;
-		m.nwpairs = npairs;
 	}
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
@@ -834,19 +832,43 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 		if (l->verdict[k] & V_ROOT)
 			scan_stack(p, &m, &p->gs[k]);
 	/* Mark; wake the candidates whose object got marked; again. */
-	for (bool changed = true; changed;) {
+	/* Each watched object is marked once, so each pair is looked at
+	 * once: linear however long the chains of wake-ups. */
+	uint64_t *woken = malloc((npairs ? npairs : 1) * sizeof(*woken));
+	if (!woken) {
+		err = &gc_error_nomem;
+		goto fail;
+	}
+	for (;;) {
 		l->st.rounds++;
 		drain(&m, l->heap);
-		changed = false;
-		for (size_t k = 0; k < npairs; k++) {
-			uint8_t *v = &l->verdict[pairs[k].g];
-			if ((*v & V_ROOT) || !bit(m.mark, pairs[k].obj))
-				continue;
-			*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE | V_ROOT);
-			scan_stack(p, &m, &p->gs[pairs[k].g]);
-			changed = true;
+		if (!m.nwoken)
+			break;
+		/* This batch; scan_stack below marks the next one. */
+		uint64_t *batch = m.woken;
+		size_t nwoken = m.nwoken;
+		m.woken = woken;
+		m.nwoken = 0;
+		woken = batch;
+		for (size_t w = 0; w < nwoken; w++) {
+			size_t lo = 0, hi = npairs;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (pairs[mid].obj < woken[w])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t k = lo; k < npairs && pairs[k].obj == woken[w]; k++) {
+				uint8_t *v = &l->verdict[pairs[k].g];
+				if (*v & V_ROOT)
+					continue;
+				*v = (uint8_t)((*v & ~V_MASK) | GR_LEAK_LIVE | V_ROOT);
+				scan_stack(p, &m, &p->gs[pairs[k].g]);
+			}
 		}
 	}
+	free(woken);
 	/* Verdicts.  With memory missing from the core (a truncated one),
 	 * spans and objects that hold references may be unseen: only the
 	 * waits nothing can end stay leaked. */
