@@ -149,11 +149,12 @@ static struct gc_error *push(struct gr_heap *h, const struct gr_span *s)
 }
 
 /* Sorts the spans, drops duplicate records, merges overlapping ones into
- * one pointer-holding object, and numbers the objects. */
-static void settle(struct gr_heap *h)
+ * one pointer-holding object, numbers the objects and indexes the pages.
+ * False when out of memory. */
+static bool settle(struct gr_heap *h)
 {
 	if (h->n == 0)
-		return;
+		return true;
 	qsort(h->spans, h->n, sizeof(*h->spans), by_base);
 	size_t w = 0;
 	for (size_t i = 0; i < h->n; i++) {
@@ -183,14 +184,17 @@ static void settle(struct gr_heap *h)
 	h->lo = h->spans[0].base;
 	h->hi = h->spans[h->n - 1].limit;
 	uint64_t pages = (h->hi - h->lo + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (pages <= MAX_PAGE_INDEX && h->n < UINT32_MAX && (h->page = calloc(pages, 4))) {
-		for (size_t i = 0; i < h->n; i++) {
-			uint64_t a = (h->spans[i].base - h->lo) / PAGE_SIZE,
-				 b = (h->spans[i].limit - 1 - h->lo) / PAGE_SIZE;
-			for (uint64_t k = a; k <= b; k++)
-				h->page[k] = (uint32_t)(i + 1);
-		}
+	if (pages > MAX_PAGE_INDEX || h->n >= UINT32_MAX)
+		return true;
+	if (!(h->page = calloc(pages, 4)))
+		return false;
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t a = (h->spans[i].base - h->lo) / PAGE_SIZE,
+			 b = (h->spans[i].limit - 1 - h->lo) / PAGE_SIZE;
+		for (uint64_t k = a; k <= b; k++)
+			h->page[k] = (uint32_t)(i + 1);
 	}
+	return true;
 }
 
 struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
@@ -225,7 +229,10 @@ struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
 			}
 		}
 	}
-	settle(h);
+	if (!settle(h)) {
+		gr_heap_destroy(h);
+		return &gc_error_nomem;
+	}
 	*ret = h;
 	return NULL;
 }
