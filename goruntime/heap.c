@@ -237,16 +237,57 @@ struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
 	return NULL;
 }
 
-struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret)
+#define MAX_ALLSPANS (1u << 26)
+
+/* The spans of mheap_.allspans ([]*mspan, every span record the heap ever
+ * made): with symbols and DWARF, no scan of the whole core is needed.
+ * False (nothing kept) when the list cannot be read whole. */
+static bool from_allspans(const struct gc_addrspace *as, const struct mspan_layout *m,
+			  uint64_t allspans, struct gr_heap *h, struct gc_error **err)
 {
-	*ret = NULL;
-	static const char *const names[] = {"runtime.mspan"};
-	struct gr_layouts *l = NULL;
-	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
-	if (err)
-		return err;
-	err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
-	gr_layouts_destroy(l);
+	uint64_t ptr, len;
+	if (!gc_addrspace_u64(as, allspans, &ptr) || !gc_addrspace_u64(as, allspans + 8, &len) ||
+	    len == 0 || len > MAX_ALLSPANS)
+		return false;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t rec;
+		const uint8_t *r;
+		if (!gc_addrspace_u64(as, ptr + 8 * i, &rec) || !(r = gc_addrspace_ptr(as, rec, m->size))) {
+			h->n = 0;
+			return false;
+		}
+		struct gr_span s;
+		if (span_record(m, r, &s) && (*err = push(h, &s)))
+			return true;
+	}
+	return true;
+}
+
+struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layouts *l,
+			      struct gr_heap **ret)
+{
+	/* mheap_.allspans when both the symbol and the layout are there. */
+	uint64_t mheap, off;
+	struct mspan_layout m;
+	if (gr_symbol(p, "runtime.mheap_", &mheap, NULL) &&
+	    gr_layouts_offset(l, "runtime.mheap", "allspans", &off) && mspan_layout(l, p->minor, &m)) {
+		struct gr_heap *h = calloc(1, sizeof(*h));
+		if (!h)
+			return &gc_error_nomem;
+		struct gc_error *err = NULL;
+		if (from_allspans(p->img->memory, &m, mheap + off, h, &err) && !err && h->n) {
+			if (!settle(h)) {
+				gr_heap_destroy(h);
+				return &gc_error_nomem;
+			}
+			*ret = h;
+			return NULL;
+		}
+		gr_heap_destroy(h);
+		if (err)
+			return err;
+	}
+	struct gc_error *err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
 	if (err && err != &gc_error_nomem)
 		return gc_error_prefix(err, "%s", p->img->file.path);
 	return err;

@@ -1,8 +1,9 @@
 /* The Go heap of a process image: its spans and the objects in them.
  *
- * The spans are found by their own records: every runtime.mspan in the
- * core's memory whose state is "in use" and whose fields agree with each
- * other (a page-aligned start, limit == start + nelems * elemsize, a size
+ * With symbols and DWARF the span records are those of mheap_.allspans.
+ * Otherwise they are found by their own records: every runtime.mspan in
+ * the core's memory whose state is "in use" and whose fields agree with
+ * each other (a page-aligned start, limit == start + nelems * elemsize, a size
  * class that fits) is a heap span.  That needs neither runtime.mheap_ nor
  * its layout, so it works on stripped binaries of every release (mspan's
  * layout comes from DWARF or from the type descriptors).  A span record
@@ -33,10 +34,11 @@ struct gr_span {
 	bool noscan;            /* its objects hold no pointers */
 };
 
-/* Finds the heap spans of p.  GC_ERR_NOT_FOUND (naming the executable)
- * when runtime.mspan has no layout; a heap with no span at all is not an
+/* Finds the heap spans of p, runtime.mspan's layout taken from l.
+ * GC_ERR_NOT_FOUND (naming the executable) when l has no usable one; a heap with no span at all is not an
  * error (gr_heap_nspans is 0).  Only out of memory is otherwise an error. */
-struct gc_error *gr_heap_open(const struct gr_process *p, struct gr_heap **ret);
+struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layouts *l,
+			      struct gr_heap **ret);
 void gr_heap_destroy(struct gr_heap *h);
 
 /* The same from the memory as (its tier-0 windows: the core's bytes) and

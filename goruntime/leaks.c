@@ -530,15 +530,11 @@ static void scan_threads(const struct gr_process *p, struct marker *m)
  * kind is 1 up to Go 1.23 and 2 from 1.25 (_KindSpecialTinyBlock came
  * first), both taken in 1.24. */
 #define MAX_SPECIALS (1u << 24)
-static void scan_specials(const struct gr_process *p, struct marker *m)
+static void scan_specials(const struct gr_process *p, const struct gr_layouts *l,
+			  struct marker *m)
 {
-	static const char *const names[] = {"runtime.special"};
-	struct gr_layouts *l = NULL;
 	uint64_t off_offset = 8, off_kind = p->minor >= 24 ? 16 : 10, hdr = p->minor >= 24 ? 24 : 16;
-	struct gc_error *err = gr_learn_more_layouts(p, names, 1, false, &l);
-	if (err == &gc_error_nomem)
-		m->nomem = true;
-	if (!err && l) {
+	{
 		const struct gr_struct *st = gr_layouts_struct(l, "runtime.special");
 		uint64_t o;
 		if (st && st->size >= 16 && st->size <= 64) {
@@ -549,8 +545,6 @@ static void scan_specials(const struct gr_process *p, struct marker *m)
 				off_kind = o;
 		}
 	}
-	gc_error_destroy(err);
-	gr_layouts_destroy(l);
 	size_t budget = MAX_SPECIALS;
 	m->ctx = (struct gr_holder){GR_HELD_BY_FINALIZER, 0, 0};
 	for (size_t i = 0; i < gr_heap_nspans(m->h); i++) {
@@ -789,7 +783,14 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	struct marker m = {0};
 	struct pair *pairs = NULL;
 	size_t npairs = 0;
-	if ((err = gr_heap_open(p, &l->heap)) || (err = gr_waits_open(p, &l->waits)))
+	struct gr_layouts *more = NULL;
+	/* Every layout the walk needs, in one read of DWARF or the type
+	 * descriptors. */
+	static const char *const names[] = {"runtime.mspan", "runtime.special", "runtime.mheap",
+					    GR_WAITS_LAYOUTS};
+	if ((err = gr_learn_more_layouts(p, names, sizeof(names) / sizeof(names[0]), false,
+					 &more)) ||
+	    (err = gr_heap_open(p, more, &l->heap)) || (err = gr_waits_open(p, more, &l->waits)))
 		goto fail;
 	l->n = p->ngs;
 	l->verdict = calloc(l->n ? l->n : 1, 1);
@@ -827,7 +828,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
 	scan_threads(p, &m);
-	scan_specials(p, &m);
+	scan_specials(p, more, &m);
 	for (size_t k = 0; k < l->n; k++)
 		if (l->verdict[k] & V_ROOT)
 			scan_stack(p, &m, &p->gs[k]);
@@ -904,6 +905,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	l->st.missing_bytes = m.missing + p->img->truncated_bytes;
 	l->st.typed = m.ntyped;
 	marker_free(&m);
+	gr_layouts_destroy(more);
 	if (flags & GR_LEAKS_HOLDERS) {
 		l->pairs = pairs;
 		l->npairs = npairs;
@@ -915,6 +917,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 fail:
 	free(pairs);
 	marker_free(&m);
+	gr_layouts_destroy(more);
 	gr_leaks_destroy(l);
 	return err;
 }

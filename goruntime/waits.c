@@ -143,23 +143,13 @@ static uint64_t off(const struct gr_layouts *l, const char *s, const char *f, ui
 	return o;
 }
 
-struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret)
+struct gc_error *gr_waits_open(const struct gr_process *p, const struct gr_layouts *l,
+			       struct gr_waits **ret)
 {
 	*ret = NULL;
-	static const char *const names[] = {
-		"runtime.sudog", "runtime.hchan", "runtime.waitq", "runtime.timer",
-		"runtime.pollDesc", "sync.Cond",
-	};
-	struct gr_layouts *l = NULL;
-	struct gc_error *err = gr_learn_more_layouts(p, names, sizeof(names) / sizeof(names[0]), false,
-						      &l);
-	if (err)
-		return err;
 	struct gr_waits *w = calloc(1, sizeof(*w));
-	if (!w) {
-		gr_layouts_destroy(l);
+	if (!w)
 		return &gc_error_nomem;
-	}
 	w->p = p;
 	w->as = p->img->memory;
 	w->g_waiting = off(p->layouts, "runtime.g", "waiting", NULL);
@@ -196,7 +186,6 @@ struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret
 		w->cond_notify = 16;
 	if (w->q_first == NO_OFF)
 		w->q_first = 0;
-	gr_layouts_destroy(l);
 	for (size_t i = 0; i < p->nwaitreasons; i++)
 		if (p->waitreasons[i * GR_STATE_MARKS] &&
 		    strcmp(p->waitreasons[i * GR_STATE_MARKS], "sync.Mutex.Lock") == 0)

@@ -14,6 +14,7 @@
 
 #include "../common/error.h"
 #include "heap.h"
+#include "layout.h"
 #include "process.h"
 
 enum gr_wait_kind {
@@ -69,9 +70,13 @@ struct gr_wait {
 
 struct gr_waits;
 
-/* The layouts the readers need (sudog, hchan, timer, pollDesc...).
- * GC_ERR_NOT_FOUND when runtime.sudog has no layout. */
-struct gc_error *gr_waits_open(const struct gr_process *p, struct gr_waits **ret);
+/* The readers, from the layouts l holds (GR_WAITS_LAYOUTS: runtime.sudog,
+ * hchan, waitq, timer, pollDesc, sync.Cond; only l's use is during the
+ * call).  GC_ERR_NOT_FOUND when runtime.sudog has no layout. */
+#define GR_WAITS_LAYOUTS "runtime.sudog", "runtime.hchan", "runtime.waitq", "runtime.timer", \
+			 "runtime.pollDesc", "sync.Cond"
+struct gc_error *gr_waits_open(const struct gr_process *p, const struct gr_layouts *l,
+			       struct gr_waits **ret);
 void gr_waits_destroy(struct gr_waits *w);
 
 /* What g waits on.  heap (may be NULL) helps find the sudog of a Cond
