@@ -76,6 +76,7 @@ struct marker {
 	uint64_t elem_off, elem_size, c_off, c_size;
 	uint64_t marked, missing;
 	bool nomem;             /* an allocation failed: the result is not to be used */
+	bool cut;               /* a root was left out at a bound: nothing is leaked */
 	/* Holders (GR_LEAKS_HOLDERS): objects watched (one bit each), and
 	 * what is being scanned, for the first word found pointing at one. */
 	uint64_t *watched;           /* the objects candidates wait on */
@@ -302,7 +303,11 @@ static bool scan_globals(const struct gr_process *p, struct marker *m)
 			    !gr_layouts_offset(l, "runtime.moduledata", f[r][1], &o_hi))
 				continue;
 			uint64_t lo = u64(m->as, md + o_lo), hi = u64(m->as, md + o_hi);
-			if (hi <= lo || hi - lo > ((uint64_t)MAX_BITMAP_BYTES << 6))
+			if (hi < lo || hi - lo > ((uint64_t)MAX_BITMAP_BYTES << 6)) {
+				m->cut = true;  /* globals not scanned */
+				continue;
+			}
+			if (hi == lo)
 				continue;
 			char path[32];
 			snprintf(path, sizeof(path), "%s.n", f[r][2]);
@@ -333,6 +338,8 @@ static bool scan_globals(const struct gr_process *p, struct marker *m)
 		}
 		md = have_next ? u64(m->as, md + next_off) : 0;
 	}
+	if (md)
+		m->cut = true;  /* more than MAX_MODULES modules */
 	return precise;
 }
 
@@ -568,6 +575,8 @@ static void scan_specials(const struct gr_process *p, const struct gr_layouts *l
 				scan_object(m, base, size);
 			x = next;
 		}
+		if (x)
+			m->cut = true;  /* specials left unscanned */
 	}
 }
 
@@ -874,7 +883,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	 * spans and objects that hold references may be unseen: only the
 	 * waits nothing can end stay leaked. */
 	l->st.no_spans = gr_heap_nspans(l->heap) == 0;
-	bool incomplete = m.missing || p->img->truncated_bytes > 0 || l->st.no_spans;
+	bool incomplete = m.missing || m.cut || p->img->truncated_bytes > 0 || l->st.no_spans;
 	for (size_t k = 0; k < l->n; k++) {
 		uint8_t *v = &l->verdict[k];
 		if ((*v & V_MASK) != GR_LEAK_LEAKED)
