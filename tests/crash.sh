@@ -247,21 +247,7 @@ fi
 # ---- oracle coverage check ----------------------------------------------
 # expect lines are written without the " gp=0x… m=N mp=0x…" (or " m=nil")
 # that Go 1.22+ puts in every header under GOTRACEBACK=crash.
-hdr_norm='s/^(goroutine [0-9]+) gp=0x[0-9a-f]+ m=([0-9]+ mp=0x[0-9a-f]+|nil) \[/\1 [/'
-check_oracle() {
-	local o="$dir/oracle.txt" e min re n bad=0
-	grep -qE '^goroutine [1-9][0-9]* ' "$o" || { note "oracle has no goroutine dump:"; head -20 "$o" >&2; return 1; }
-	for e in "${expects[@]}"; do
-		min=${e%% *}
-		re=${e#* }
-		n=$(sed -E "$hdr_norm" "$o" | grep -cE -- "$re")
-		if [ "$n" -lt "$min" ]; then
-			note "oracle lost coverage: want >= $min lines matching /$re/, found $n"
-			bad=1
-		fi
-	done
-	return $bad
-}
+check_oracle() { oracle_covers "$dir/oracle.txt"; }
 
 # ---- cache --------------------------------------------------------------
 stamp="$dir/crash.ok"

@@ -94,6 +94,8 @@ esac
 GOCORE=${GOCORE:-build/gocore}
 # shellcheck source=tests/lib/runner.sh
 . "$ROOT/tests/lib/runner.sh"
+# shellcheck source=tests/lib/cores.sh
+. "$ROOT/tests/lib/cores.sh"
 die() { fail "$name/${stage:-setup}" "$*"; finish; }
 note() { echo "$prog: $name: $*" >&2; }
 
@@ -316,21 +318,7 @@ boot_tmo=$((${GOCORE_KCORE_TIMEOUT:-600} + tmo))
 want_ok="$kernel_ver
 $qemu_ver
 ${qemu_machine[*]} -smp $smp -m $mem"
-hdr_norm='s/^(goroutine [0-9]+) gp=0x[0-9a-f]+ m=([0-9]+ mp=0x[0-9a-f]+|nil) \[/\1 [/'
-check_oracle() {
-	local o="$dir/oracle.txt" e min re n bad=0
-	grep -qE '^goroutine [1-9][0-9]* ' "$o" || { note "oracle has no goroutine dump:"; head -20 "$o" >&2; return 1; }
-	for e in "${expects[@]}"; do
-		min=${e%% *}
-		re=${e#* }
-		n=$(sed -E "$hdr_norm" "$o" | grep -cE -- "$re")
-		if [ "$n" -lt "$min" ]; then
-			note "oracle lost coverage: want >= $min lines matching /$re/, found $n"
-			bad=1
-		fi
-	done
-	return $bad
-}
+check_oracle() { oracle_covers "$dir/oracle.txt"; }
 cached=0
 if [ "${GOCORE_RECRASH:-0}" != 1 ] && [ -f "$dir/crash.ok" ] && [ -s "$dir/core" ] && [ -s "$dir/oracle.txt" ] &&
 	[ "$(cat "$dir/crash.ok")" = "$want_ok" ] && [ -z "$(find "$initrd" "$spec" -newer "$dir/crash.ok" -print -quit)" ]; then

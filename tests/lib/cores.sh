@@ -1,7 +1,8 @@
 # cores.sh — how the tests get a crashed program's core dump, whatever the
 # machine's core_pattern says.  Sourced (bash) by tests/crash.sh,
-# tests/npm-corpus.sh and bench/run.sh.  bench/run.sh defines note() for
-# messages; the two crash scripts get it from crash_init, one of the
+# tests/npm-corpus.sh, tests/kernel-core.sh and bench/run.sh.  bench/run.sh
+# defines note() for messages; the two crash scripts get it from
+# crash_init, one of the
 # functions at the end that only they use (their common start, cache check,
 # crash run and end).
 #
@@ -267,4 +268,26 @@ crash_take_core() {
 	used=$CORE_USED
 	"$@"
 	[ -n "$used" ] || die "could not obtain a core dump (tried: ${CORE_TRIED[*]}; core_pattern '$pat'); see $dir"
+}
+
+# ---- the oracle's coverage ---------------------------------------------------
+# oracle_covers FILE: FILE holds a goroutine dump, and every line of the
+# caller's expects array ("MIN REGEX", a spec's `expect` lines) matches at
+# least MIN of its lines.  The expect lines are written without the
+# " gp=0x… m=N mp=0x…" (or " m=nil") that Go 1.22+ puts in every header
+# under GOTRACEBACK=crash.  Says what is missing through the caller's note.
+oracle_covers() {
+	local o=$1 e min re n bad=0
+	local norm='s/^(goroutine [0-9]+) gp=0x[0-9a-f]+ m=([0-9]+ mp=0x[0-9a-f]+|nil) \[/\1 [/'
+	grep -qE '^goroutine [1-9][0-9]* ' "$o" || { note "oracle has no goroutine dump:"; head -20 "$o" >&2; return 1; }
+	for e in "${expects[@]}"; do
+		min=${e%% *}
+		re=${e#* }
+		n=$(sed -E "$norm" "$o" | grep -cE -- "$re")
+		if [ "$n" -lt "$min" ]; then
+			note "oracle lost coverage: want >= $min lines matching /$re/, found $n"
+			bad=1
+		fi
+	done
+	return $bad
 }
