@@ -101,30 +101,45 @@ static inline void set_bit(uint64_t *b, uint64_t i)
 
 enum { HIDE_C = 1, HIDE_ELEM = 2 };
 
-/* The hidden sudog at base, 0 if none. */
-static uint64_t hidden_at(const struct marker *m, uint64_t base)
+/* In v[0..n), sorted addresses each tagged in its low 3 bits: the first
+ * entry whose address is at least addr (n if none). */
+static size_t tagged_lower_bound(const uint64_t *v, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = m->nhidden;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if ((m->hidden[mid] & ~(uint64_t)7) < base)
+		if ((v[mid] & ~(uint64_t)7) < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* In pairs[0..n), sorted by object: the first of obj's (n if none). */
+static size_t first_pair(const struct pair *pairs, size_t n, uint64_t obj)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pairs[mid].obj < obj)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The hidden sudog at base, 0 if none. */
+static uint64_t hidden_at(const struct marker *m, uint64_t base)
+{
+	size_t lo = tagged_lower_bound(m->hidden, m->nhidden, base);
 	return lo < m->nhidden && (m->hidden[lo] & ~(uint64_t)7) == base ? m->hidden[lo] : 0;
 }
 
 static void note_holder(struct marker *m, uint64_t idx, uint64_t where)
 {
-	size_t lo = 0, hi = m->nwpairs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->wpairs[mid].obj < idx)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = first_pair(m->wpairs, m->nwpairs, idx);
 	if (lo < m->nwpairs && m->wpairs[lo].obj == idx) {
 		m->holders[lo] = m->ctx;
 		m->holders[lo].where = m->ctx.kind == GR_HELD_BY_OBJECT ? m->ctx_base : where;
@@ -216,14 +231,7 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 			return;
 		}
 	}
-	size_t lo = 0, hi = m->ntyped;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((m->typed[mid] & ~(uint64_t)7) < base)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = tagged_lower_bound(m->typed, m->ntyped, base);
 	uint64_t t = lo < m->ntyped ? m->typed[lo] : 0, addr = t & ~(uint64_t)7;
 	if (t && addr < base + size) {
 		const struct ptrmask *pm = &m->types[t & 7];
@@ -861,15 +869,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 		m.nwoken = 0;
 		woken = batch;
 		for (size_t w = 0; w < nwoken; w++) {
-			size_t lo = 0, hi = npairs;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (pairs[mid].obj < woken[w])
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (size_t k = lo; k < npairs && pairs[k].obj == woken[w]; k++) {
+			for (size_t k = first_pair(pairs, npairs, woken[w]); k < npairs && pairs[k].obj == woken[w]; k++) {
 				uint8_t *v = &l->verdict[pairs[k].g];
 				if (*v & V_ROOT)
 					continue;
@@ -949,14 +949,7 @@ bool gr_leaks_holder(const struct gr_leaks *l, uint64_t addr, struct gr_holder *
 	bool noscan;
 	if (!l->holders || !gr_heap_object(l->heap, addr, &idx, &base, &size, &noscan))
 		return false;
-	size_t lo = 0, hi = l->npairs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (l->pairs[mid].obj < idx)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = first_pair(l->pairs, l->npairs, idx);
 	if (lo >= l->npairs || l->pairs[lo].obj != idx || !l->holders[lo].kind)
 		return false;
 	*ret = l->holders[lo];
