@@ -110,24 +110,7 @@ else
 	crash_dir "${GOCORE_E2E_DIR:-$ROOT/cache/e2e}"
 fi
 
-# ---- spec ---------------------------------------------------------------
-# applies LIST: does the comma-separated release list (1.19, 1.21+ for that
-# release and later, -1.20 for up to it) take in this toolchain ($gover)?
-# 0 yes, 1 no, 2 malformed.
-applies() {
-	local item lo hi me=${gover#1.}
-	for item in ${1//,/ }; do
-		case $item in
-		1.[0-9]*+) lo=${item#1.}; lo=${lo%+}; hi=99 ;;
-		-1.[0-9]*) lo=0; hi=${item#-1.} ;;
-		1.[0-9]*) lo=${item#1.}; hi=$lo ;;
-		*) return 2 ;;
-		esac
-		[[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 2
-		[ "$me" -ge "$lo" ] && [ "$me" -le "$hi" ] && return 0
-	done
-	return 1
-}
+# ---- spec (applies: tests/lib/cores.sh) ---------------------------------
 build=go
 args=()
 runenv=()

@@ -114,23 +114,7 @@ for t in readelf python3 gzip base64 sha256sum timeout dpkg-deb apt-get flock od
 	command -v "$t" >/dev/null || die "$t not found (Debian: binutils, python3, gzip, coreutils, dpkg, apt, util-linux)"
 done
 
-# ---- spec (as tests/crash.sh reads it) --------------------------------------
-# applies LIST: is this toolchain in the comma-separated list (1.19, 1.21+,
-# -1.20)?  0 yes, 1 no, 2 malformed.
-applies() {
-	local item lo hi me=${gover#1.}
-	for item in ${1//,/ }; do
-		case $item in
-		1.[0-9]*+) lo=${item#1.}; lo=${lo%+}; hi=99 ;;
-		-1.[0-9]*) lo=0; hi=${item#-1.} ;;
-		1.[0-9]*) lo=${item#1.}; hi=$lo ;;
-		*) return 2 ;;
-		esac
-		[[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 2
-		[ "$me" -ge "$lo" ] && [ "$me" -le "$hi" ] && return 0
-	done
-	return 1
-}
+# ---- spec (as tests/crash.sh reads it; applies: tests/lib/cores.sh) -------------
 na() { echo "N/A  $name: $*"; exit 77; }
 build=go signal="" gaps="" tmo=60
 args=() runenv=() buildenv=() expects=()

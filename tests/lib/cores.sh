@@ -291,3 +291,22 @@ oracle_covers() {
 	done
 	return $bad
 }
+
+# ---- the spec's release lists ------------------------------------------------
+# applies LIST: does the comma-separated release list (1.19, 1.21+ for that
+# release and later, -1.20 for up to it) take in this toolchain ($gover)?
+# 0 yes, 1 no, 2 malformed.
+applies() {
+	local item lo hi me=${gover#1.}
+	for item in ${1//,/ }; do
+		case $item in
+		1.[0-9]*+) lo=${item#1.}; lo=${lo%+}; hi=99 ;;
+		-1.[0-9]*) lo=0; hi=${item#-1.} ;;
+		1.[0-9]*) lo=${item#1.}; hi=$lo ;;
+		*) return 2 ;;
+		esac
+		[[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 2
+		[ "$me" -ge "$lo" ] && [ "$me" -le "$hi" ] && return 0
+	done
+	return 1
+}
