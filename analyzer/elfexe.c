@@ -479,20 +479,26 @@ static bool build_syms(struct exe_priv *priv)
 	return true;
 }
 
+/* Builds the sorted symbol table on first use (any thread); false when out
+ * of memory (a later call retries). */
+static bool syms_ready(struct exe_priv *priv)
+{
+	if (atomic_load_explicit(&priv->sym_built, memory_order_acquire))
+		return true;
+	pthread_mutex_lock(&priv->sym_lock);
+	if (!atomic_load_explicit(&priv->sym_built, memory_order_relaxed) && build_syms(priv))
+		atomic_store_explicit(&priv->sym_built, true, memory_order_release);
+	bool built = atomic_load_explicit(&priv->sym_built, memory_order_relaxed);
+	pthread_mutex_unlock(&priv->sym_lock);
+	return built;
+}
+
 bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 		   uint64_t *value_ret, uint64_t *size_ret)
 {
 	struct exe_priv *priv = exe->priv;
-	if (!atomic_load_explicit(&priv->sym_built, memory_order_acquire)) {
-		pthread_mutex_lock(&priv->sym_lock);
-		if (!atomic_load_explicit(&priv->sym_built, memory_order_relaxed) &&
-		    build_syms(priv))
-			atomic_store_explicit(&priv->sym_built, true, memory_order_release);
-		bool built = atomic_load_explicit(&priv->sym_built, memory_order_relaxed);
-		pthread_mutex_unlock(&priv->sym_lock);
-		if (!built)
-			return false; /* out of memory; a later call retries */
-	}
+	if (!syms_ready(priv))
+		return false;
 	/* Lower bound of name: the first entry, .symtab before .dynsym. */
 	size_t lo = 0, hi = priv->nsyms;
 	while (lo < hi) {
@@ -513,11 +519,9 @@ bool ga_exe_symbol(const struct ga_exe *exe, const char *name,
 
 const char *ga_exe_symbol_at(const struct ga_exe *exe, uint64_t addr, uint64_t *value_ret)
 {
-	uint64_t v;
-	if (!ga_exe_symbol(exe, "", &v, NULL) && !atomic_load_explicit(
-		&((struct exe_priv *)exe->priv)->sym_built, memory_order_acquire))
-		return NULL;  /* the table could not be built */
-	const struct exe_priv *priv = exe->priv;
+	struct exe_priv *priv = exe->priv;
+	if (!syms_ready(priv))
+		return NULL;
 	/* By name, not address: a linear pass (a few per command). */
 	for (size_t i = 0; i < priv->nsyms; i++) {
 		const struct sym *y = &priv->syms[i];

@@ -12,10 +12,6 @@
 
 #include "process_int.h"
 
-#ifndef NO_OFF
-#define NO_OFF UINT64_MAX
-#endif
-
 #include <stdlib.h>
 #include <string.h>
 
