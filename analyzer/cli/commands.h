@@ -14,9 +14,10 @@ struct cmd_options {
 	bool json;
 	bool frame_addrs;          /* -v */
 	struct gr_filter filter;   /* --state, --match, --min-wait, --label */
-	const char *output;        /* pprof -o FILE */
+	const char *output;        /* pprof -o FILE, report -o FILE.html */
 	const char *group_label;   /* summary --group-by label=KEY */
 	bool summary;              /* leaks --summary */
+	bool color;                /* --color (resolved: auto is decided in main) */
 };
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o);
@@ -27,5 +28,7 @@ int cmd_pprof(struct session *s, const struct cmd_options *o);
 int cmd_threads(struct session *s, const struct cmd_options *o);
 int cmd_leaks(struct session *s, const struct cmd_options *o);
 int cmd_waits(struct session *s, const struct cmd_options *o);
+/* report.c: the HTML report. */
+int cmd_report(struct session *s, const struct cmd_options *o);
 
 #endif

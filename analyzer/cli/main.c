@@ -32,9 +32,10 @@ static const char usage_text[] =
 	"  threads <core> [<exe>]           one line per OS thread\n"
 	"  waits <core> [<exe>]             blocked goroutines by what they wait on\n"
 	"  leaks <core> [<exe>]             goroutines that can never wake\n"
+	"  report -o FILE.html <core> [<exe>]  a self-contained HTML report\n"
 	"\n"
 	"options:\n"
-	"  --json             JSON output (all commands but pprof)\n"
+	"  --json             JSON output (all commands but pprof and report)\n"
 	"  --state STATE      only goroutines in this state, e.g. 'chan send'\n"
 	"  --match REGEXP     only goroutines with a frame whose function or file matches\n"
 	"  --min-wait MINUTES only goroutines blocked at least this long\n"
@@ -43,7 +44,12 @@ static const char usage_text[] =
 	"  --group-by label=KEY  summary, leaks --summary: also split groups by this\n"
 	"                     label's value\n"
 	"  --summary          leaks: grouped as summary groups them\n"
-	"  -o, --output FILE  where pprof writes the profile\n"
+	"  -o, --output FILE  where pprof writes the profile, report the HTML page\n"
+	"  --color=WHEN       colour for goroutines, stack, summary and leaks text:\n"
+	"                     auto (when stdout is a terminal and NO_COLOR is unset\n"
+	"                     or empty; the default), always or never\n"
+	"  -c, --core CORE    the core; then only [<exe>] follows the command (the\n"
+	"                     form coredumpctl's --debugger uses: <exe> -c <core>)\n"
 	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do;\n"
 	"                     threads: every register\n"
 	"  -f, --force        go on when the executable does not match the core\n"
@@ -112,6 +118,14 @@ static const char threads_help[] =
 	"the process on the thread that received it.  -v adds every register,\n"
 	"by its architecture's names (in JSON, a \"registers\" object).\n";
 
+static const char report_help[] =
+	"usage: gocore report -o FILE.html [--force] [--lib PATH] <core> [<exe>]\n"
+	"\n"
+	"Writes one self-contained HTML page (no external scripts, styles, fonts\n"
+	"or requests): the overview, the goroutine groups of `summary` (each\n"
+	"expands to its stack), a search box, the threads, pprof labels, what\n"
+	"goroutines wait on and the leaked ones, and every gap gocore found.\n";
+
 static const char waits_help[] =
 	"usage: gocore waits [--json] [--state STATE] [--match REGEXP]\n"
 	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
@@ -136,7 +150,7 @@ static const char leaks_help[] =
 	"object with a \"waits_on\" array; --summary grouped as `summary` does.\n";
 
 enum command { CMD_GOROUTINES, CMD_STACK, CMD_OVERVIEW, CMD_SUMMARY, CMD_PPROF, CMD_THREADS,
-	       CMD_WAITS, CMD_LEAKS };
+	       CMD_WAITS, CMD_LEAKS, CMD_REPORT };
 
 static const struct {
 	const char *name;
@@ -151,6 +165,7 @@ static const struct {
 	[CMD_THREADS] = {"threads", threads_help, true, false},
 	[CMD_WAITS] = {"waits", waits_help, true, true},
 	[CMD_LEAKS] = {"leaks", leaks_help, true, true},
+	[CMD_REPORT] = {"report", report_help, false, false},
 };
 
 static int usage_error(const char *msg, const char *help)
@@ -162,7 +177,7 @@ static int usage_error(const char *msg, const char *help)
 int main(int argc, char **argv)
 {
 	enum { OPT_VERSION = 256, OPT_JSON, OPT_STATE, OPT_MATCH, OPT_MIN_WAIT, OPT_LABEL,
-	       OPT_GROUP_BY, OPT_LIB, OPT_SUMMARY };
+	       OPT_GROUP_BY, OPT_LIB, OPT_SUMMARY, OPT_COLOR };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -177,20 +192,33 @@ int main(int argc, char **argv)
 		{"group-by", required_argument, NULL, OPT_GROUP_BY},
 		{"lib", required_argument, NULL, OPT_LIB},
 		{"summary", no_argument, NULL, OPT_SUMMARY},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"colour", required_argument, NULL, OPT_COLOR},
+		{"core", required_argument, NULL, 'c'},
 		{0, 0, 0, 0},
 	};
 	bool force = false, help = false, filtered = false;
-	const char *match = NULL, *lib = NULL;
+	const char *match = NULL, *lib = NULL, *core_opt = NULL, *color = "auto";
 	struct cmd_options o = {.filter = GR_FILTER_ALL};
 	int c;
 	/* Options may come before or after the command (getopt permutes). */
-	while ((c = getopt_long(argc, argv, "hvfo:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvfo:c:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': help = true; break;
 		case OPT_VERSION: printf("gocore %s\n", GOCORE_VERSION); return EXIT_OK;
 		case 'v': o.frame_addrs = true; break;
 		case 'f': force = true; break;
 		case 'o': o.output = optarg; break;
+		case 'c':
+			if (!*optarg)
+				return usage_error("--core needs the path of a core", usage_text);
+			core_opt = optarg;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
+				return usage_error("--color takes auto, always or never", usage_text);
+			color = optarg;
+			break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_SUMMARY: o.summary = true; break;
 		case OPT_STATE: o.filter.state = optarg; filtered = true; break;
@@ -261,10 +289,18 @@ int main(int argc, char **argv)
 		return usage_error("--group-by applies to summary only", help_text);
 	if (o.frame_addrs && cmd != CMD_GOROUTINES && cmd != CMD_STACK && cmd != CMD_THREADS)
 		return usage_error("-v applies to goroutines, stack and threads", help_text);
-	if ((cmd == CMD_PPROF) != (o.output != NULL))
-		return usage_error(cmd == CMD_PPROF ? "pprof needs -o FILE"
-						    : "-o applies to pprof only",
+	bool wants_output = cmd == CMD_PPROF || cmd == CMD_REPORT;
+	if (wants_output != (o.output != NULL))
+		return usage_error(wants_output ? (cmd == CMD_PPROF ? "pprof needs -o FILE"
+								    : "report needs -o FILE.html")
+						: "-o applies to pprof and report only",
 				   help_text);
+	if (strcmp(color, "always") == 0) {
+		o.color = true;
+	} else if (strcmp(color, "auto") == 0) {
+		const char *no_color = getenv("NO_COLOR");
+		o.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
+	}
 	uint64_t goid = 0;
 	if (cmd == CMD_STACK) {
 		char *end;
@@ -274,9 +310,22 @@ int main(int argc, char **argv)
 		args++;
 		nargs--;
 	}
-	if (nargs < 2 || nargs > 3) {
-		fputs(help_text, stderr);
-		return EXIT_USAGE;
+	/* With -c CORE (coredumpctl's call: <exe> -c <core>), the core is the
+	 * option and only the executable may follow the command. */
+	const char *core_path, *exe_path;
+	if (core_opt) {
+		if (nargs > 2)
+			return usage_error("with -c CORE, only <exe> may follow the command",
+					   help_text);
+		core_path = core_opt;
+		exe_path = nargs == 2 ? args[1] : NULL;
+	} else {
+		if (nargs < 2 || nargs > 3) {
+			fputs(help_text, stderr);
+			return EXIT_USAGE;
+		}
+		core_path = args[1];
+		exe_path = nargs == 3 ? args[2] : NULL;
 	}
 	regex_t re;
 	if (match) {
@@ -291,7 +340,7 @@ int main(int argc, char **argv)
 		o.filter.have_match = true;
 	}
 	struct session s;
-	int rc = session_open(&s, args[1], nargs == 3 ? args[2] : NULL, lib, force,
+	int rc = session_open(&s, core_path, exe_path, lib, force,
 			      cmd == CMD_STACK ? goid : 0);
 	if (rc == EXIT_OK) {
 		switch (cmd) {
@@ -303,6 +352,7 @@ int main(int argc, char **argv)
 		case CMD_THREADS: rc = cmd_threads(&s, &o); break;
 		case CMD_WAITS: rc = cmd_waits(&s, &o); break;
 		case CMD_LEAKS: rc = cmd_leaks(&s, &o); break;
+		case CMD_REPORT: rc = cmd_report(&s, &o); break;
 		}
 	}
 	int errnum = fflush(stdout) != 0 ? errno : 0;
