@@ -47,14 +47,14 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 {
 	if (o->json) {
 		struct gc_error *err = gr_write_goroutines_json_jobs(
-			s->proc, gs, n, n > 1 ? gc_parallel_cpus() : 1, stdout, json_gap, s);
+			s->proc, gs, n, n > 1 ? gc_parallel_cpus() : 1, s->out, json_gap, s);
 		int errnum = errno;
 		if (err && err->code != GC_ERR_IO)
 			return session_fail(err);
 		gc_error_destroy(err);
-		if (err || ferror(stdout))
+		if (err || ferror(s->out))
 			return output_failed(errnum);
-		fputc('\n', stdout);
+		fputc('\n', s->out);
 		return EXIT_OK;
 	}
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
@@ -63,7 +63,7 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 	unsigned gaps = 0;
 	/* On every CPU; the output is the same as on one. */
 	struct gc_error *err = gr_print_goroutines(s->proc, gs, n, &popts,
-						   n > 1 ? gc_parallel_cpus() : 1, stdout,
+						   n > 1 ? gc_parallel_cpus() : 1, s->out,
 						   ga_say_to_file, stderr, progress_callback, &pr,
 						   &gaps);
 	int errnum = errno;
@@ -134,10 +134,10 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	if (err)
 		return session_fail(err);
 	note_group_gaps(s, groups);
-	bool ok = o->json ? gr_groups_write_json(groups, stdout) : gr_groups_print_text(groups, stdout);
+	bool ok = o->json ? gr_groups_write_json(groups, s->out) : gr_groups_print_text(groups, s->out);
 	int errnum = errno;
 	if (ok && o->json)
-		fputc('\n', stdout);
+		fputc('\n', s->out);
 	gr_groups_destroy(groups);
 	return ok ? EXIT_OK : output_failed(errnum);
 }
@@ -429,7 +429,7 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 	int64_t procs = gomaxprocs(s);
 
 	if (o->json) {
-		FILE *out = stdout;
+		FILE *out = s->out;
 		fputc('{', out);
 		json_kv_str(out, "exe", s->exe->path, false);
 		json_kv_str(out, "go_library", lib, true);
@@ -480,79 +480,79 @@ int cmd_overview(struct session *s, const struct cmd_options *o)
 		json_kv_str(out, "globals", gr_process_globals_source(p), true);
 		fprintf(out, ",\"stripped\":%s}\n", exe->has_symtab ? "false" : "true");
 	} else {
-		printf("executable:   %s\n", s->exe->path);
+		fprintf(s->out, "executable:   %s\n", s->exe->path);
 		if (lib && strcmp(lib, s->golib.recorded) != 0)
-			printf("Go library:   %s (the core maps %s)\n", lib, s->golib.recorded);
+			fprintf(s->out, "Go library:   %s (the core maps %s)\n", lib, s->golib.recorded);
 		else if (lib)
-			printf("Go library:   %s\n", lib);
+			fprintf(s->out, "Go library:   %s\n", lib);
 		if (exe->go_build_id)
-			printf("Go build ID:  %s\n", exe->go_build_id);
+			fprintf(s->out, "Go build ID:  %s\n", exe->go_build_id);
 		if (*gnu_id)
-			printf("GNU build ID: %s\n", gnu_id);
-		printf("Go version:   %s\n", gr_process_go_version(p));
-		printf("module:       %s\n", have_bi && *bi.module ? bi.module
+			fprintf(s->out, "GNU build ID: %s\n", gnu_id);
+		fprintf(s->out, "Go version:   %s\n", gr_process_go_version(p));
+		fprintf(s->out, "module:       %s\n", have_bi && *bi.module ? bi.module
 					 : have_bi             ? "(none)"
 							       : "(no build information)");
 		if (have_bi && *bi.path)
-			printf("main package: %s\n", bi.path);
-		printf("GOARCH:       %s\n", s->core->arch->name);
+			fprintf(s->out, "main package: %s\n", bi.path);
+		fprintf(s->out, "GOARCH:       %s\n", s->core->arch->name);
 		if (procs >= 0)
-			printf("GOMAXPROCS:   %" PRId64 "\n", procs);
+			fprintf(s->out, "GOMAXPROCS:   %" PRId64 "\n", procs);
 		else
-			printf("GOMAXPROCS:   unknown (no symbols)\n");
-		printf("symbols:      %s%s\n", exe->has_symtab ? "yes" : "stripped",
+			fprintf(s->out, "GOMAXPROCS:   unknown (no symbols)\n");
+		fprintf(s->out, "symbols:      %s%s\n", exe->has_symtab ? "yes" : "stripped",
 		       exe->nsections ? "" : ", no section headers");
-		printf("layouts:      %s", src == GR_SOURCE_DWARF   ? "DWARF"
+		fprintf(s->out, "layouts:      %s", src == GR_SOURCE_DWARF   ? "DWARF"
 					   : src == GR_SOURCE_TYPES ? "the runtime's type descriptors (no DWARF)"
 								    : source_name(src));
 		if (checked)
-			printf(", cross-checked with the type descriptors: %s",
+			fprintf(s->out, ", cross-checked with the type descriptors: %s",
 			       bad ? "DISAGREE (see warnings)" : "agree");
-		printf("\nglobals:      found by %s\n", gr_process_globals_source(p));
-		printf("threads:      %zu\n", s->core->nthreads);
-		printf("goroutines:   %zu", gr_process_ngoroutines(p));
+		fprintf(s->out, "\nglobals:      found by %s\n", gr_process_globals_source(p));
+		fprintf(s->out, "threads:      %zu\n", s->core->nthreads);
+		fprintf(s->out, "goroutines:   %zu", gr_process_ngoroutines(p));
 		for (size_t i = 0; i < nstates; i++)
-			printf("%s%zu %s", i ? ", " : " (", states[i].n, states[i].state);
-		printf("%s\n", nstates ? ")" : "");
+			fprintf(s->out, "%s%zu %s", i ? ", " : " (", states[i].n, states[i].state);
+		fprintf(s->out, "%s\n", nstates ? ")" : "");
 		if (lc.leaked < 0)
-			printf("leaked:       unknown (see the warning)");
+			fprintf(s->out, "leaked:       unknown (see the warning)");
 		else if (lc.leaked == 0)
-			printf("leaked:       none");
+			fprintf(s->out, "leaked:       none");
 		else
-			printf("leaked:       %lld goroutine%s (gocore leaks lists them)", lc.leaked,
+			fprintf(s->out, "leaked:       %lld goroutine%s (gocore leaks lists them)", lc.leaked,
 			       lc.leaked == 1 ? "" : "s");
 		if (lc.undecided > 0)
-			printf(", %lld undecided", lc.undecided);
+			fprintf(s->out, ", %lld undecided", lc.undecided);
 		if (lc.runtime_marked)
-			printf("; the runtime's leak profile had marked %zu", lc.runtime_marked);
-		putchar('\n');
+			fprintf(s->out, "; the runtime's leak profile had marked %zu", lc.runtime_marked);
+		fputc('\n', s->out);
 		if (sigline && *sigline)
-			printf("signal:       %s\n", sigline);
+			fprintf(s->out, "signal:       %s\n", sigline);
 		else if (signame)
-			printf("signal:       %s%s%s\n", signame,
+			fprintf(s->out, "signal:       %s%s%s\n", signame,
 			       gr_signal_description(sig) && *gr_signal_description(sig) ? ": " : "",
 			       gr_signal_description(sig) ? gr_signal_description(sig) : "");
 		if (si->present && si->signo != sig)
-			printf("core signal:  %s (the runtime's crash after printing its dump)\n",
+			fprintf(s->out, "core signal:  %s (the runtime's crash after printing its dump)\n",
 			       gr_signal_name(si->signo) ? gr_signal_name(si->signo) : "?");
 		char m[32] = "";
 		if (crash.m_id >= 0)
 			snprintf(m, sizeof(m), "M %" PRId64 ", ", crash.m_id);
 		if (crashed)
-			printf("crashed:      goroutine %" PRIu64 " on %sthread LWP %" PRId32 "\n",
+			fprintf(s->out, "crashed:      goroutine %" PRIu64 " on %sthread LWP %" PRId32 "\n",
 			       crashed->goid, m, lwp);
 		else
-			printf("crashed:      %sthread LWP %" PRId32 " (no goroutine: a system stack)\n",
+			fprintf(s->out, "crashed:      %sthread LWP %" PRId32 " (no goroutine: a system stack)\n",
 			       m, lwp);
 		if (panic && *panic) {
 			/* Indent continuation lines under the label. */
-			fputs("message:      ", stdout);
+			fputs("message:      ", s->out);
 			for (const char *c = panic; *c; c++) {
-				putchar(*c);
+				fputc(*c, s->out);
 				if (*c == '\n' && c[1])
-					fputs("              ", stdout);
+					fputs("              ", s->out);
 			}
-			putchar('\n');
+			fputc('\n', s->out);
 		}
 	}
 	gr_crash_deinit(&crash);
@@ -594,9 +594,9 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 			goid[th->core - core->threads] = g->goid;
 	}
 	if (o->json)
-		fputc('[', stdout);
+		fputc('[', s->out);
 	else
-		printf("%-8s %-4s %-9s %-18s %s\n", "LWP", "M", "GOROUTINE", "PC", "LOCATION");
+		fprintf(s->out, "%-8s %-4s %-9s %-18s %s\n", "LWP", "M", "GOROUTINE", "PC", "LOCATION");
 	for (size_t k = 0; k < core->nthreads; k++) {
 		const struct gr_image_thread *th = &core->threads[k];
 		uint64_t pc = gr_image_thread_pc(&s->image, th);
@@ -610,28 +610,28 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 		const char *sig = k == 0 && core->siginfo.present ? gr_signal_name(core->siginfo.signo)
 								  : NULL;
 		if (o->json) {
-			fprintf(stdout, "%s{\"lwp\":%" PRId32, k ? "," : "", th->lwp);
+			fprintf(s->out, "%s{\"lwp\":%" PRId32, k ? "," : "", th->lwp);
 			if (ms[k])
-				fprintf(stdout, ",\"m\":%" PRId64, ms[k]->m_id);
+				fprintf(s->out, ",\"m\":%" PRId64, ms[k]->m_id);
 			else
-				fputs(",\"m\":null", stdout);
+				fputs(",\"m\":null", s->out);
 			if (goid[k])
-				fprintf(stdout, ",\"goroutine\":%" PRIu64, goid[k]);
+				fprintf(s->out, ",\"goroutine\":%" PRIu64, goid[k]);
 			else
-				fputs(",\"goroutine\":null", stdout);
-			fprintf(stdout, ",\"pc\":\"0x%" PRIx64 "\"", pc);
-			json_kv_str(stdout, "func", inf ? f.name : NULL, true);
-			json_kv_str(stdout, "file", inf ? file : NULL, true);
-			fprintf(stdout, ",\"line\":%" PRId32, line);
-			json_kv_str(stdout, "signal", sig, true);
+				fputs(",\"goroutine\":null", s->out);
+			fprintf(s->out, ",\"pc\":\"0x%" PRIx64 "\"", pc);
+			json_kv_str(s->out, "func", inf ? f.name : NULL, true);
+			json_kv_str(s->out, "file", inf ? file : NULL, true);
+			fprintf(s->out, ",\"line\":%" PRId32, line);
+			json_kv_str(s->out, "signal", sig, true);
 			if (o->frame_addrs) { /* -v: every register */
-				fputs(",\"registers\":{", stdout);
+				fputs(",\"registers\":{", s->out);
 				for (unsigned r = 0; r < arch->nregs && r < GR_REGS_MAX; r++)
-					fprintf(stdout, "%s\"%s\":\"0x%" PRIx64 "\"", r ? "," : "",
+					fprintf(s->out, "%s\"%s\":\"0x%" PRIx64 "\"", r ? "," : "",
 						arch->reg_names[r], th->regs.r[r]);
-				fputc('}', stdout);
+				fputc('}', s->out);
 			}
-			fputc('}', stdout);
+			fputc('}', s->out);
 			continue;
 		}
 		char m[24] = "-", g[24] = "-", where[512];
@@ -644,19 +644,19 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 				 pc - f.entry, file ? file : "?", line);
 		else
 			snprintf(where, sizeof(where), "? (not Go code)");
-		printf("%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->lwp, m, g, pc, where,
+		fprintf(s->out, "%-8" PRId32 " %-4s %-9s 0x%-16" PRIx64 " %s%s%s%s\n", th->lwp, m, g, pc, where,
 		       sig ? "  <- " : "", sig ? sig : "", sig ? " (killed the process)" : "");
 		/* -v: every register, by its architecture's names, four a line. */
 		for (unsigned r = 0; o->frame_addrs && r < arch->nregs && r < GR_REGS_MAX; r++) {
 			bool last = r % 4 == 3 || r + 1 == arch->nregs;
 			char v[24];
 			snprintf(v, sizeof(v), "0x%" PRIx64, th->regs.r[r]);
-			printf("%s%-8s %-*s%s", r % 4 ? "  " : "    ", arch->reg_names[r], last ? 0 : 18,
+			fprintf(s->out, "%s%-8s %-*s%s", r % 4 ? "  " : "    ", arch->reg_names[r], last ? 0 : 18,
 			       v, last ? "\n" : "");
 		}
 	}
 	if (o->json)
-		fputs("]\n", stdout);
+		fputs("]\n", s->out);
 	free(ms);
 	free(goid);
 	return EXIT_OK;
@@ -769,26 +769,26 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 			return session_fail(err);
 		}
 		note_group_gaps(s, groups);
-		bool ok = o->json ? gr_groups_write_json(groups, stdout)
-				  : gr_groups_print_text(groups, stdout);
+		bool ok = o->json ? gr_groups_write_json(groups, s->out)
+				  : gr_groups_print_text(groups, s->out);
 		int errnum = errno;
 		if (ok && o->json)
-			fputc('\n', stdout);
+			fputc('\n', s->out);
 		gr_groups_destroy(groups);
 		rc = ok ? EXIT_OK : output_failed(errnum);
 	} else if (o->json) {
 		struct wait_json_ctx c = {s->proc, l};
 		/* On one thread: gr_leaks_wait reads through l's caches. */
-		err = gr_write_goroutines_json_extra(s->proc, gs, n, 1, stdout, json_gap, s,
+		err = gr_write_goroutines_json_extra(s->proc, gs, n, 1, s->out, json_gap, s,
 						     waits_on_json, &c);
 		int errnum = errno;
 		if (err && err->code != GC_ERR_IO) {
 			rc = session_fail(err);
 		} else {
 			gc_error_destroy(err);
-			rc = err || ferror(stdout) ? output_failed(errnum) : EXIT_OK;
+			rc = err || ferror(s->out) ? output_failed(errnum) : EXIT_OK;
 			if (rc == EXIT_OK)
-				fputc('\n', stdout);
+				fputc('\n', s->out);
 		}
 	} else {
 		rc = print_goroutines(s, gs, n, o);
@@ -908,7 +908,7 @@ static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t a
 	struct gr_holder h;
 	if (!gr_leaks_holder(l, addr, &h)) {
 		if (json)
-			fputs(",\"held_by\":null", stdout);
+			fputs(",\"held_by\":null", s->out);
 		return;
 	}
 	uint64_t off = 0;
@@ -923,52 +923,52 @@ static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t a
 	if (json) {
 		static const char *const kinds[] = {"", "global", "stack", "thread", "finalizer",
 						    "object"};
-		fprintf(stdout, ",\"held_by\":{\"kind\":\"%s\"", kinds[h.kind]);
+		fprintf(s->out, ",\"held_by\":{\"kind\":\"%s\"", kinds[h.kind]);
 		if (h.kind == GR_HELD_BY_GLOBAL) {
-			fputs(",\"name\":", stdout);
+			fputs(",\"name\":", s->out);
 			if (name) {
 				char b[512];
 				snprintf(b, sizeof(b), off ? "%s+%" PRIu64 : "%s", name, off);
-				gr_json_string(stdout, b);
+				gr_json_string(s->out, b);
 			} else {
-				fputs("null", stdout);
+				fputs("null", s->out);
 			}
 		} else if (h.kind == GR_HELD_BY_STACK) {
-			fprintf(stdout, ",\"goroutine\":%" PRIu64 ",\"func\":", h.goid);
+			fprintf(s->out, ",\"goroutine\":%" PRIu64 ",\"func\":", h.goid);
 			if (ff.name)
-				gr_json_string(stdout, ff.name);
+				gr_json_string(s->out, ff.name);
 			else
-				fputs("null", stdout);
+				fputs("null", s->out);
 		} else if (h.kind == GR_HELD_BY_THREAD) {
-			fprintf(stdout, ",\"lwp\":%" PRIu64, h.goid);
+			fprintf(s->out, ",\"lwp\":%" PRIu64, h.goid);
 		}
 		if (h.where)
-			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", h.where);
-		fputc('}', stdout);
+			fprintf(s->out, ",\"addr\":\"0x%" PRIx64 "\"", h.where);
+		fputc('}', s->out);
 		return;
 	}
 	switch (h.kind) {
 	case GR_HELD_BY_GLOBAL:
 		if (name && off)
-			printf("\n\theld by %s+%" PRIu64 " (a global)", name, off);
+			fprintf(s->out, "\n\theld by %s+%" PRIu64 " (a global)", name, off);
 		else if (name)
-			printf("\n\theld by %s (a global)", name);
+			fprintf(s->out, "\n\theld by %s (a global)", name);
 		else
-			printf("\n\theld by a global at 0x%" PRIx64, h.where);
+			fprintf(s->out, "\n\theld by a global at 0x%" PRIx64, h.where);
 		break;
 	case GR_HELD_BY_STACK:
-		printf("\n\theld by goroutine %" PRIu64 "'s stack", h.goid);
+		fprintf(s->out, "\n\theld by goroutine %" PRIu64 "'s stack", h.goid);
 		if (ff.name)
-			printf(" (%s)", ff.name);
+			fprintf(s->out, " (%s)", ff.name);
 		break;
 	case GR_HELD_BY_THREAD:
-		printf("\n\theld by thread LWP %" PRIu64, h.goid);
+		fprintf(s->out, "\n\theld by thread LWP %" PRIu64, h.goid);
 		break;
 	case GR_HELD_BY_FINALIZER:
-		printf("\n\theld by a finalizer or cleanup");
+		fprintf(s->out, "\n\theld by a finalizer or cleanup");
 		break;
 	case GR_HELD_BY_OBJECT:
-		printf("\n\theld by the heap object at 0x%" PRIx64, h.where);
+		fprintf(s->out, "\n\theld by the heap object at 0x%" PRIx64, h.where);
 		break;
 	default:
 		break;
@@ -997,94 +997,94 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 	else if (gname)
 		snprintf(global, sizeof(global), "%s", gname);
 	if (json) {
-		fputs(first ? "\n{\"kind\":" : ",\n{\"kind\":", stdout);
-		gr_json_string(stdout, class_name(e));
+		fputs(first ? "\n{\"kind\":" : ",\n{\"kind\":", s->out);
+		gr_json_string(s->out, class_name(e));
 		if (e->cls == 3 || e->cls == 4 || (e->cls == 2 && !e->addr))
-			fputs(",\"addr\":null", stdout);
+			fputs(",\"addr\":null", s->out);
 		else
-			fprintf(stdout, ",\"addr\":\"0x%" PRIx64 "\"", e->addr);
+			fprintf(s->out, ",\"addr\":\"0x%" PRIx64 "\"", e->addr);
 		if (e->cls <= 1) {
-			fputs(",\"global\":", stdout);
+			fputs(",\"global\":", s->out);
 			if (*global)
-				gr_json_string(stdout, global);
+				gr_json_string(s->out, global);
 			else
-				fputs("null", stdout);
+				fputs("null", s->out);
 		}
-		fputs(",\"goroutines\":", stdout);
-		write_goids(stdout, e, n, -1, -1, true);
-		fprintf(stdout, ",\"leaked\":%d", leaked);
+		fputs(",\"goroutines\":", s->out);
+		write_goids(s->out, e, n, -1, -1, true);
+		fprintf(s->out, ",\"leaked\":%d", leaked);
 		if (e->cls <= 1)
 			write_holder(s, l, e->addr, true);
 		if (e->cls == 0) {
-			fputs(",\"receive\":", stdout);
-			write_goids(stdout, e, n, GR_DIR_RECV, -1, true);
-			fputs(",\"send\":", stdout);
-			write_goids(stdout, e, n, GR_DIR_SEND, -1, true);
-			fputs(",\"select\":", stdout);
-			write_goids(stdout, e, n, -1, 1, true);
+			fputs(",\"receive\":", s->out);
+			write_goids(s->out, e, n, GR_DIR_RECV, -1, true);
+			fputs(",\"send\":", s->out);
+			write_goids(s->out, e, n, GR_DIR_SEND, -1, true);
+			fputs(",\"select\":", s->out);
+			write_goids(s->out, e, n, -1, 1, true);
 			if (have_chan) {
-				fputs(",\"elem_type\":", stdout);
+				fputs(",\"elem_type\":", s->out);
 				if (ch.elemtype)
-					gr_json_string(stdout, ch.elemtype);
+					gr_json_string(s->out, ch.elemtype);
 				else
-					fputs("null", stdout);
-				fprintf(stdout, ",\"cap\":%" PRIu64 ",\"len\":%" PRIu64 ",\"closed\":%s",
+					fputs("null", s->out);
+				fprintf(s->out, ",\"cap\":%" PRIu64 ",\"len\":%" PRIu64 ",\"closed\":%s",
 					ch.cap, ch.len, ch.closed ? "true" : "false");
 			}
 		} else if (e->cls == 1) {
-			fputs(",\"wait\":", stdout);
-			gr_json_string(stdout, gr_wait_kind_name((enum gr_wait_kind)e->kind));
+			fputs(",\"wait\":", s->out);
+			gr_json_string(s->out, gr_wait_kind_name((enum gr_wait_kind)e->kind));
 		} else if (e->cls == 2) {
 			if (e->aux)
-				fprintf(stdout, ",\"when_ns\":%" PRId64, e->aux);
+				fprintf(s->out, ",\"when_ns\":%" PRId64, e->aux);
 			else
-				fputs(",\"when_ns\":null", stdout);
+				fputs(",\"when_ns\":null", s->out);
 			if (e->aux && now)
-				fprintf(stdout, ",\"fires_in_ns\":%" PRId64, e->aux - now);
+				fprintf(s->out, ",\"fires_in_ns\":%" PRId64, e->aux - now);
 			else
-				fputs(",\"fires_in_ns\":null", stdout);
+				fputs(",\"fires_in_ns\":null", s->out);
 		} else if (e->cls == 3) {
 			if (e->aux >= 0)
-				fprintf(stdout, ",\"fd\":%" PRId64 ",\"mode\":\"%s\"", e->aux,
+				fprintf(s->out, ",\"fd\":%" PRId64 ",\"mode\":\"%s\"", e->aux,
 					e->dir == GR_DIR_SEND ? "write" : "read");
 			else
-				fputs(",\"fd\":null", stdout);
+				fputs(",\"fd\":null", s->out);
 		}
-		fputc('}', stdout);
+		fputc('}', s->out);
 	} else {
 		if (e->cls == 4) {
-			printf("%s: %zu goroutine%s: ", gr_wait_kind_name((enum gr_wait_kind)e->kind), n,
+			fprintf(s->out, "%s: %zu goroutine%s: ", gr_wait_kind_name((enum gr_wait_kind)e->kind), n,
 			       n == 1 ? "" : "s");
-			write_goids(stdout, e, n, -1, -1, false);
+			write_goids(s->out, e, n, -1, -1, false);
 		} else if (e->cls == 2) {
-			printf("sleep: goroutine ");
-			write_goids(stdout, e, n, -1, -1, false);
+			fprintf(s->out, "sleep: goroutine ");
+			write_goids(s->out, e, n, -1, -1, false);
 			if (e->aux && now) {
 				int64_t d = e->aux - now;
 				int64_t a = d < 0 ? -d : d;
-				printf(", fires %" PRId64 ".%03" PRId64 " s %s the crash", a / 1000000000,
+				fprintf(s->out, ", fires %" PRId64 ".%03" PRId64 " s %s the crash", a / 1000000000,
 				       a / 1000000 % 1000, d < 0 ? "before (overdue)" : "after");
 			} else if (e->aux) {
-				printf(", fires at nanotime %" PRId64 " (the crash's nanotime is not in "
+				fprintf(s->out, ", fires at nanotime %" PRId64 " (the crash's nanotime is not in "
 				       "the core)", e->aux);
 			}
 		} else if (e->cls == 3) {
-			printf("io: goroutine ");
-			write_goids(stdout, e, n, -1, -1, false);
+			fprintf(s->out, "io: goroutine ");
+			write_goids(s->out, e, n, -1, -1, false);
 			if (e->aux >= 0)
-				printf(", fd %" PRId64 " (%s)", e->aux,
+				fprintf(s->out, ", fd %" PRId64 " (%s)", e->aux,
 				       e->dir == GR_DIR_SEND ? "write" : "read");
 		} else {
-			printf("%s 0x%" PRIx64, class_name(e), e->addr);
+			fprintf(s->out, "%s 0x%" PRIx64, class_name(e), e->addr);
 			if (*global)
-				printf(" (%s)", global);
+				fprintf(s->out, " (%s)", global);
 			if (have_chan)
-				printf(" (chan %s, cap %" PRIu64 ", len %" PRIu64 "%s)",
+				fprintf(s->out, " (chan %s, cap %" PRIu64 ", len %" PRIu64 "%s)",
 				       ch.elemtype ? ch.elemtype : "?", ch.cap, ch.len,
 				       ch.closed ? ", closed" : "");
-			printf(": %zu goroutine%s", n, n == 1 ? "" : "s");
+			fprintf(s->out, ": %zu goroutine%s", n, n == 1 ? "" : "s");
 			if (leaked)
-				printf(", %d leaked", leaked);
+				fprintf(s->out, ", %d leaked", leaked);
 			if (e->cls == 0) {
 				static const char *const what[] = {"receive", "send"};
 				for (int d = 0; d < 2; d++) {
@@ -1092,27 +1092,27 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 					for (size_t i = 0; i < n; i++)
 						any |= e[i].dir == d + 1 && !e[i].select;
 					if (any) {
-						printf("\n\t%s: ", what[d]);
-						write_goids(stdout, e, n, d + 1, 0, false);
+						fprintf(s->out, "\n\t%s: ", what[d]);
+						write_goids(s->out, e, n, d + 1, 0, false);
 					}
 				}
 				bool any = false;
 				for (size_t i = 0; i < n; i++)
 					any |= e[i].select;
 				if (any) {
-					printf("\n\tselect: ");
-					write_goids(stdout, e, n, -1, 1, false);
+					fprintf(s->out, "\n\tselect: ");
+					write_goids(s->out, e, n, -1, 1, false);
 				}
 			} else {
-				printf(": ");
-				write_goids(stdout, e, n, -1, -1, false);
+				fprintf(s->out, ": ");
+				write_goids(s->out, e, n, -1, -1, false);
 			}
 			if (!leaked)
 				write_holder(s, l, e->addr, false);
 		}
 		if (leaked && (e->cls >= 2 || e->cls == 4))
-			printf(" (leaked)");
-		putchar('\n');
+			fprintf(s->out, " (leaked)");
+		fputc('\n', s->out);
 	}
 	if (have_chan)
 		gr_chan_free(&ch);
@@ -1189,14 +1189,14 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	if (ng)
 		qsort(g, ng, sizeof(*g), by_size);
 	if (o->json)
-		fputc('[', stdout);
+		fputc('[', s->out);
 	bool ok = true;
 	for (size_t i = 0; i < ng && ok; i++)
 		ok = write_wait_group(s, l, &e[g[i].first], g[i].n, o->json, i == 0);
 	if (o->json && ok)
-		fputs(ng ? "\n]\n" : "]\n", stdout);
+		fputs(ng ? "\n]\n" : "]\n", s->out);
 	int errnum = errno;
-	rc = !ok ? session_fail(&gc_error_nomem) : ferror(stdout) ? output_failed(errnum) : EXIT_OK;
+	rc = !ok ? session_fail(&gc_error_nomem) : ferror(s->out) ? output_failed(errnum) : EXIT_OK;
 	free(g);
 	free(e);
 	gr_leaks_destroy(l);

@@ -123,6 +123,7 @@ int session_open(struct session *s, const char *core_path, const char *exe_path,
 		 const char *lib_path, bool force, uint64_t only_goid)
 {
 	memset(s, 0, sizeof(*s));
+	s->out = stdout;
 	struct gc_error *err = ga_core_open(core_path, &s->core);
 	if (err)
 		return session_fail(err);

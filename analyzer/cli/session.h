@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../../goruntime/process.h"
 #include "../../common/addrspace.h"
@@ -32,6 +33,7 @@ struct session {
 	struct gr_process *proc;
 	uint64_t bias;  /* load bias of go (a PIE, a shared library) */
 	bool gaps;      /* something could not be read: exit 3 */
+	FILE *out;      /* where the commands write: stdout (report: a buffer) */
 };
 
 /* Opens core_path and its executable (exe_path, or the path the core
