@@ -357,7 +357,11 @@ static void count_leaks(struct session *s, struct leak_counts *c)
 	c->runtime_marked = 0;
 	for (size_t i = 0; i < gr_process_ngoroutines(s->proc); i++)
 		c->runtime_marked += gr_goroutine_leaked(s->proc, gr_process_goroutine(s->proc, i));
-	struct gc_error *err = gr_leaks_find(s->proc, 0, &l);
+	struct gc_error *err = NULL;
+	if (s->leaks)
+		l = s->leaks;
+	else if (!(err = gr_leaks_find(s->proc, 0, &l)))
+		s->leaks = l, s->leaks_flags = 0;
 	if (err) {
 		/* A gap of the overview (exit 3), said like the others. */
 		fprintf(stderr, "gocore: leaked goroutines unknown: %s\n", err->message);
@@ -368,7 +372,6 @@ static void count_leaks(struct session *s, struct leak_counts *c)
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
 	c->leaked = (long long)st->leaked;
 	c->undecided = (long long)st->undecided;
-	gr_leaks_destroy(l);
 }
 
 int cmd_overview(struct session *s, const struct cmd_options *o)
@@ -664,8 +667,14 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 
 /* ---- leaks, waits ---- */
 
+/* The heap walk's verdicts, once per session (overview, waits and report
+ * all want them); the session owns them.  NULL after saying why (*rc). */
 static struct gr_leaks *find_leaks(struct session *s, unsigned flags, int *rc)
 {
+	if (s->leaks && (s->leaks_flags & flags) == flags)
+		return s->leaks;
+	gr_leaks_destroy(s->leaks);
+	s->leaks = NULL;
 	struct gr_leaks *l;
 	struct progress pr;
 	progress_start(&pr, "walked");
@@ -675,6 +684,8 @@ static struct gr_leaks *find_leaks(struct session *s, unsigned flags, int *rc)
 		*rc = session_fail(err);
 		return NULL;
 	}
+	s->leaks = l;
+	s->leaks_flags = flags;
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
 	if (st->no_spans) {
 		s->gaps = true;
@@ -749,7 +760,6 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 	size_t n;
 	struct gc_error *err = gr_filter_select(s->proc, &o->filter, &gs, &n);
 	if (err) {
-		gr_leaks_destroy(l);
 		return session_fail(err);
 	}
 	size_t k = 0;
@@ -765,7 +775,6 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 					   NULL, &groups);
 		if (err) {
 			free(gs);
-			gr_leaks_destroy(l);
 			return session_fail(err);
 		}
 		note_group_gaps(s, groups);
@@ -794,7 +803,6 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 		rc = print_goroutines(s, gs, n, o);
 	}
 	free(gs);
-	gr_leaks_destroy(l);
 	return rc;
 }
 
@@ -1130,7 +1138,6 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	size_t n;
 	struct gc_error *err = gr_filter_select(p, &o->filter, &gs, &n);
 	if (err) {
-		gr_leaks_destroy(l);
 		return session_fail(err);
 	}
 	struct wentry *e = NULL;
@@ -1150,7 +1157,6 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 			if (!v) {
 				free(e);
 				free(gs);
-				gr_leaks_destroy(l);
 				return session_fail(&gc_error_nomem);
 			}
 			e = v;
@@ -1172,7 +1178,6 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	struct wgroup *g = malloc((ne ? ne : 1) * sizeof(*g));
 	if (!g) {
 		free(e);
-		gr_leaks_destroy(l);
 		return session_fail(&gc_error_nomem);
 	}
 	size_t ng = 0;
@@ -1199,6 +1204,5 @@ int cmd_waits(struct session *s, const struct cmd_options *o)
 	rc = !ok ? session_fail(&gc_error_nomem) : ferror(s->out) ? output_failed(errnum) : EXIT_OK;
 	free(g);
 	free(e);
-	gr_leaks_destroy(l);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 void session_close(struct session *s)
 {
+	gr_leaks_destroy(s->leaks);
 	gr_process_destroy(s->proc);
 	gc_addrspace_destroy(s->as);
 	gc_addrspace_destroy(s->exe_as);

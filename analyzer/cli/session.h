@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../../goruntime/leaks.h"
 #include "../../goruntime/process.h"
 #include "../../common/addrspace.h"
 #include "../elfcore.h"
@@ -33,7 +34,11 @@ struct session {
 	struct gr_process *proc;
 	uint64_t bias;  /* load bias of go (a PIE, a shared library) */
 	bool gaps;      /* something could not be read: exit 3 */
-	FILE *out;      /* where the commands write: stdout (report: a buffer) */
+	FILE *out;      /* where the commands write: stdout (report: its page) */
+	/* The heap walk's verdicts (leaks.h), made on first use with
+	 * leaks_flags; session_close frees them. */
+	struct gr_leaks *leaks;
+	unsigned leaks_flags;
 };
 
 /* Opens core_path and its executable (exe_path, or the path the core
