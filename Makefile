@@ -20,7 +20,7 @@ endif
 LIB_SRCS := $(wildcard common/*.c gopclntab/*.c goruntime/*.c analyzer/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS := $(wildcard analyzer/cli/*.c)
-CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/report_html.o
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
@@ -35,6 +35,21 @@ testdeps:
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h */*/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The report's page (analyzer/cli/report.html), built into the binary as
+# bytes (od and sed: nothing beyond coreutils).
+$(BUILD)/gen/report_html.c: analyzer/cli/report.html
+	@mkdir -p $(dir $@)
+	{ echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char gocore_report_html[];'; \
+	  echo 'extern const size_t gocore_report_html_len;'; \
+	  echo 'const unsigned char gocore_report_html[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t gocore_report_html_len = sizeof(gocore_report_html);'; } > $@
+$(BUILD)/obj/gen/report_html.o: $(BUILD)/gen/report_html.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libgocore.a: $(LIB_OBJS)
 	@rm -f $@

@@ -107,7 +107,7 @@ int cmd_stack(struct session *s, uint64_t goid, const struct cmd_options *o)
 /* ---- summary, pprof ---- */
 
 /* A group whose stacks could not be walked whole is a gap: say so. */
-static void note_group_gaps(struct session *s, const struct gr_groups *groups)
+void cmd_note_group_gaps(struct session *s, const struct gr_groups *groups)
 {
 	for (size_t i = 0; i < groups->n; i++) {
 		const struct gr_group *g = &groups->v[i];
@@ -133,7 +133,7 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	progress_end(&pr);
 	if (err)
 		return session_fail(err);
-	note_group_gaps(s, groups);
+	cmd_note_group_gaps(s, groups);
 	bool ok = o->json ? gr_groups_write_json(groups, s->out) : gr_groups_print_text(groups, s->out);
 	int errnum = errno;
 	if (ok && o->json)
@@ -149,8 +149,8 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
  * anything else (/dev/stdout, a pipe) is written in place (*tmp_ret NULL).
  * Returns the open stream, or NULL after saying why (*rc_ret: the exit
  * code). */
-static FILE *open_profile(const struct session *s, const char *path, char **tmp_ret,
-			  char **target_ret, int *rc_ret)
+FILE *cmd_open_output(const struct session *s, const char *path, const char *noun,
+		      char **tmp_ret, char **target_ret, int *rc_ret)
 {
 	*tmp_ret = *target_ret = NULL;
 	*rc_ret = EXIT_OUTPUT;
@@ -168,7 +168,7 @@ static FILE *open_profile(const struct session *s, const char *path, char **tmp_
 			what = "the Go library";
 		if (what) {
 			fprintf(stderr, "gocore: %s: this is %s being read (%s); refusing to write "
-				"the profile over it\n", path, what,
+				"%s over it\n", path, what, noun,
 				what[4] == 'c' ? s->core->path : what[4] == 'G' ? s->go->path
 									 : s->exe->path);
 			return NULL;
@@ -230,7 +230,7 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 {
 	char *tmp, *target;
 	int rc;
-	FILE *f = open_profile(s, o->output, &tmp, &target, &rc);
+	FILE *f = cmd_open_output(s, o->output, "the profile", &tmp, &target, &rc);
 	if (!f)
 		return rc;
 	struct gr_groups *groups;
@@ -243,7 +243,7 @@ int cmd_pprof(struct session *s, const struct cmd_options *o)
 						    &groups);
 	progress_end(&pr);
 	if (!err) {
-		note_group_gaps(s, groups);
+		cmd_note_group_gaps(s, groups);
 		struct gr_pprof_mapping map = {s->go->path, s->go->go_build_id};
 		err = gr_write_pprof(groups, &map, f);
 		gr_groups_destroy(groups);
@@ -669,7 +669,7 @@ int cmd_threads(struct session *s, const struct cmd_options *o)
 
 /* The heap walk's verdicts, once per session (overview, waits and report
  * all want them); the session owns them.  NULL after saying why (*rc). */
-static struct gr_leaks *find_leaks(struct session *s, unsigned flags, int *rc)
+struct gr_leaks *cmd_find_leaks(struct session *s, unsigned flags, int *rc)
 {
 	if (s->leaks && (s->leaks_flags & flags) == flags)
 		return s->leaks;
@@ -753,7 +753,7 @@ static void leak_note(const struct session *s, const struct gr_leaks *l)
 int cmd_leaks(struct session *s, const struct cmd_options *o)
 {
 	int rc = EXIT_OK;
-	struct gr_leaks *l = find_leaks(s, 0, &rc);
+	struct gr_leaks *l = cmd_find_leaks(s, 0, &rc);
 	if (!l)
 		return rc;
 	const struct gr_goroutine **gs;
@@ -777,7 +777,7 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 			free(gs);
 			return session_fail(err);
 		}
-		note_group_gaps(s, groups);
+		cmd_note_group_gaps(s, groups);
 		bool ok = o->json ? gr_groups_write_json(groups, s->out)
 				  : gr_groups_print_text(groups, s->out);
 		int errnum = errno;
@@ -1130,7 +1130,7 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 int cmd_waits(struct session *s, const struct cmd_options *o)
 {
 	int rc = EXIT_OK;
-	struct gr_leaks *l = find_leaks(s, GR_LEAKS_HOLDERS, &rc);
+	struct gr_leaks *l = cmd_find_leaks(s, GR_LEAKS_HOLDERS, &rc);
 	if (!l)
 		return rc;
 	const struct gr_process *p = s->proc;

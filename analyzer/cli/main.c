@@ -340,6 +340,9 @@ int main(int argc, char **argv)
 		o.filter.have_match = true;
 	}
 	struct session s;
+	/* The report shows what gocore says while reading the core. */
+	if (cmd == CMD_REPORT)
+		report_capture_stderr();
 	int rc = session_open(&s, core_path, exe_path, lib, force,
 			      cmd == CMD_STACK ? goid : 0);
 	if (rc == EXIT_OK) {
@@ -355,6 +358,7 @@ int main(int argc, char **argv)
 		case CMD_REPORT: rc = cmd_report(&s, &o); break;
 		}
 	}
+	report_release_stderr(NULL); /* when the session did not open */
 	int errnum = fflush(stdout) != 0 ? errno : 0;
 	if ((errnum || ferror(stdout)) && rc == EXIT_OK) {
 		fprintf(stderr, "gocore: writing the output: %s\n", strerror(errnum ? errnum : EIO));
