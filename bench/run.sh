@@ -13,6 +13,10 @@
 #                                            (near the start of allgs), and
 #                                            the last one (the worst case)
 #   gocore leaks core exe       >/dev/null   the heap walk
+#   gocore report -o PAGE core exe           the HTML report: its size, and
+#                                            how long headless chromium takes
+#                                            to show its first screen
+#                                            (tests/browser/report-load.js)
 #
 # goroutines and summary run twice: on every CPU the process may use, and
 # on one (`taskset -c 0`); their outputs must be identical.
@@ -35,7 +39,8 @@
 # and at most 0.6 x its one-CPU time (on a machine with 2 CPUs or more),
 # summary <= 1.2 s, stack <= 0.05 s near the start and <= 0.2 s for the
 # last goroutine, max RssAnon <= 256 MB, leaks <= 5 x goroutines with
-# max RssAnon <= 256 MB; on 100000: dlv / gocore goroutines
+# max RssAnon <= 256 MB, the report's page <= 25 MB and its first screen
+# <= 3 s; on 100000: dlv / gocore goroutines
 # >= 50. Last: a markdown table for the README.
 #
 # Environment: BENCH_RUNS (5), BENCH_REGEN=1 (make the cores again),
@@ -231,6 +236,12 @@ bench_dlv() {
 
 ROWS=()
 LEAK_ROWS=()
+REPORT_ROWS=()
+# The report's first screen is timed in headless chromium (tests/lib/browser.sh).
+# shellcheck source=tests/lib/browser.sh
+. "$ROOT/tests/lib/browser.sh"
+BROWSER_OK=
+if browser_setup "$ROOT"; then BROWSER_OK=1; else note "the report's load time will not be measured"; fi
 DLV_LINES=()
 declare -A GR_WALL
 
@@ -271,6 +282,18 @@ for n in "${NS[@]}"; do
 	kl_wall=$WALL
 	bench_cmd leaks leaks "$core" "$exe"
 	l_wall=$WALL l_rss=$RSS
+	bench_cmd report report -o "$TMP/report.html" "$core" "$exe"
+	r_wall=$WALL r_rss=$RSS
+	r_size=$(stat -c %s "$TMP/report.html")
+	r_load=
+	if [ -n "$BROWSER_OK" ]; then
+		r_load=$(node "$ROOT/cache/browser/report-load.js" "$TMP/report.html" "$RUNS" 2>"$TMP/err")
+		echo "  report page $(mb $((r_size / 1024))) MB; first screen in headless chromium: $r_load s"
+		r_load=$(echo "$r_load" | sed -n 's/.* median //p')
+		[ -n "$r_load" ] || note "report-load.js failed: $(head -3 "$TMP/err")"
+	fi
+	REPORT_ROWS+=("$(printf '| %s | %.2f s | %s MB | %s MB | %s s |' "$n" "$r_wall" "$(mb "$r_rss")" \
+		"$(mb $((r_size / 1024)))" "${r_load:-?}")")
 	LEAK_ROWS+=("$(printf '| %s | %.2f s | %.2f s | %.1f× | %s MB |' "$n" "$g_wall" "$l_wall" \
 		"$(awk -v a="$l_wall" -v b="$g_wall" 'BEGIN { print a / b }')" "$(mb "$l_rss")")")
 	maxrss=$g_rss
@@ -295,6 +318,13 @@ for n in "${NS[@]}"; do
 		check "1M: leaks / goroutines wall" \
 			"$(awk -v a="$l_wall" -v b="$g_wall" 'BEGIN { printf "%.2f", a / b }')" 5 ""
 		check "1M: leaks max RssAnon (MB)" "$(mb "$l_rss")" 256 MB
+		check "1M: report page size (MB)" "$(mb $((r_size / 1024)))" 25 MB
+		if [ -n "$r_load" ]; then
+			check "1M: report first screen, headless chromium (s)" "$r_load" 3 s
+		else
+			FAILS=$((FAILS + 1))
+			CHECKS+=("FAIL 1M: report first screen: not measured (chromium or playwright-core missing, see above)")
+		fi
 	fi
 
 	# ---- Delve on the 100k core ----
@@ -356,6 +386,10 @@ echo
 echo "| N | \`goroutines\` | \`leaks\` | leaks / goroutines | \`leaks\` max RssAnon |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${LEAK_ROWS[@]}"
+echo
+echo "| N | \`report\` | its max RssAnon | page size | first screen (headless chromium) |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${REPORT_ROWS[@]}"
 if [ ${#DLV_LINES[@]} -gt 0 ]; then
 	echo
 	echo "| core | debugger | goroutines | its \`goroutines -t\` | its RssAnon | gocore \`goroutines\` | gocore is |"

@@ -18,25 +18,13 @@ pass=0 fail=0
 ok() { echo "PASS $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 
-if ! command -v chromium >/dev/null; then
-	echo "FAIL chromium is not installed: run 'sudo apt-get install -y chromium' (or scripts/deps.sh test as root)"
+# shellcheck source=tests/lib/browser.sh
+. tests/lib/browser.sh
+if ! browser_setup "$PWD" 2>"$OUT/setup.err"; then
+	echo "FAIL $(cat "$OUT/setup.err")"
 	exit 1
 fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	echo "FAIL node and npm are needed: run 'sudo apt-get install -y nodejs npm'"
-	exit 1
-fi
-# playwright-core at the version the lock file pins, never its own browser.
 B=cache/browser
-if ! cmp -s tests/browser/package-lock.json "$B/package-lock.json" || [ ! -d "$B/node_modules/playwright-core" ]; then
-	rm -rf "$B" && mkdir -p "$B"
-	cp tests/browser/package.json tests/browser/package-lock.json "$B/"
-	if ! (cd "$B" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >npm.log 2>&1); then
-		echo "FAIL npm ci of playwright-core failed:"; tail -5 "$B/npm.log"
-		exit 1
-	fi
-fi
-cp tests/browser/check-report.js "$B/"
 
 # dir [label to search]
 CORES=(
