@@ -106,9 +106,13 @@ asan:
 bench:
 	bench/run.sh
 
+# The binary, the man page and the bash completion.
 install: $(BUILD)/gocore
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
+	install -m 644 docs/gocore.1 $(DESTDIR)$(PREFIX)/share/man/man1/gocore.1
+	install -m 644 completion/gocore.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gocore
 
 # Go programs the unit tests read (testdata/<name>/, one Go module), built
 # at test time into $(BUILD)/fixtures/<name> with Go 1.19 (Debian's
