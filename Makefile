@@ -24,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
+.PHONY: all deps testdeps install deb test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -113,6 +113,10 @@ install: $(BUILD)/gocore
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
 	install -m 644 docs/gocore.1 $(DESTDIR)$(PREFIX)/share/man/man1/gocore.1
 	install -m 644 completion/gocore.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gocore
+
+# build/gocore_<version>_<arch>.deb (scripts/deb.sh).
+deb:
+	MAKE="$(MAKE)" scripts/deb.sh
 
 # Go programs the unit tests read (testdata/<name>/, one Go module), built
 # at test time into $(BUILD)/fixtures/<name> with Go 1.19 (Debian's
