@@ -43,11 +43,8 @@ _gocore()
 		return
 		;;
 	--color)
-		# Only as --color=WHEN: a separate word would be an argument.
-		if [[ -n $eq ]]; then
-			COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
-			return
-		fi
+		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+		return
 		;;
 	--group-by)
 		compopt -o nospace 2>/dev/null
@@ -73,7 +70,7 @@ _gocore()
 			continue
 		fi
 		case $w in
-		-o | --output | --lib | -c | --core | --state | --match | --min-wait | --label | --group-by) skip=1 ;;
+		-o | --output | --lib | -c | --core | --state | --match | --min-wait | --label | --group-by | --color) skip=1 ;;
 		=) skip=1 ;; # "--opt=VALUE" or "label=KEY" split at '='
 		-*) ;;
 		*) if [[ -z $cmd ]]; then cmd=$w; else ((npos++)); fi ;;

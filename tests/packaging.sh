@@ -58,8 +58,14 @@ else
 	section OPTIONS >"$scratch/options.txt"
 	cmds=$(awk '/^commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' "$scratch/help")
 	for c in $cmds; do "$gocore" "$c" --help; done >>"$scratch/help" 2>&1
-	opts=$(grep -o -- '--[a-z][a-z-]*' "$scratch/help" | sort -u)
-	shorts=$(grep -oE -- '-[a-z], --[a-z-]+' "$scratch/help" | sort -u)
+	# Options are what an option list's line starts with, or what a usage
+	# line has in brackets (not what prose mentions, as "coredumpctl's
+	# --debugger").
+	opts=$({
+		grep -oE -- '^ +(-[a-z], +)?--[a-z][a-z-]*' "$scratch/help"
+		grep -E '^(usage: | +\[)' "$scratch/help" | grep -oE -- '\[--[a-z][a-z-]*'
+	} | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+	shorts=$(grep -oE -- '^ +-[a-z], --[a-z-]+' "$scratch/help" | sed 's/^ *//' | sort -u)
 	missing=
 	[ -n "$cmds" ] && [ -n "$opts" ] || missing=" (nothing parsed from gocore --help)"
 	for c in $cmds report; do
@@ -219,6 +225,8 @@ expect "--group-by" gocore summary --gr
 expect "label=" gocore summary --group-by ""
 expect "always auto never" gocore goroutines --color = ""
 expect "always" gocore stack --color = al
+expect "always auto never" gocore summary --color ""
+expect "--json" gocore --color never goroutines --j
 expect "--color=never" gocore leaks --color=n
 expect "--color=" gocore summary --col
 expect "" gocore overview --col
