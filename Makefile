@@ -24,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/report_html.o
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
+.PHONY: all deps testdeps install deb package-test test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -121,9 +121,21 @@ asan:
 bench:
 	bench/run.sh
 
+# The binary, the man page and the bash completion.
 install: $(BUILD)/gocore
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/gocore $(DESTDIR)$(PREFIX)/bin/gocore
+	install -m 644 docs/gocore.1 $(DESTDIR)$(PREFIX)/share/man/man1/gocore.1
+	install -m 644 completion/gocore.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gocore
+
+# build/gocore_<version>_<arch>.deb (scripts/deb.sh), and its checks: the
+# man page's lint and coverage of --help, lintian, the package's contents,
+# make install, the bash completion (tests/packaging.sh).
+deb:
+	MAKE="$(MAKE)" scripts/deb.sh
+package-test: $(BUILD)/gocore
+	GOCORE=$(BUILD)/gocore tests/packaging.sh
 
 # Go programs the unit tests read (testdata/<name>/, one Go module), built
 # at test time into $(BUILD)/fixtures/<name> with Go 1.19 (Debian's
@@ -175,7 +187,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@set -e; for n in chans threads timers; do tests/kernel-core.sh arm64 $$n; done
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
-test: unit e2e crafted fuzz-regress asan
+test: unit e2e crafted fuzz-regress asan package-test
 
 # libFuzzer targets (clang, ASan+UBSan) built in build-fuzz/; see fuzz/README.md.
 # `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds; make test

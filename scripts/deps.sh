@@ -3,11 +3,13 @@
 #   deps.sh build   — what building gocore needs
 #   deps.sh test    — also what the tests and the demo need
 #   deps.sh fuzz    — what the fuzz targets need (clang, libFuzzer)
+#   deps.sh package — what `make deb` and tests/packaging.sh need
 set -eu
 want="gcc make libelf-dev libdwarf-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
 case ${1:-build} in
 test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip time panicparse clang libclang-rt-14-dev llvm-14 qemu-user qemu-system-arm" ;;
 fuzz) want="$want clang libclang-rt-14-dev golang-go python3 binutils" ;;
+package) want="$want dpkg-dev binutils gzip lintian mandoc" ;;
 esac
 missing=""
 for p in $want; do
