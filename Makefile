@@ -24,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/report_html.o
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install deb package-test test unit e2e leaks demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
+.PHONY: all deps testdeps install deb package-test test unit e2e leaks report demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -90,11 +90,17 @@ $(BUILD)/analyzer/cli/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
 # 1.19, 1.26, 1.27; crashed here as the e2e runs would, cached), against
 # the goroutines it leaked by construction and the runtime's goroutineleak
 # profile; first the checker's self-test on a fake gocore (tests/leaks.sh).
+# The HTML report of several e2e cores in headless chromium (after make e2e).
+report: $(BUILD)/gocore
+	@scripts/deps.sh test
+	GOCORE=$(BUILD)/gocore tests/report.sh
+
 leaks: $(BUILD)/gocore
 	tests/leaks.sh --selftest
 	@set -e; for v in $(E2E_GOS); do d=cache/e2e-go$$v; [ $$v != 1.19 ] || d=cache/e2e; \
 		GOCORE_GO=$$v GOCORE_E2E_DIR=$$d tests/crash.sh blocked; done
 	GOCORE=$(BUILD)/gocore tests/leaks.sh
+	GOCORE=$(BUILD)/gocore tests/report.sh
 
 # Truncated, corrupted, mismatched and non-core inputs (tests/badinput.sh).
 badinput: $(BUILD)/gocore

@@ -7,7 +7,7 @@
 set -eu
 want="gcc make libelf-dev libdwarf-dev zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
 case ${1:-build} in
-test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip time panicparse clang libclang-rt-14-dev llvm-14 qemu-user qemu-system-arm" ;;
+test) want="$want libcmocka-dev golang-go python3 gdb binutils zstd lz4 xz-utils gzip time panicparse clang libclang-rt-14-dev llvm-14 qemu-user qemu-system-arm chromium" ;;
 fuzz) want="$want clang libclang-rt-14-dev golang-go python3 binutils" ;;
 package) want="$want dpkg-dev binutils gzip lintian mandoc" ;;
 esac
@@ -15,9 +15,13 @@ missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-# The npm corpus (tests/npm-corpus.sh) needs an npm client; any will do.
+# The npm corpus (tests/npm-corpus.sh) needs an npm client, and the
+# report's browser test (tests/report.sh) node; any will do.
 if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
 	missing="$missing npm"
+fi
+if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then
+	missing="$missing nodejs"
 fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
