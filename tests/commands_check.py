@@ -621,6 +621,18 @@ def check_program(d, tmp):
         except ValueError as e:
             return None, 'gocore %s: not JSON: %s' % (' '.join(args), e)
 
+    # ---- coredumpctl's --debugger call form: <exe> -c <core>
+    # (systemd src/coredump/coredumpctl.c appends exe, "-c", core to the
+    # debugger and its --debugger-arguments): the same dump as <core> <exe>.
+    rc1, out1, _ = gc('goroutines')
+    rc2, out2, err2 = run(['goroutines', exe, '-c', core])
+    r.check(name + '/coredumpctl-form', rc2 == rc1 and out2 == out1 and out1,
+            'gocore goroutines EXE -c CORE: exit %d (want %d), %s' % (rc2, rc1, first_line(err2)))
+    rc2, out2, err2 = run(['summary', '--core', core, exe])
+    rc1, out1, _ = gc('summary')
+    r.check(name + '/core-option', rc2 == rc1 and out2 == out1 and out1,
+            'gocore summary --core CORE EXE: exit %d (want %d), %s' % (rc2, rc1, first_line(err2)))
+
     # ---- overview
     ov, err = gjson('overview', '--json')
     if ov is None:
@@ -1184,6 +1196,12 @@ def check_errors(d, other, tmp):
         ('stack-notanumber', ['stack', 'notanumber', core, exe]),
         ('lib-empty', ['goroutines', '--lib', '', core, exe]),
         ('no-core', ['goroutines']),
+        ('report-no-o', ['report', core, exe]),
+        ('report-json', ['report', '--json', '-o', os.path.join(tmp, 'x.html'), core, exe]),
+        ('summary-o', ['summary', '-o', os.path.join(tmp, 'x.html'), core, exe]),
+        ('core-option-two-args', ['goroutines', core, exe, '-c', core]),
+        ('core-option-empty', ['goroutines', '-c', '', exe]),
+        ('color-bogus', ['goroutines', '--color=sometimes', core, exe]),
     ]
     for label, args in usage:
         rc, out, err = run(args)
