@@ -94,7 +94,7 @@ if [ "${1:-}" = --case ]; then
 		h=$(cksum <<<"$id" | cut -d' ' -f1)
 		others=("summary" "overview --json" "threads --json" "goroutines --json"
 			"pprof -o $dir/profile.pb.gz" "stack 1" "goroutines -v" "leaks --json"
-			"waits" "leaks --summary" "waits --json")
+			"waits" "leaks --summary" "waits --json" "report -o $dir/report.html")
 		cmds+=("${others[$((h % ${#others[@]}))]}")
 	fi
 	[ "$kind" = force ] && cmds=("goroutines --force" "overview --force")

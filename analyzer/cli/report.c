@@ -127,6 +127,7 @@ struct page {
 	/* The top-level array's bound. */
 	size_t max_top, top, skipped;
 	bool skipping;
+	bool nomem;         /* an array was left as written: out of memory */
 };
 
 static void put_b36(FILE *out, uint64_t x)
@@ -223,6 +224,7 @@ static void page_char(struct page *pg, char c)
 				size_t ncap = pg->cap ? 2 * pg->cap : 256;
 				uint64_t *nvp = realloc(pg->v, ncap * sizeof(*nvp));
 				if (!nvp) {
+					pg->nomem = true;
 					flush_ints(pg, false);
 					page_char(pg, c);
 					return;
@@ -294,7 +296,8 @@ static FILE *section_begin(struct page *pg, const char *name, size_t max_top)
 {
 	uint64_t *v = pg->v;
 	size_t cap = pg->cap;
-	*pg = (struct page){.out = pg->out, .v = v, .cap = cap, .max_top = max_top};
+	bool nomem = pg->nomem;
+	*pg = (struct page){.out = pg->out, .v = v, .cap = cap, .max_top = max_top, .nomem = nomem};
 	fprintf(pg->out, "<script type=\"application/json\" id=\"d-%s\">", name);
 	FILE *f = fopencookie(pg, "w", (cookie_io_functions_t){.write = page_write});
 	if (f)
@@ -691,6 +694,8 @@ int cmd_report(struct session *s, const struct cmd_options *o)
 	free(pg.v);
 	pg.v = NULL;
 	pg.cap = 0;
+	if (pg.nomem && !err)
+		err = &gc_error_nomem;
 
 	text_section(&pg, "version", GOCORE_VERSION);
 	/* Last: everything said on stderr up to here. */

@@ -83,6 +83,8 @@ function matches(g, terms) {
     // Expanding the first group shows its frames.
     const first = page.locator("#groups > details.group").first();
     await first.locator("summary").click();
+    // The page builds a group's body on its toggle event, a task later.
+    await first.locator(".body").waitFor({ timeout: 10000 });
     const fns = await first.locator(".frame .fn").allInnerTexts();
     const want = summary[0].frames.map((f) => f.func);
     check(fns.length === want.length && fns.every((f, i) => f.replace(/\((\.\.\.)?\)$/, "") === want[i]),

@@ -519,6 +519,8 @@ static void test_commands(void **state)
 		skip();
 	char *pprof_path = NULL;
 	assert_true(asprintf(&pprof_path, "%s/profile.pb.gz", fx.dir) > 0);
+	char *report_path = NULL;
+	assert_true(asprintf(&report_path, "%s/report.html", fx.dir) > 0);
 	const struct command cmds[] = {
 		{"goroutines", cmd_goroutines, {.filter = GR_FILTER_ALL}},
 		{"goroutines -v", cmd_goroutines, {.filter = GR_FILTER_ALL, .frame_addrs = true}},
@@ -533,6 +535,7 @@ static void test_commands(void **state)
 		{"leaks", cmd_leaks, {.filter = GR_FILTER_ALL}},
 		{"leaks --json", cmd_leaks, {.filter = GR_FILTER_ALL, .json = true}},
 		{"waits --json", cmd_waits, {.filter = GR_FILTER_ALL, .json = true}},
+		{"report", cmd_report, {.filter = GR_FILTER_ALL, .output = report_path}},
 	};
 	/* Each run gets a session of its own, opened without failures, so
 	 * that what a command caches in the process (the printer's renderings,
@@ -594,6 +597,7 @@ static void test_commands(void **state)
 		total_tolerated += t.tolerated;
 	}
 	free(pprof_path);
+	free(report_path);
 	print_message("commands: %lu allocation points in all\n", total);
 	assert_int_equal(total_tolerated, 0);
 	assert_int_equal(total_leaks, 0);
