@@ -3,7 +3,7 @@
 #
 # For each e2e core (cache/e2e/NAME/{core,exe}, made by tests/e2e.sh; NAMEs
 # default to every cached one): `goroutines`, `summary`, `overview --json`
-# and `pprof -o FILE`; then a subset of tests/badinput.sh's cases: a core cut
+# `pprof -o FILE` and `report -o FILE`; then a subset of tests/badinput.sh's cases: a core cut
 # inside PT_NOTE and in the middle, a mismatched executable, a non-Go ELF,
 # not a core.  Each run: valgrind --error-exitcode=99 --leak-check=full
 # --errors-for-leak-kinds=definite; it passes when valgrind reports no error
@@ -91,6 +91,7 @@ for n in "${names[@]}"; do
 	add "$n-summary" 03 summary "$c" "$e"
 	add "$n-overview-json" 03 overview --json "$c" "$e"
 	add "$n-pprof" 03 pprof -o "$WORK/$n.pb.gz" "$c" "$e"
+	add "$n-report" 03 report -o "$WORK/$n.html" "$c" "$e"
 done
 
 # Bad input, against the first core.
