@@ -2,7 +2,7 @@
 # valgrind.sh [NAME...] — gocore under valgrind memcheck.
 #
 # For each e2e core (cache/e2e/NAME/{core,exe}, made by tests/e2e.sh; NAMEs
-# default to every cached one): `goroutines`, `summary`, `overview --json`
+# default to every cached one): `goroutines`, `summary`, `overview --json`,
 # `pprof -o FILE` and `report -o FILE`; then a subset of tests/badinput.sh's cases: a core cut
 # inside PT_NOTE and in the middle, a mismatched executable, a non-Go ELF,
 # not a core.  Each run: valgrind --error-exitcode=99 --leak-check=full
