@@ -26,6 +26,9 @@ if ! browser_setup "$PWD" 2>"$OUT/setup.err"; then
 fi
 B=cache/browser
 
+python3 tests/report_data.py --selftest >/dev/null && ok "report_data.py self-test" ||
+	bad "report_data.py self-test"
+
 # dir [label to search]
 CORES=(
 	"cache/e2e-go1.27/blocked"
@@ -51,6 +54,16 @@ for entry in "${CORES[@]}"; do
 	fi
 	"$GOCORE" summary --json "$dir/core" "$dir/exe" >"$OUT/$name.summary.json" 2>/dev/null
 	"$GOCORE" overview --json "$dir/core" "$dir/exe" >"$OUT/$name.overview.json" 2>/dev/null
+	"$GOCORE" threads --json "$dir/core" "$dir/exe" >"$OUT/$name.threads.json" 2>/dev/null
+	"$GOCORE" waits --json "$dir/core" "$dir/exe" >"$OUT/$name.waits.json" 2>/dev/null
+	# The embedded data, decoded, are the commands' own JSON.
+	if python3 tests/report_data.py "$html" "$OUT/$name".{summary,overview,threads,waits}.json \
+		>"$OUT/$name.data" 2>&1; then
+		ok "$name: the page's data equal summary, overview, threads and waits --json ($(grep -c '^PASS' "$OUT/$name.data") checks)"
+	else
+		bad "$name: the page's data:"
+		grep -v '^PASS' "$OUT/$name.data" | head -8 | sed 's/^/    /'
+	fi
 	# Self-contained: no address of anything outside the page.
 	if grep -qiE '<(script|link|img|iframe)[^>]+(src|href)=|@import|url\(' "$html"; then
 		bad "$name: the page refers to something outside itself"
