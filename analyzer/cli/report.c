@@ -422,7 +422,7 @@ static int cmp_goid_group(const void *a, const void *b)
  *    "groups":[{"n":count,"s":state,"g":[goids],"w":[min,max],
  *               "gap":text|null,"f":[[func,file,line,inlined],...],
  *               "l":[label index...],"lm":bool,"k":leaked,"kg":[goids],
- *               "u":undecided}]}
+ *               "u":undecided,"wm":[minutes per goid, when they differ]}]}
  * Returns false when out of memory (the section is then cut short). */
 static bool write_groups(struct session *s, const struct gr_groups *groups,
 			 const struct gr_leaks *l, FILE *f)
@@ -581,7 +581,21 @@ static bool write_groups(struct session *s, const struct gr_groups *groups,
 		qsort(leaked + e->leaked_off, e->leaked, sizeof(*leaked), cmp_u64);
 		for (size_t k = 0; k < e->leaked; k++)
 			fprintf(f, "%s%" PRIu64, k ? "," : "", leaked[e->leaked_off + k]);
-		fprintf(f, "],\"u\":%zu}", e->undecided);
+		fprintf(f, "],\"u\":%zu", e->undecided);
+		/* Each goroutine's wait, when the group's differ: minutes in
+		 * goid order (-1: unknown). */
+		if (gr->wait_max >= 1 && gr->wait_min != gr->wait_max) {
+			fputs(",\"wm\":[", f);
+			for (size_t k = 0; k < gr->count; k++) {
+				const struct gr_goroutine *g = gr_process_find_goroutine(p, gr->goids[k]);
+				int64_t m = -1;
+				if (!g || !gr_goroutine_wait_minutes(p, g, &m))
+					m = -1;
+				fprintf(f, "%s%" PRId64, k ? "," : "", m);
+			}
+			fputc(']', f);
+		}
+		fputc('}', f);
 	}
 	fputs("]}", f);
 	ok = true;
