@@ -6,6 +6,46 @@
 #include "../common/obuf.h"
 #include "unwind.h"
 
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* cmd/go's search.IsStandardImportPath, applied to the package path a
+ * function's name starts with. */
+bool gr_func_is_std_len(const char *name, size_t len)
+{
+	if (has_prefix(name, len, "type:") || has_prefix(name, len, "type..") ||
+	    has_prefix(name, len, "go:"))
+		return true;
+	/* A receiver "(*T)" or generic arguments "[go.shape.int]" may hold
+	 * dots and slashes of other packages: the path ends before them. */
+	size_t lim = 0;
+	while (lim < len && name[lim] != '(' && name[lim] != '[')
+		lim++;
+	const char *slash = memchr(name, '/', lim);
+	size_t elem;
+	if (slash) {
+		elem = (size_t)(slash - name);
+	} else {
+		/* One element: the package is everything before the first dot. */
+		const char *dot = memchr(name, '.', lim);
+		elem = dot ? (size_t)(dot - name) : lim;
+		if ((elem == 4 && memcmp(name, "main", 4) == 0) ||
+		    (elem == 22 && memcmp(name, "command-line-arguments", 22) == 0))
+			return false;
+	}
+	if (elem == 0)
+		return false;
+	return memchr(name, '.', elem) == NULL;
+}
+
+bool gr_func_is_std(const char *name)
+{
+	return gr_func_is_std_len(name, strlen(name));
+}
+
 /* traceback.go printFuncName (1.21+) and traceback.c print_func_name. */
 size_t gr_func_display_name(const char *name, char *buf, size_t n)
 {

@@ -104,4 +104,23 @@ bool gr_goroutine_created_by(const struct gr_process *p, const struct gr_gorouti
  * n is 0) and returns its full length, as snprintf does. */
 size_t gr_func_display_name(const char *name, char *buf, size_t n);
 
+/* Whether a function belongs to Go's standard library (the runtime
+ * included) rather than to the program: what the outputs that tell the
+ * user's code from the runtime's (gocore's --color, the HTML report) ask.
+ * name is a symbol name or its printed form: "runtime.gopark",
+ * "net/http.(*conn).serve", "main.(*T).m", "main.F[...]",
+ * "github.com/x/y.F.func1", "panic".  The rule is cmd/go's for a standard
+ * import path: the first element of the package path has no dot.  So
+ * "main" (and "command-line-arguments", what `go build file.go` calls a
+ * package) is the user's, and so is every module path with a domain; a
+ * module path without a dot ("example/foo") counts as standard, as cmd/go
+ * counts it.  The package path is read before the first '(' or '[' (a
+ * receiver, generic arguments).  Compiler- and linker-made symbols
+ * ("type:.eq.main.T", "type..eq.main.T" before Go 1.20, "go:buildid") are
+ * not the user's: true.  A name with no package ("(*T).m", "") cannot be
+ * the standard library's: false. */
+bool gr_func_is_std(const char *name);
+/* The same for the len bytes at name (no NUL needed). */
+bool gr_func_is_std_len(const char *name, size_t len);
+
 #endif
