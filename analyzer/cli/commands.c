@@ -18,6 +18,7 @@
 #include "../../goruntime/signal.h"
 #include "../../goruntime/traceback.h"
 #include "../../goruntime/unwind.h"
+#include "colour.h"
 #include "progress.h"
 
 /* ---- output errors ---- */
@@ -29,6 +30,28 @@ static int output_failed(int errnum)
 	fprintf(stderr, "gocore: writing the output: %s\n",
 		strerror(errnum ? errnum : EIO));
 	return EXIT_OUTPUT;
+}
+
+/* Where a text output goes: the session's stream, or with --color a stream
+ * that colours its lines on their way there (colour.h); NULL when out of
+ * memory.  With colour off nothing stands between the printers and
+ * s->out. */
+static FILE *text_open(const struct session *s, const struct cmd_options *o,
+		       enum colour_layout layout)
+{
+	return o->color ? colour_open(s->out, layout) : s->out;
+}
+
+/* Closes what text_open opened, and returns rc, or EXIT_OUTPUT after
+ * saying why when the coloured text could not be written out. */
+static int text_close(const struct session *s, FILE *out, int rc)
+{
+	if (!out || out == s->out)
+		return rc;
+	errno = 0;
+	if (colour_close(out) != 0 && rc == EXIT_OK)
+		return output_failed(errno);
+	return rc;
 }
 
 /* ---- goroutines, stack ---- */
@@ -58,27 +81,32 @@ static int print_goroutines(struct session *s, const struct gr_goroutine *const 
 		return EXIT_OK;
 	}
 	struct gr_print_options popts = {.frame_addrs = o->frame_addrs};
+	FILE *out = text_open(s, o, COLOUR_TRACEBACK);
+	if (!out)
+		return session_fail(&gc_error_nomem);
 	struct progress pr;
 	progress_start(&pr, "printed");
 	unsigned gaps = 0;
 	/* On every CPU; the output is the same as on one. */
 	struct gc_error *err = gr_print_goroutines(s->proc, gs, n, &popts,
-						   n > 1 ? gc_parallel_cpus() : 1, s->out,
+						   n > 1 ? gc_parallel_cpus() : 1, out,
 						   ga_say_to_file, stderr, progress_callback, &pr,
 						   &gaps);
 	int errnum = errno;
 	progress_end(&pr);
 	if (gaps)
 		s->gaps = true;
+	int rc = EXIT_OK;
 	if (err) {
 		/* A full disk or a closed pipe: stopped at once. */
 		if (err->code == GC_ERR_IO) {
 			gc_error_destroy(err);
-			return output_failed(errnum);
+			rc = output_failed(errnum);
+		} else {
+			rc = session_fail(err);
 		}
-		return session_fail(err);
 	}
-	return EXIT_OK;
+	return text_close(s, out, rc);
 }
 
 int cmd_goroutines(struct session *s, const struct cmd_options *o)
@@ -134,12 +162,17 @@ int cmd_summary(struct session *s, const struct cmd_options *o)
 	if (err)
 		return session_fail(err);
 	cmd_note_group_gaps(s, groups);
-	bool ok = o->json ? gr_groups_write_json(groups, s->out) : gr_groups_print_text(groups, s->out);
+	FILE *out = o->json ? s->out : text_open(s, o, COLOUR_SUMMARY);
+	if (!out) {
+		gr_groups_destroy(groups);
+		return session_fail(&gc_error_nomem);
+	}
+	bool ok = o->json ? gr_groups_write_json(groups, out) : gr_groups_print_text(groups, out);
 	int errnum = errno;
 	if (ok && o->json)
 		fputc('\n', s->out);
 	gr_groups_destroy(groups);
-	return ok ? EXIT_OK : output_failed(errnum);
+	return text_close(s, out, ok ? EXIT_OK : output_failed(errnum));
 }
 
 /* Where pprof writes: never over the core or the executable being read.
@@ -778,13 +811,19 @@ int cmd_leaks(struct session *s, const struct cmd_options *o)
 			return session_fail(err);
 		}
 		cmd_note_group_gaps(s, groups);
-		bool ok = o->json ? gr_groups_write_json(groups, s->out)
-				  : gr_groups_print_text(groups, s->out);
+		FILE *out = o->json ? s->out : text_open(s, o, COLOUR_SUMMARY);
+		if (!out) {
+			free(gs);
+			gr_groups_destroy(groups);
+			return session_fail(&gc_error_nomem);
+		}
+		bool ok = o->json ? gr_groups_write_json(groups, out)
+				  : gr_groups_print_text(groups, out);
 		int errnum = errno;
 		if (ok && o->json)
 			fputc('\n', s->out);
 		gr_groups_destroy(groups);
-		rc = ok ? EXIT_OK : output_failed(errnum);
+		rc = text_close(s, out, ok ? EXIT_OK : output_failed(errnum));
 	} else if (o->json) {
 		struct wait_json_ctx c = {s->proc, l};
 		/* On one thread: gr_leaks_wait reads through l's caches. */

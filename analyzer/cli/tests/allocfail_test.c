@@ -7,8 +7,9 @@
  * as a visible degradation, exit 3 with a warning on stderr.  None may be
  * tolerated (exit 0, as if nothing happened).  Once the session is closed
  * every allocation made since the start must be freed.  Then the same for
- * the commands (goroutines, --json, -v, summary, overview, threads, pprof),
- * each run over a fresh session opened without failures.
+ * the commands (goroutines, --json, -v, --color, summary, overview, threads,
+ * pprof, leaks, waits), each run over a fresh session opened without
+ * failures.
  *
  * The allocator is wrapped with the linker's --wrap, so only allocations
  * made by gocore's own code (this file and libgocore.a) are counted and
@@ -525,7 +526,9 @@ static void test_commands(void **state)
 		{"goroutines", cmd_goroutines, {.filter = GR_FILTER_ALL}},
 		{"goroutines -v", cmd_goroutines, {.filter = GR_FILTER_ALL, .frame_addrs = true}},
 		{"goroutines --json", cmd_goroutines, {.filter = GR_FILTER_ALL, .json = true}},
+		{"goroutines --color", cmd_goroutines, {.filter = GR_FILTER_ALL, .color = true}},
 		{"summary", cmd_summary, {.filter = GR_FILTER_ALL}},
+		{"summary --color", cmd_summary, {.filter = GR_FILTER_ALL, .color = true}},
 		{"summary --json", cmd_summary, {.filter = GR_FILTER_ALL, .json = true}},
 		{"overview", cmd_overview, {.filter = GR_FILTER_ALL}},
 		{"overview --json", cmd_overview, {.filter = GR_FILTER_ALL, .json = true}},
@@ -534,6 +537,8 @@ static void test_commands(void **state)
 		{"pprof", cmd_pprof, {.filter = GR_FILTER_ALL, .output = pprof_path}},
 		{"leaks", cmd_leaks, {.filter = GR_FILTER_ALL}},
 		{"leaks --json", cmd_leaks, {.filter = GR_FILTER_ALL, .json = true}},
+		{"leaks --summary --color", cmd_leaks,
+		 {.filter = GR_FILTER_ALL, .summary = true, .color = true}},
 		{"waits --json", cmd_waits, {.filter = GR_FILTER_ALL, .json = true}},
 		{"report", cmd_report, {.filter = GR_FILTER_ALL, .output = report_path}},
 	};
