@@ -47,7 +47,8 @@ static const char usage_text[] =
 	"  -o, --output FILE  where pprof writes the profile, report the HTML page\n"
 	"  --color=WHEN       colour for goroutines, stack, summary and leaks text:\n"
 	"                     auto (when stdout is a terminal and NO_COLOR is unset\n"
-	"                     or empty; the default), always or never\n"
+	"                     or empty; the default), always or never; JSON and\n"
+	"                     the other commands never have colour\n"
 	"  -c, --core CORE    the core; then only [<exe>] follows the command (the\n"
 	"                     form coredumpctl's --debugger uses: <exe> -c <core>)\n"
 	"  -v, --verbose      add \" fp=… sp=… pc=…\" to each frame, as crash dumps do;\n"
@@ -67,15 +68,18 @@ static const char usage_text[] =
 static const char goroutines_help[] =
 	"usage: gocore goroutines [--json] [--state STATE] [--match REGEXP]\n"
 	"                         [--min-wait MINUTES] [--label KEY[=VALUE]] [-v]\n"
-	"                         [--force] [--lib PATH] <core> [<exe>]\n"
+	"                         [--color=WHEN] [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"Prints every goroutine of the process, in goid order, exactly as the Go\n"
 	"runtime prints them in a GOTRACEBACK=crash dump (system goroutines too),\n"
 	"separated by blank lines.  With --json, an array of goroutine objects\n"
-	"(README.md describes the schema).\n";
+	"(README.md describes the schema).  --color=auto|always|never: colour on\n"
+	"a terminal (auto, the default, unless NO_COLOR is set); the text is the\n"
+	"same.\n";
 
 static const char stack_help[] =
-	"usage: gocore stack [--json] [-v] [--force] [--lib PATH] <goid> <core> [<exe>]\n"
+	"usage: gocore stack [--json] [-v] [--color=WHEN] [--force] [--lib PATH]\n"
+	"                    <goid> <core> [<exe>]\n"
 	"\n"
 	"Prints one goroutine, as `gocore goroutines` would.  Exits 2 when the\n"
 	"goroutine does not exist.\n";
@@ -93,8 +97,8 @@ static const char overview_help[] =
 static const char summary_help[] =
 	"usage: gocore summary [--json] [--state STATE] [--match REGEXP]\n"
 	"                      [--min-wait MINUTES] [--label KEY[=VALUE]]\n"
-	"                      [--group-by label=KEY] [--force] [--lib PATH]\n"
-	"                      <core> [<exe>]\n"
+	"                      [--group-by label=KEY] [--color=WHEN] [--force]\n"
+	"                      [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"Groups goroutines with the same state and the same stack (function and\n"
 	"file:line of every frame), largest group first, with their count, goids\n"
@@ -140,8 +144,8 @@ static const char waits_help[] =
 
 static const char leaks_help[] =
 	"usage: gocore leaks [--json] [--summary] [--state STATE] [--match REGEXP]\n"
-	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--force]\n"
-	"                    [--lib PATH] <core> [<exe>]\n"
+	"                    [--min-wait MINUTES] [--label KEY[=VALUE]] [--color=WHEN]\n"
+	"                    [--force] [--lib PATH] <core> [<exe>]\n"
 	"\n"
 	"Prints the goroutines that can never wake, by the criterion of Go's\n"
 	"goroutine leak profile: blocked on a channel or a sync primitive that no\n"
