@@ -115,12 +115,14 @@ crafted: $(BUILD)/gocore
 valgrind: $(BUILD)/gocore
 	GOCORE=$(BUILD)/gocore tests/valgrind.sh
 
-# The end-to-end, bad-input and crafted-input suites again with ASan+UBSan.
+# The end-to-end, bad-input, crafted-input and --color suites again with
+# ASan+UBSan.
 asan:
 	$(MAKE) SANITIZE=1 BUILD=build-asan build-asan/gocore
 	GOCORE=build-asan/gocore tests/e2e.sh
 	GOCORE=build-asan/gocore tests/badinput.sh
 	GOCORE=build-asan/gocore GOCORE_CRAFTED_DIR=cache/crafted-asan tests/crafted.sh
+	GOCORE=build-asan/gocore tests/colour.sh cache/e2e
 
 # 10k, 100k and 1M goroutines: gocore's times and memory, and Delve's on
 # the 100k core when it is installed (bench/run.sh; cores cached in cache/bench).
@@ -182,6 +184,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 		GOCORE_ARCH=$${a%%:*} GOCORE_GO=$${a##*:} tests/e2e.sh; done
 	GOCORE=$(BUILD)/gocore tests/leaks.sh
 	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
+	GOCORE=$(BUILD)/gocore tests/colour.sh
 	tests/commands.sh --dir cache/e2e-arm64-go1.27 --dir cache/e2e-riscv64-go1.27 --dir cache/e2e-loong64-go1.27
 	tests/e2e-variants.sh
 	GOCORE_GO=1.27 tests/e2e-variants.sh
