@@ -16,8 +16,20 @@ static bool has_prefix(const char *s, size_t len, const char *prefix)
  * function's name starts with. */
 bool gr_func_is_std_len(const char *name, size_t len)
 {
-	if (has_prefix(name, len, "type:") || has_prefix(name, len, "type..") ||
-	    has_prefix(name, len, "go:"))
+	/* The compiler's functions of a type ("type:.eq.main.T"; "type..eq."
+	 * before Go 1.20) go by the type's package; an unnamed type's
+	 * ("type:.eq.[2]interface {}") are nobody's. */
+	if (has_prefix(name, len, "type:.") || has_prefix(name, len, "type..")) {
+		const char *alg = name + 6, *end = name + len;
+		const char *dot = memchr(alg, '.', (size_t)(end - alg));
+		if (!dot || dot + 1 == end)
+			return true;
+		char c = dot[1];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'))
+			return true;
+		return gr_func_is_std_len(dot + 1, (size_t)(end - dot - 1));
+	}
+	if (has_prefix(name, len, "type:") || has_prefix(name, len, "go:"))
 		return true;
 	/* A receiver "(*T)" or generic arguments "[go.shape.int]" may hold
 	 * dots and slashes of other packages: the path ends before them. */

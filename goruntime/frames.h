@@ -115,10 +115,11 @@ size_t gr_func_display_name(const char *name, char *buf, size_t n);
  * package) is the user's, and so is every module path with a domain; a
  * module path without a dot ("example/foo") counts as standard, as cmd/go
  * counts it.  The package path is read before the first '(' or '[' (a
- * receiver, generic arguments).  Compiler- and linker-made symbols
- * ("type:.eq.main.T", "type..eq.main.T" before Go 1.20, "go:buildid") are
- * not the user's: true.  A name with no package ("(*T).m", "") cannot be
- * the standard library's: false. */
+ * receiver, generic arguments).  The compiler's functions of a type go by
+ * the type's package ("type:.eq.main.T", "type..eq.main.T" before Go 1.20:
+ * false), those of an unnamed type ("type:.eq.[2]interface {}") and the
+ * linker's symbols ("go:buildid") are not the user's: true.  A name with
+ * no package ("(*T).m", "") cannot be the standard library's: false. */
 bool gr_func_is_std(const char *name);
 /* The same for the len bytes at name (no NUL needed). */
 bool gr_func_is_std_len(const char *name, size_t len);

@@ -59,9 +59,12 @@ static void test_std(void **state)
 		{"vendor/golang.org/x/net/http2/hpack.(*Decoder).Write", true},
 		{"cmd/go/internal/work.(*Builder).Do", true},
 		/* made by the compiler and the linker */
-		{"type:.eq.main.T", true},
-		{"type:.eq.github.com/x/y.T", true},
-		{"type..eq.main.T", true},
+		{"type:.eq.sync.Mutex", true},
+		{"type..eq.net/http.Header", true},
+		{"type:.eq.[2]interface {}", true},
+		{"type:.eq.*main.T", true},
+		{"type:.eq.", true},
+		{"type:", true},
 		{"go:buildid", true},
 		{"go:itab.*main.T,main.I", true},
 		/* cmd/go's rule: no dot in the first element, even a module's */
@@ -93,6 +96,12 @@ static void test_user(void **state)
 		{"go.uber.org/zap.(*Logger).Info", false},
 		{"gopkg.in/yaml%2ev3.Unmarshal", false},
 		{"example.com/m.F", false},
+		/* the compiler's functions of the user's types */
+		{"type:.eq.main.T", false},
+		{"type:.hash.main.T", false},
+		{"type:.eq.github.com/x/y.T", false},
+		{"type..eq.main.T", false},
+		{"type:.eq.main.Pair[...]", false},
 		/* no package: nothing says it is the standard library's */
 		{"(*T).m", false},
 		{"", false},
