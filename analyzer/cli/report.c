@@ -417,7 +417,7 @@ static int cmp_goid_group(const void *a, const void *b)
 
 /* The goroutine groups and what the report adds to them, as the section
  * "groups":
- *   {"funcs":[...],"files":[...],"labels":[["k=v",count],...],
+ *   {"funcs":[...],"std":[0|1 per func],"files":[...],"labels":[["k=v",count],...],
  *    "labels_partial":bool,"leaks":{...}|null,
  *    "groups":[{"n":count,"s":state,"g":[goids],"w":[min,max],
  *               "gap":text|null,"f":[[func,file,line,inlined],...],
@@ -431,6 +431,8 @@ static bool write_groups(struct session *s, const struct gr_groups *groups,
 	bool ok = false;
 	struct strtab funcs = {0}, files = {0};
 	struct labels_seen ls = {0};
+	bool *fstd = NULL; /* by function index: the standard library's */
+	size_t nfstd = 0;
 	struct group_extra *ex = calloc(groups->n ? groups->n : 1, sizeof(*ex));
 	struct goid_group *gg = malloc((groups->ngoroutines ? groups->ngoroutines : 1) *
 				       sizeof(*gg));
@@ -531,15 +533,33 @@ static bool write_groups(struct session *s, const struct gr_groups *groups,
 	}
 	for (size_t i = 0; i < groups->n; i++)
 		for (size_t k = 0; k < groups->v[i].nframes; k++) {
-			if (strtab_add(&funcs, groups->v[i].frames[k].func) == SIZE_MAX ||
-			    strtab_add(&files, groups->v[i].frames[k].file) == SIZE_MAX)
+			const struct gr_lframe *fr = &groups->v[i].frames[k];
+			size_t before = funcs.n;
+			if (strtab_add(&funcs, fr->func) == SIZE_MAX ||
+			    strtab_add(&files, fr->file) == SIZE_MAX)
 				goto out;
+			if (funcs.n == before)
+				continue;
+			if (funcs.n > nfstd) {
+				size_t n = nfstd ? 2 * nfstd : 256;
+				bool *nf = realloc(fstd, n * sizeof(*nf));
+				if (!nf)
+					goto out;
+				fstd = nf;
+				nfstd = n;
+			}
+			fstd[funcs.n - 1] = gr_func_is_std(fr->sym ? fr->sym : fr->func);
 		}
 	fputs("{\"funcs\":[", f);
 	for (size_t i = 0; i < funcs.n; i++) {
 		fputs(i ? "," : "", f);
 		gr_json_string(f, funcs.v[i]);
 	}
+	/* Which functions are the user's, as --color tells them apart
+	 * (gr_func_is_std, by the symbol: "panic" is runtime.gopanic). */
+	fputs("],\"std\":[", f);
+	for (size_t i = 0; i < funcs.n; i++)
+		fprintf(f, "%s%d", i ? "," : "", fstd[i]);
 	fputs("],\"files\":[", f);
 	for (size_t i = 0; i < files.n; i++) {
 		fputs(i ? "," : "", f);
@@ -606,6 +626,7 @@ out:
 	free(ls.count);
 	strtab_free(&funcs);
 	strtab_free(&files);
+	free(fstd);
 	free(ex);
 	free(gg);
 	free(leaked);

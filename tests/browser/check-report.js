@@ -94,6 +94,9 @@ function matches(g, terms) {
           "file:line's full path on hover");
     const users = await first.locator(".frame.user").count(), stds = await first.locator(".frame.std").count();
     check(users + stds === want.length, "every frame is user or runtime");
+    const kinds = await first.locator(".frame").evaluateAll((es) => es.map((e) => e.classList.contains("user")));
+    const wrong = want.filter((f, i) => (f.startsWith("main.") && !kinds[i]) || (f.startsWith("runtime.") && kinds[i]));
+    check(wrong.length === 0, "main.* frames are the user's, runtime.* frames not", wrong.join(" "));
 
     // A search narrows the groups: a function only some groups have.
     const freq = new Map();
