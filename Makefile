@@ -90,16 +90,15 @@ $(BUILD)/analyzer/cli/tests/allocfail_test: LDFLAGS += $(ALLOCFAIL_WRAP)
 # 1.19, 1.26, 1.27; crashed here as the e2e runs would, cached), against
 # the goroutines it leaked by construction and the runtime's goroutineleak
 # profile; first the checker's self-test on a fake gocore (tests/leaks.sh).
-# The HTML report of several e2e cores in headless chromium (after make e2e).
-report: $(BUILD)/gocore
-	@scripts/deps.sh test
-	GOCORE=$(BUILD)/gocore tests/report.sh
-
 leaks: $(BUILD)/gocore
 	tests/leaks.sh --selftest
 	@set -e; for v in $(E2E_GOS); do d=cache/e2e-go$$v; [ $$v != 1.19 ] || d=cache/e2e; \
 		GOCORE_GO=$$v GOCORE_E2E_DIR=$$d tests/crash.sh blocked; done
 	GOCORE=$(BUILD)/gocore tests/leaks.sh
+
+# The HTML report of several e2e cores in headless chromium (after make e2e).
+report: $(BUILD)/gocore
+	@scripts/deps.sh test
 	GOCORE=$(BUILD)/gocore tests/report.sh
 
 # Truncated, corrupted, mismatched and non-core inputs (tests/badinput.sh).
@@ -185,6 +184,7 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	GOCORE=$(BUILD)/gocore tests/leaks.sh
 	tests/commands.sh --dir cache/e2e --dir cache/e2e-go1.26 --dir cache/e2e-go1.27
 	GOCORE=$(BUILD)/gocore tests/colour.sh
+	GOCORE=$(BUILD)/gocore tests/report.sh
 	tests/commands.sh --dir cache/e2e-arm64-go1.27 --dir cache/e2e-riscv64-go1.27 --dir cache/e2e-loong64-go1.27
 	tests/e2e-variants.sh
 	GOCORE_GO=1.27 tests/e2e-variants.sh
