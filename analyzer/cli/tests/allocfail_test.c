@@ -522,6 +522,10 @@ static void test_commands(void **state)
 	assert_true(asprintf(&pprof_path, "%s/profile.pb.gz", fx.dir) > 0);
 	char *report_path = NULL;
 	assert_true(asprintf(&report_path, "%s/report.html", fx.dir) > 0);
+	/* The heap walk's ~1,200 allocation points come with each command
+	 * that walks the heap; overview and leaks are run once each (in their
+	 * JSON and --summary forms), their text printing allocating nothing
+	 * the others do not. */
 	const struct command cmds[] = {
 		{"goroutines", cmd_goroutines, {.filter = GR_FILTER_ALL}},
 		{"goroutines -v", cmd_goroutines, {.filter = GR_FILTER_ALL, .frame_addrs = true}},
@@ -530,12 +534,10 @@ static void test_commands(void **state)
 		{"summary", cmd_summary, {.filter = GR_FILTER_ALL}},
 		{"summary --color", cmd_summary, {.filter = GR_FILTER_ALL, .color = true}},
 		{"summary --json", cmd_summary, {.filter = GR_FILTER_ALL, .json = true}},
-		{"overview", cmd_overview, {.filter = GR_FILTER_ALL}},
 		{"overview --json", cmd_overview, {.filter = GR_FILTER_ALL, .json = true}},
 		{"threads", cmd_threads, {.filter = GR_FILTER_ALL}},
 		{"threads --json", cmd_threads, {.filter = GR_FILTER_ALL, .json = true}},
 		{"pprof", cmd_pprof, {.filter = GR_FILTER_ALL, .output = pprof_path}},
-		{"leaks", cmd_leaks, {.filter = GR_FILTER_ALL}},
 		{"leaks --json", cmd_leaks, {.filter = GR_FILTER_ALL, .json = true}},
 		{"leaks --summary --color", cmd_leaks,
 		 {.filter = GR_FILTER_ALL, .summary = true, .color = true}},
