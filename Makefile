@@ -24,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/report_html.o
 UNIT_SRCS := $(wildcard */tests/*_test.c */*/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps testdeps install deb package-test test unit e2e leaks report demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
+.PHONY: all deps testdeps install deb package-test disk-check test unit e2e leaks report demo clean holdout fuzz fuzz-regress badinput crafted valgrind asan bench
 all: $(BUILD)/gocore
 
 deps:
@@ -196,7 +196,13 @@ e2e: $(BUILD)/gocore $(BUILD)/goruntime/tests/corpus_check
 	@set -e; for n in chans threads timers; do tests/kernel-core.sh arm64 $$n; done
 	GOCORE_NPM_DIR=cache/npm $(BUILD)/goruntime/tests/corpus_check
 
-test: unit e2e crafted fuzz-regress asan package-test
+# A cold run writes about 15 GB into cache/: say so at once when the disk
+# cannot take it (tests/disk-check.sh), not half an hour later.
+TEST_DISK_GB ?= 16
+disk-check:
+	@tests/disk-check.sh $(TEST_DISK_GB)
+
+test: disk-check unit e2e crafted fuzz-regress asan package-test
 
 # libFuzzer targets (clang, ASan+UBSan) built in build-fuzz/; see fuzz/README.md.
 # `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds; make test
