@@ -36,6 +36,7 @@ import "C"
 
 import (
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -64,8 +65,24 @@ func main() {
 		time.Sleep(time.Millisecond)
 	}
 	settle()
-	close(start)
+	go release(start)
 	time.Sleep(time.Hour)
+}
+
+// release lets the worker crash once main sleeps: closing start from main
+// raced with main's own park, and a dump could show goroutine 1
+// [runnable] instead of [sleep].  It then stays parked in select {}.
+func release(start chan struct{}) {
+	buf := make([]byte, 1<<16)
+	for i := 0; i < 2000; i++ {
+		n := runtime.Stack(buf, true)
+		if strings.Contains(string(buf[:n]), "goroutine 1 [sleep]:") {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(start)
+	select {}
 }
 
 // settle waits until no goroutine but main is runnable or running.
