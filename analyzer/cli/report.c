@@ -336,6 +336,17 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
+/* The index of s, SIZE_MAX when it is not there. */
+static size_t strtab_find(const struct strtab *t, const char *s)
+{
+	if (!t->nslots)
+		return SIZE_MAX;
+	for (size_t h = str_hash(s) & (t->nslots - 1); t->slots[h]; h = (h + 1) & (t->nslots - 1))
+		if (strcmp(t->v[t->slots[h] - 1], s) == 0)
+			return t->slots[h] - 1;
+	return SIZE_MAX;
+}
+
 /* The index of s, added when new; SIZE_MAX when out of memory. */
 static size_t strtab_add(struct strtab *t, const char *s)
 {
@@ -483,42 +494,25 @@ static bool write_groups(struct session *s, const struct gr_groups *groups,
 			for (size_t k = 0; k < lab.n; k++) {
 				char text[REPORT_MAX_LABEL_TEXT];
 				snprintf(text, sizeof(text), "%s=%s", lab.v[k].key, lab.v[k].value);
-				size_t idx = SIZE_MAX;
-				if (ls.tab.n < REPORT_MAX_LABELS || ls.full) {
-					/* Look it up; add only below the bound. */
-					size_t before = ls.tab.n;
-					if (ls.tab.n < REPORT_MAX_LABELS) {
-						char *copy = strdup(text);
-						if (!copy) {
-							gr_labels_free(&lab);
-							goto out;
-						}
-						idx = strtab_add(&ls.tab, copy);
-						if (idx == SIZE_MAX) {
-							free(copy);
-							gr_labels_free(&lab);
-							goto out;
-						}
-						if (ls.tab.n == before) {
-							free(copy);
-						} else {
-							size_t *nc = realloc(ls.count,
-									     ls.tab.n * sizeof(*nc));
-							if (!nc) {
-								gr_labels_free(&lab);
-								goto out;
-							}
-							ls.count = nc;
-							ls.count[idx] = 0;
-						}
-					}
-				}
+				/* Counted when seen before; added below the bound. */
+				size_t idx = strtab_find(&ls.tab, text);
 				if (idx == SIZE_MAX) {
-					ls.full = true;
-					continue;
+					if (ls.tab.n >= REPORT_MAX_LABELS) {
+						ls.full = true;
+						continue;
+					}
+					char *copy = strdup(text);
+					size_t *nc = copy ? realloc(ls.count, (ls.tab.n + 1) * sizeof(*nc))
+							  : NULL;
+					if (nc)
+						ls.count = nc;
+					if (!nc || (idx = strtab_add(&ls.tab, copy)) == SIZE_MAX) {
+						free(copy);
+						gr_labels_free(&lab);
+						goto out;
+					}
+					ls.count[idx] = 0;
 				}
-				if (ls.tab.n >= REPORT_MAX_LABELS)
-					ls.full = true;
 				ls.count[idx]++;
 				bool have = false;
 				for (size_t j = 0; j < e->nlabels; j++)
@@ -675,15 +669,20 @@ int cmd_report(struct session *s, const struct cmd_options *o)
 	if (!l)
 		s->gaps = true;
 
+	/* The commands' own JSON, each in its section; waits needs the walk. */
 	static const struct {
 		const char *name;
 		int (*cmd)(struct session *, const struct cmd_options *);
 		size_t max_top;
+		bool needs_leaks;
 	} sections[] = {
-		{"overview", cmd_overview, 0},
-		{"threads", cmd_threads, REPORT_MAX_THREADS},
+		{"overview", cmd_overview, 0, false},
+		{"threads", cmd_threads, REPORT_MAX_THREADS, false},
+		{"waits", cmd_waits, REPORT_MAX_WAITS, true},
 	};
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (sections[i].needs_leaks && !l)
+			continue;
 		FILE *f = section_begin(&pg, sections[i].name, sections[i].max_top);
 		if (!f) {
 			err = &gc_error_nomem;
@@ -695,19 +694,6 @@ int cmd_report(struct session *s, const struct cmd_options *o)
 		section_end(&pg, f, sections[i].name);
 		if (r != EXIT_OK && worst == EXIT_OK)
 			worst = r;
-	}
-	if (l && !err) {
-		FILE *f = section_begin(&pg, "waits", REPORT_MAX_WAITS);
-		if (!f) {
-			err = &gc_error_nomem;
-		} else {
-			s->out = f;
-			int r = cmd_waits(s, &jo);
-			s->out = saved_out;
-			section_end(&pg, f, "waits");
-			if (r != EXIT_OK && worst == EXIT_OK)
-				worst = r;
-		}
 	}
 	struct gr_groups *groups = NULL;
 	if (!err) {
