@@ -28,6 +28,9 @@ struct gr_heap {
 	/* Page of [lo, hi) -> span index + 1 (0: none), when the range has at
 	 * most MAX_PAGE_INDEX pages; else lookups search the spans. */
 	uint32_t *page;
+	/* gr_heap_set_release: how pointers are recorded. */
+	int minor;              /* 0: unknown, every object GR_PTRS_UNKNOWN */
+	bool greentea;          /* small spans end in inline mark bits */
 };
 
 #define MAX_PAGE_INDEX (1u << 24)   /* 128 GiB of address range, 64 MB of index */
@@ -35,6 +38,7 @@ struct gr_heap {
 struct mspan_layout {
 	uint64_t size, start, npages, state, spanclass, elemsize, nelems, nelems_size, limit;
 	uint64_t specials;  /* NO_OFF when the layout lacks it */
+	uint64_t largetype; /* NO_OFF when the layout lacks it (before 1.22) */
 };
 
 static bool field(const struct gr_layouts *l, const char *name, uint64_t *off, uint64_t *size)
@@ -61,6 +65,9 @@ static bool mspan_layout(const struct gr_layouts *l, int minor, struct mspan_lay
 	if (!field(l, "specials", &m->specials, NULL) || m->specials % 8 ||
 	    m->specials + 8 > m->size)
 		m->specials = NO_OFF;
+	if (minor < 22 || !field(l, "largeType", &m->largetype, NULL) || m->largetype % 8 ||
+	    m->largetype + 8 > m->size)
+		m->largetype = NO_OFF;
 	/* nelems: uintptr up to 1.21, uint16 from 1.22 (mheap.go). */
 	if (m->nelems_size != 2 && m->nelems_size != 4 && m->nelems_size != 8)
 		m->nelems_size = minor >= 22 ? 2 : 8;
@@ -109,18 +116,28 @@ static bool span_record(const struct mspan_layout *m, const uint8_t *rec, struct
 	uint64_t elemsize = rd64(rec + m->elemsize), nelems = rdn(rec + m->nelems, m->nelems_size);
 	if (elemsize == 0 || nelems == 0 || elemsize > bytes || nelems > bytes / elemsize)
 		return false;
-	if (rd64(rec + m->limit) != start + nelems * elemsize)
-		return false;
 	uint8_t sc = rec[m->spanclass];
 	if ((sc >> 1) >= MAX_SIZE_CLASS)
 		return false;
-	if ((sc >> 1) == 0 ? (nelems != 1 || elemsize != bytes) : elemsize > 32768)
+	uint64_t limit = rd64(rec + m->limit);
+	if ((sc >> 1) == 0) {
+		/* A large object: its span's limit is the object's end, not
+		 * the span's (mcache.allocLarge: s.limit = s.base() + size). */
+		if (nelems != 1 || elemsize != bytes || limit <= start || limit > start + bytes)
+			return false;
+		elemsize = limit - start;
+	} else if (elemsize > 32768 || limit != start + nelems * elemsize) {
 		return false;
+	}
 	s->base = start;
-	s->limit = start + nelems * elemsize;
+	s->limit = limit;
 	s->elemsize = elemsize;
 	s->noscan = sc & 1;
+	s->spanclass = sc;
+	s->merged = false;
+	s->end = start + bytes;
 	s->specials = m->specials != NO_OFF ? rd64(rec + m->specials) : 0;
+	s->largetype = m->largetype != NO_OFF ? rd64(rec + m->largetype) : 0;
 	return true;
 }
 
@@ -164,6 +181,9 @@ static bool settle(struct gr_heap *h)
 				t->limit = s->limit;
 			t->elemsize = t->limit - t->base;
 			t->noscan = false;
+			t->merged = true;
+			if (s->end > t->end)
+				t->end = s->end;
 			if (!t->specials)
 				t->specials = s->specials;
 			continue;
@@ -276,6 +296,7 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 				gr_heap_destroy(h);
 				return &gc_error_nomem;
 			}
+			gr_heap_set_release(h, p->minor, p->version);
 			*ret = h;
 			return NULL;
 		}
@@ -284,6 +305,8 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 			return err;
 	}
 	struct gc_error *err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
+	if (!err)
+		gr_heap_set_release(*ret, p->minor, p->version);
 	if (err && err != &gc_error_nomem)
 		return gc_error_prefix(err, "%s", p->img->file.path);
 	return err;
@@ -313,16 +336,16 @@ uint64_t gr_heap_nobjects(const struct gr_heap *h)
 	return h->nobjects;
 }
 
-bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
-		    uint64_t *base_ret, uint64_t *size_ret, bool *noscan_ret)
+/* The span whose objects hold addr, NULL if none. */
+static const struct gr_span *span_of(const struct gr_heap *h, uint64_t addr)
 {
 	if (addr < h->lo || addr >= h->hi)
-		return false;
+		return NULL;
 	size_t lo = 0, hi = h->n;
 	if (h->page) {
 		uint32_t k = h->page[(addr - h->lo) / PAGE_SIZE];
 		if (!k)
-			return false;
+			return NULL;
 		lo = k - 1;
 	} else {
 		while (hi - lo > 1) {
@@ -334,7 +357,14 @@ bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
 		}
 	}
 	const struct gr_span *s = &h->spans[lo];
-	if (addr < s->base || addr >= s->limit)
+	return addr >= s->base && addr < s->limit ? s : NULL;
+}
+
+bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
+		    uint64_t *base_ret, uint64_t *size_ret, bool *noscan_ret)
+{
+	const struct gr_span *s = span_of(h, addr);
+	if (!s)
 		return false;
 	uint64_t k = (addr - s->base) / s->elemsize;
 	*index_ret = s->first + k;
@@ -342,4 +372,101 @@ bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
 	*size_ret = s->elemsize;
 	*noscan_ret = s->noscan;
 	return true;
+}
+
+/* ---- pointer records (heap.h, Go 1.22+) ---- */
+
+#define MIN_SIZE_FOR_MALLOC_HEADER 512u  /* gc.MinSizeForMallocHeader: 8 * 64 */
+#define INLINE_MARK_BITS 128u            /* sizeof(spanInlineMarkBits): 63 + 1 + 63 + 1 */
+
+void gr_heap_set_release(struct gr_heap *h, int minor, const char *version)
+{
+	h->minor = minor;
+	/* The green tea GC: an experiment in 1.25, the default from 1.26;
+	 * the linker appends the non-default experiments to the version
+	 * ("go1.25.0 X:greenteagc", "go1.26.1 X:nogreenteagc"). */
+	const char *x = version ? strstr(version, "X:") : NULL;
+	if (minor < 25)
+		h->greentea = false;
+	else if (x && strstr(x, "nogreenteagc"))
+		h->greentea = false;
+	else if (x && strstr(x, "greenteagc"))
+		h->greentea = true;
+	else
+		h->greentea = minor >= 26;
+}
+
+/* The heap bits of the object at base in s (its elemsize at most 512):
+ * mspan.heapBitsSmallForAddr. */
+static bool span_heap_bits(const struct gr_heap *h, const struct gc_addrspace *as,
+			   const struct gr_span *s, uint64_t base, uint64_t *ret)
+{
+	uint64_t size = s->end - s->base, hbits = s->end - size / 64;
+	/* Green tea's inline mark bits end a one-page span whose objects are
+	 * 16 to 512 bytes; their last byte is the span's class
+	 * (spanInlineMarkBits.class), zero in a span without them (the heap
+	 * bits of the words the bitmap itself takes are never set). */
+	bool inline_bits = h->greentea && s->elemsize >= 16;
+	if (h->minor >= 25) {
+		uint8_t last;
+		if (!gc_addrspace_u8(as, s->end - 1, &last))
+			return false;
+		if ((last == s->spanclass) != inline_bits)
+			return false;
+	}
+	if (inline_bits) {
+		if (size != PAGE_SIZE)
+			return false;
+		hbits -= INLINE_MARK_BITS;
+	}
+	if (s->limit > hbits)
+		return false;
+	uint64_t word = (base - s->base) / 8, i = word / 64, j = word % 64, n = s->elemsize / 8;
+	uint64_t w0, w1 = 0;
+	if (!gc_addrspace_u64(as, hbits + 8 * i, &w0))
+		return false;
+	uint64_t v = w0 >> j;
+	if (j + n > 64) {
+		if (!gc_addrspace_u64(as, hbits + 8 * (i + 1), &w1))
+			return false;
+		v |= w1 << (64 - j);
+	}
+	*ret = n < 64 ? v & (((uint64_t)1 << n) - 1) : v;
+	return true;
+}
+
+void gr_heap_object_ptrs(const struct gr_heap *h, const struct gc_addrspace *as, uint64_t base,
+			 struct gr_objptrs *ret)
+{
+	*ret = (struct gr_objptrs){GR_PTRS_UNKNOWN, 0, 0, 0};
+	const struct gr_span *s = span_of(h, base);
+	if (!s || s->merged)
+		return;
+	if (s->noscan) {
+		ret->kind = GR_PTRS_NONE;
+		return;
+	}
+	if (h->minor < 22)
+		return;
+	if (s->elemsize <= MIN_SIZE_FOR_MALLOC_HEADER) {
+		if (s->elemsize % 8 == 0 && span_heap_bits(h, as, s, base, &ret->bits))
+			ret->kind = GR_PTRS_BITS;
+		return;
+	}
+	uint64_t typ = 0, start = base;
+	if (s->spanclass >> 1 == 0) {
+		typ = s->largetype;
+	} else {
+		/* The malloc header: the type, in the object's first word. */
+		if (!gc_addrspace_u64(as, base, &typ))
+			return;
+		start = base + 8;
+	}
+	/* No type: an object still being allocated (mallocgc's delayed
+	 * zeroing), or a free slot. */
+	if (!typ || typ % 8)
+		return;
+	ret->kind = GR_PTRS_TYPE;
+	ret->type = typ;
+	ret->start = start;
 }

@@ -31,7 +31,11 @@ struct gr_span {
 	uint64_t elemsize;      /* object size; limit - base for a merged span */
 	uint64_t first;         /* index of its first object among all spans' */
 	uint64_t specials;      /* mspan.specials: its first special record, 0 if none */
+	uint64_t end;           /* startAddr + npages pages: the span's last byte + 1 */
+	uint64_t largetype;     /* mspan.largeType (1.22+): a large object's type, 0 if none */
+	uint8_t spanclass;      /* size class << 1 | noscan */
 	bool noscan;            /* its objects hold no pointers */
+	bool merged;            /* several records' pages made one object */
 };
 
 /* Finds the heap spans of p, runtime.mspan's layout taken from l.
@@ -57,5 +61,40 @@ uint64_t gr_heap_nobjects(const struct gr_heap *h);
  * holds pointers.  False when addr is in no heap span's objects. */
 bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
 		    uint64_t *base_ret, uint64_t *size_ret, bool *noscan_ret);
+
+/* Where the runtime records which words of a heap object hold pointers
+ * (runtime/mbitmap.go, Go 1.22+: "allocation headers"):
+ *   - objects of at most 512 bytes: one bit a word in the span's heap bits,
+ *     at the span's end (before the green tea GC's inline mark bits, Go
+ *     1.25+ with GOEXPERIMENT=greenteagc, the default from 1.26);
+ *   - larger objects of a size class: a malloc header, the object's first
+ *     word, pointing to its type, whose pointer bitmap tiles the rest;
+ *   - large objects (a span each): mspan.largeType, tiled the same way.
+ * Before 1.22 the bits live in the heap arenas' bitmaps, which gocore does
+ * not read: those objects are GR_PTRS_UNKNOWN. */
+enum gr_ptrs_kind {
+	GR_PTRS_UNKNOWN = 0, /* not known: every word may be a pointer */
+	GR_PTRS_NONE,        /* the object holds no pointer */
+	GR_PTRS_BITS,        /* bits: bit i for the word at base + 8i */
+	GR_PTRS_TYPE,        /* the type descriptor at type, from start, tiled to the end */
+};
+struct gr_objptrs {
+	enum gr_ptrs_kind kind;
+	uint64_t bits;       /* GR_PTRS_BITS (objects of at most 64 words) */
+	uint64_t type;       /* GR_PTRS_TYPE */
+	uint64_t start;      /* GR_PTRS_TYPE: the first element (after a malloc header) */
+};
+
+/* How the heap of a process of Go 1.minor records pointers: whether its
+ * version string ("go1.26.8 X:nogreenteagc") says the green tea GC's inline
+ * mark bits end its small spans.  Until it is called, every object is
+ * GR_PTRS_UNKNOWN. */
+void gr_heap_set_release(struct gr_heap *h, int minor, const char *version);
+
+/* Which words of the heap object at base (an object's first byte, as
+ * gr_heap_object gives it) hold pointers, read from as.  GR_PTRS_UNKNOWN
+ * whenever the runtime's records cannot be read or do not agree. */
+void gr_heap_object_ptrs(const struct gr_heap *h, const struct gc_addrspace *as, uint64_t base,
+			 struct gr_objptrs *ret);
 
 #endif

@@ -59,8 +59,21 @@ struct ptrmask {
 	uint8_t *bits;      /* one bit a word */
 };
 
+/* A type descriptor's pointer bitmap, read in place (heap objects with a
+ * malloc header or mspan.largeType). */
+struct tinfo {
+	uint64_t type;          /* 0: empty slot */
+	uint64_t size, words;   /* the type's size; ptrdata / 8 */
+	const uint8_t *bits;    /* NULL: unreadable, scan word by word */
+};
+#define TCACHE 4096u        /* direct-mapped */
+
 struct marker {
 	const struct gr_heap *h;
+	int minor;
+	struct tinfo *tcache;
+	uint64_t heap_precise, heap_words;   /* objects scanned by pointer records, word by word */
+	uint64_t frames_precise, frames_words;
 	uint64_t *typed;        /* sorted */
 	size_t ntyped;
 	struct ptrmask types[3];
@@ -216,18 +229,93 @@ static void scan(struct marker *m, uint64_t addr, uint64_t len, const uint8_t *b
 	}
 }
 
+/* The pointer bitmap of the type at typ (see read_ptrmask), cached. */
+static const struct tinfo *type_info(struct marker *m, uint64_t typ)
+{
+	struct tinfo *t = &m->tcache[(typ >> 3) % TCACHE];
+	if (t->type == typ)
+		return t;
+	*t = (struct tinfo){typ, 0, 0, NULL};
+	uint64_t size, ptrdata, gcdata;
+	uint8_t tflag, kind;
+	if (!gc_addrspace_u64(m->as, typ, &size) || !gc_addrspace_u64(m->as, typ + 8, &ptrdata) ||
+	    !gc_addrspace_u8(m->as, typ + 20, &tflag) || !gc_addrspace_u8(m->as, typ + 23, &kind) ||
+	    !gc_addrspace_u64(m->as, typ + 32, &gcdata) || size < 8 || ptrdata == 0 ||
+	    ptrdata > size || ptrdata % 8 || (m->minor < 24 && (kind & 0x40)))
+		return t;
+	if (m->minor >= 24 && (tflag & 0x10) && !gc_addrspace_u64(m->as, gcdata, &gcdata))
+		return t;
+	size_t n;
+	uint64_t need = (ptrdata / 8 + 7) / 8;
+	const uint8_t *bits = gcdata ? gc_addrspace_span(m->as, gcdata, need, &n) : NULL;
+	if (bits && n >= need) {
+		t->size = size;
+		t->words = ptrdata / 8;
+		t->bits = bits;
+	}
+	return t;
+}
+
+/* The heap object [base, base + size) by the runtime's pointer records
+ * (heap.h): false when they cannot be read. */
+static bool scan_object_precise(struct marker *m, uint64_t base, uint64_t size)
+{
+	struct gr_objptrs op;
+	gr_heap_object_ptrs(m->h, m->as, base, &op);
+	switch (op.kind) {
+	case GR_PTRS_NONE:
+		return true;
+	case GR_PTRS_BITS: {
+		uint8_t b[8];
+		for (int i = 0; i < 8; i++)
+			b[i] = (uint8_t)(op.bits >> (8 * i));
+		scan(m, base, size < 512 ? size : 512, b, 64);
+		return true;
+	}
+	case GR_PTRS_TYPE: {
+		const struct tinfo *t = type_info(m, op.type);
+		if (!t->bits || op.start >= base + size)
+			return false;
+		/* The type's bitmap tiles the object (mbitmap.go typePointers). */
+		for (uint64_t e = op.start; e < base + size && e >= op.start; e += t->size) {
+			uint64_t len = base + size - e < t->words * 8 ? base + size - e : t->words * 8;
+			scan(m, e, len, t->bits, t->words);
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
 /* Scans the heap object [base, base + size): a hidden sudog without its
- * hidden field, a typed object with its type's bitmap, else every word. */
+ * hidden field, a typed object with its type's bitmap, else by the
+ * runtime's pointer records where they can be read, else every word. */
 static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 {
 	uint64_t h = m->nhidden ? hidden_at(m, base) : 0;
 	if (h) {
 		uint64_t off = (h & HIDE_C) ? m->c_off : m->elem_off;
 		uint64_t len = (h & HIDE_C) ? m->c_size : m->elem_size;
+		struct gr_objptrs op = {0};
+		if (m->tcache)
+			gr_heap_object_ptrs(m->h, m->as, base, &op);
+		if (op.kind == GR_PTRS_BITS && off % 8 == 0 && len > 0 && len <= 64 &&
+		    off + len <= 512) {
+			uint8_t b[8];
+			uint64_t words = (len + 7) / 8,
+				 bits = op.bits & ~((((uint64_t)1 << words) - 1) << (off / 8));
+			for (int i = 0; i < 8; i++)
+				b[i] = (uint8_t)(bits >> (8 * i));
+			scan(m, base, size < 512 ? size : 512, b, 64);
+			m->heap_precise++;
+			return;
+		}
 		if (off < size) {
 			scan(m, base, off, NULL, 0);
 			if (off + len < size)
 				scan(m, base + off + len, size - off - len, NULL, 0);
+			m->heap_words++;
 			return;
 		}
 	}
@@ -240,8 +328,14 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 			len = base + size - addr;
 		scan(m, base, addr - base, NULL, 0);  /* a malloc header */
 		scan(m, addr, len, pm->bits, pm->words);
+		m->heap_precise++;
 		return;
 	}
+	if (m->tcache && scan_object_precise(m, base, size)) {
+		m->heap_precise++;
+		return;
+	}
+	m->heap_words++;
 	scan(m, base, size, NULL, 0);
 }
 
@@ -471,8 +565,10 @@ static bool stack_frame(void *ctx, const struct gr_frame *fr)
 	if (w->callee_unknown || !scan_frame_precise(w, fr)) {
 		scan(w->m, fr->sp, fr->fp - fr->sp, NULL, 0);
 		w->callee_unknown = true;
+		w->m->frames_words++;
 	} else {
 		w->callee_unknown = false;
+		w->m->frames_precise++;
 	}
 	w->done = fr->fp;
 	return true;
@@ -697,6 +793,7 @@ static int by_obj(const void *a, const void *b)
 
 static void marker_free(struct marker *m)
 {
+	free(m->tcache);
 	free(m->mark);
 	free(m->scanned);
 	free(m->stack);
@@ -814,11 +911,13 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	uint64_t nobj = gr_heap_nobjects(l->heap);
 	m.h = l->heap;
 	m.as = p->img->memory;
+	m.minor = p->minor;
 	gr_waits_sudog_hidden(l->waits, &m.elem_off, &m.elem_size, &m.c_off, &m.c_size);
 	m.mark = calloc(nobj / 64 + 1, 8);
 	m.scanned = calloc(nobj / 64 + 1, 8);
 	m.stack = malloc(STACK_ITEMS * sizeof(*m.stack));
-	if (!l->verdict || !m.mark || !m.scanned || !m.stack) {
+	m.tcache = p->minor >= 22 ? calloc(TCACHE, sizeof(*m.tcache)) : NULL;
+	if (!l->verdict || !m.mark || !m.scanned || !m.stack || (p->minor >= 22 && !m.tcache)) {
 		err = &gc_error_nomem;
 		goto fail;
 	}
@@ -913,6 +1012,10 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	l->st.marked = m.marked;
 	l->st.missing_bytes = m.missing + p->img->truncated_bytes;
 	l->st.typed = m.ntyped;
+	l->st.heap_precise = m.heap_precise;
+	l->st.heap_words = m.heap_words;
+	l->st.frames_precise = m.frames_precise;
+	l->st.frames_words = m.frames_words;
 	marker_free(&m);
 	gr_layouts_destroy(more);
 	if (flags & GR_LEAKS_HOLDERS) {

@@ -69,6 +69,10 @@ struct gr_leak_stats {
 	bool no_spans;              /* no heap span found: nothing is decided */
 	bool globals_precise;       /* the GC bitmaps of data and bss were used */
 	size_t typed;               /* runtime objects (Ps, Gs, Ms) scanned with their type's bitmap */
+	uint64_t heap_precise;      /* heap objects scanned by their pointer records (or as typed) */
+	uint64_t heap_words;        /* heap objects scanned word by word */
+	uint64_t frames_precise;    /* stack frames scanned with their stack maps */
+	uint64_t frames_words;      /* stack frames scanned word by word */
 	unsigned rounds;            /* marking rounds */
 };
 

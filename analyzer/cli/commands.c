@@ -775,11 +775,13 @@ static void leak_note(const struct session *s, const struct gr_leaks *l)
 	const struct gr_leak_stats *st = gr_leaks_stats(l);
 	fprintf(stderr, "gocore: %zu leaked goroutine%s (%zu blocked on a channel or a sync "
 		"primitive, %zu undecided); heap walk: %zu spans, %" PRIu64 " of %" PRIu64
-		" objects reached in %u rounds; globals scanned %s, %zu runtime objects "
-		"(Ps, Gs, Ms) by their types' bitmaps, stacks and other objects "
-		"conservatively\n", st->leaked, st->leaked == 1 ? "" : "s", st->candidates,
-		st->undecided, st->spans, st->marked, st->objects, st->rounds,
-		st->globals_precise ? "precisely (GC bitmaps)" : "conservatively", st->typed);
+		" objects reached in %u rounds; globals scanned %s; stack frames: %" PRIu64
+		" by stack maps, %" PRIu64 " word by word; heap objects: %" PRIu64
+		" by the runtime's pointer records, %" PRIu64 " word by word\n",
+		st->leaked, st->leaked == 1 ? "" : "s", st->candidates, st->undecided, st->spans,
+		st->marked, st->objects, st->rounds,
+		st->globals_precise ? "precisely (GC bitmaps)" : "word by word",
+		st->frames_precise, st->frames_words, st->heap_precise, st->heap_words);
 	(void)s;
 }
 

@@ -23,11 +23,13 @@ static struct gr_field fields[] = {
 	{"startAddr", 24, 8, "uintptr"}, {"npages", 32, 8, "uintptr"},
 	{"nelems", 50, 2, "uint16"},     {"spanclass", 98, 1, "runtime.spanClass"},
 	{"state", 99, 1, "runtime.mSpanStateBox"}, {"elemsize", 104, 8, "uintptr"},
-	{"limit", 112, 8, "uintptr"},
+	{"limit", 112, 8, "uintptr"},    {"largeType", 136, 8, "*runtime._type"},
 };
 static struct gr_struct mspan = {"runtime.mspan", REC, sizeof(fields) / sizeof(fields[0]), fields,
 				 0};
 static struct gr_layouts layouts = {GR_SOURCE_TYPES, 1, &mspan};
+
+static uint64_t largetype_of[16];
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -46,6 +48,7 @@ static void record(uint8_t *meta, int i, uint64_t start, uint64_t npages, uint16
 	r[99] = state;
 	put64(r + 104, elemsize);
 	put64(r + 112, limit);
+	put64(r + 136, largetype_of[i]);
 }
 
 static void test_spans(void **state)
@@ -73,14 +76,19 @@ static void test_spans(void **state)
 	record(meta, 8, HEAP + 0x20000, 1, 1, 0, 2, 8192, HEAP + 0x22000);
 	/* Size class 0 whose elemsize is not its pages: not a span. */
 	record(meta, 9, HEAP + 0x30000, 1, 1, 0, 1, 4096, HEAP + 0x31000);
+	/* Size class 0 whose limit lies past its pages: not a span. */
+	record(meta, 10, HEAP + 0x40000, 1, 1, 0, 1, 8192, HEAP + 0x42008);
+	/* G: a large object of 40,008 bytes in five pages: the object ends
+	 * at the span's limit (mcache.allocLarge), not at its pages' end. */
+	record(meta, 11, HEAP + 0x50000, 5, 1, 0, 1, 40960, HEAP + 0x50000 + 40008);
 
 	struct gc_addrspace *as;
 	assert_null(gc_addrspace_create(&as));
 	assert_null(gc_addrspace_add(as, 0, META, sizeof(meta), meta, sizeof(meta), "meta"));
 	struct gr_heap *h;
 	assert_null(gr_heap_from_records(as, &layouts, 27, &h));
-	assert_int_equal(gr_heap_nspans(h), 3);
-	assert_int_equal(gr_heap_nobjects(h), 128 + 512 + 1);
+	assert_int_equal(gr_heap_nspans(h), 4);
+	assert_int_equal(gr_heap_nobjects(h), 128 + 512 + 1 + 1);
 
 	uint64_t idx, base, size;
 	bool noscan;
@@ -106,7 +114,112 @@ static void test_spans(void **state)
 	assert_false(gr_heap_object(h, HEAP + 0xa010, &idx, &base, &size, &noscan));
 	assert_false(gr_heap_object(h, HEAP + 0x20000, &idx, &base, &size, &noscan));
 	assert_false(gr_heap_object(h, HEAP + 0x30000, &idx, &base, &size, &noscan));
+	assert_false(gr_heap_object(h, HEAP + 0x40000, &idx, &base, &size, &noscan));
 	assert_false(gr_heap_object(h, HEAP - 8, &idx, &base, &size, &noscan));
+	/* The large object: to its limit, its last word included. */
+	assert_true(gr_heap_object(h, HEAP + 0x50000 + 40000, &idx, &base, &size, &noscan));
+	assert_int_equal(base, HEAP + 0x50000);
+	assert_int_equal(size, 40008);
+	assert_false(gr_heap_object(h, HEAP + 0x50000 + 40008, &idx, &base, &size, &noscan));
+	/* The merged records' pages: no pointer record holds for them. */
+	struct gr_objptrs op;
+	gr_heap_set_release(h, 27, "go1.27.3");
+	gr_heap_object_ptrs(h, as, HEAP + 0x10000, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	gr_heap_destroy(h);
+	gc_addrspace_destroy(as);
+}
+
+/* Pointer records (heap.h): heap bits at a span's end, before green tea's
+ * inline mark bits or not, malloc headers, mspan.largeType. */
+#define H2 0xc000200000ull
+#define TYPEADDR 0x500000ull
+
+static void set_bit(uint8_t *page, uint64_t bitmap_off, uint64_t word)
+{
+	page[bitmap_off + word / 8] |= (uint8_t)(1u << (word % 8));
+}
+
+static void test_ptrs(void **state)
+{
+	(void)state;
+	static uint8_t meta[8 * REC];
+	static uint8_t heap[6 * 8192];
+	memset(meta, 0, sizeof(meta));
+	memset(heap, 0, sizeof(heap));
+	memset(largetype_of, 0, sizeof(largetype_of));
+	/* P0: 64-byte objects, heap bits in the page's last 128 bytes. */
+	record(meta, 0, H2, 1, 126, 5 << 1, 1, 64, H2 + 126 * 64);
+	set_bit(heap, 8192 - 128, 3 * 8 + 1);   /* object 3, words 1 and 3 */
+	set_bit(heap, 8192 - 128, 3 * 8 + 3);
+	/* P1: 48-byte objects, heap bits before green tea's 128 bytes of
+	 * inline mark bits, whose last byte is the span class. */
+	uint8_t *p1 = heap + 8192;
+	record(meta, 1, H2 + 8192, 1, 165, 4 << 1, 1, 48, H2 + 8192 + 165 * 48);
+	p1[8191] = 4 << 1;
+	set_bit(p1, 8192 - 256, 60 + 2);  /* object 10 (words 60-65), across a bitmap word */
+	set_bit(p1, 8192 - 256, 60 + 4);
+	/* P2: 1024-byte objects with malloc headers. */
+	uint8_t *p2 = heap + 2 * 8192;
+	record(meta, 2, H2 + 2 * 8192, 1, 8, 30 << 1, 1, 1024, H2 + 2 * 8192 + 8 * 1024);
+	put64(p2 + 2 * 1024, TYPEADDR);
+	/* P3: a large object of 20,000 bytes, its type in mspan.largeType. */
+	largetype_of[3] = TYPEADDR;
+	record(meta, 3, H2 + 3 * 8192, 3, 1, 0, 1, 3 * 8192, H2 + 3 * 8192 + 20000);
+
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_addrspace_add(as, 0, META, sizeof(meta), meta, sizeof(meta), "meta"));
+	assert_null(gc_addrspace_add(as, 0, H2, sizeof(heap), heap, sizeof(heap), "heap"));
+	struct gr_heap *h;
+	assert_null(gr_heap_from_records(as, &layouts, 27, &h));
+	assert_int_equal(gr_heap_nspans(h), 4);
+	struct gr_objptrs op;
+
+	/* Go 1.22: no green tea. */
+	gr_heap_set_release(h, 22, "go1.22.12");
+	gr_heap_object_ptrs(h, as, H2 + 3 * 64, &op);
+	assert_int_equal(op.kind, GR_PTRS_BITS);
+	assert_int_equal(op.bits, 0xa);
+	gr_heap_object_ptrs(h, as, H2 + 2 * 8192 + 2 * 1024, &op);
+	assert_int_equal(op.kind, GR_PTRS_TYPE);
+	assert_int_equal(op.type, TYPEADDR);
+	assert_int_equal(op.start, H2 + 2 * 8192 + 2 * 1024 + 8);
+	/* A slot whose header is nil (free, or not yet typed). */
+	gr_heap_object_ptrs(h, as, H2 + 2 * 8192 + 3 * 1024, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	gr_heap_object_ptrs(h, as, H2 + 3 * 8192, &op);
+	assert_int_equal(op.kind, GR_PTRS_TYPE);
+	assert_int_equal(op.type, TYPEADDR);
+	assert_int_equal(op.start, H2 + 3 * 8192);
+
+	/* Go 1.26 (green tea by default): P1 has inline mark bits, P0 none,
+	 * which its last byte (0, not its class) says: not trusted. */
+	gr_heap_set_release(h, 26, "go1.26.8");
+	gr_heap_object_ptrs(h, as, H2 + 8192 + 10 * 48, &op);
+	assert_int_equal(op.kind, GR_PTRS_BITS);
+	assert_int_equal(op.bits, 0x14);
+	gr_heap_object_ptrs(h, as, H2 + 3 * 64, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	/* Built without green tea: P0 is read, P1's class byte contradicts. */
+	gr_heap_set_release(h, 26, "go1.26.8 X:nogreenteagc");
+	gr_heap_object_ptrs(h, as, H2 + 3 * 64, &op);
+	assert_int_equal(op.kind, GR_PTRS_BITS);
+	assert_int_equal(op.bits, 0xa);
+	gr_heap_object_ptrs(h, as, H2 + 8192 + 10 * 48, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	/* Go 1.25 with the experiment on. */
+	gr_heap_set_release(h, 25, "go1.25.4 X:greenteagc");
+	gr_heap_object_ptrs(h, as, H2 + 8192 + 10 * 48, &op);
+	assert_int_equal(op.kind, GR_PTRS_BITS);
+
+	/* Before 1.22 the bits are in the arenas: not read here. */
+	gr_heap_set_release(h, 21, "go1.21.13");
+	gr_heap_object_ptrs(h, as, H2 + 3 * 64, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	/* Not an object. */
+	gr_heap_object_ptrs(h, as, H2 + 4 * 8192 + 8 * 8192, &op);
+	assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
 	gr_heap_destroy(h);
 	gc_addrspace_destroy(as);
 }
@@ -138,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_no_layout),
+		cmocka_unit_test(test_ptrs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,9 @@
 //	recvMap           <- on a channel of a value in a global map
 //	recvQueued        <- on a channel of a value queued in a global
 //	                  buffered channel
+//	recvBig           <- on a channel of a value a global large object
+//	                  (a span of its own, not a whole number of pages)
+//	                  points to
 //	recvFinalized     <- on a channel only a finalizer's closure holds (the
 //	                  finalized object stays reachable, so it never runs):
 //	                  the runtime's GC marks finalizer functions as roots
@@ -167,6 +170,8 @@ var (
 	globalQ    = make(chan *obj, 1) // queued in a global buffered channel
 	pipeWriter *os.File             // kept so the pipe's read end stays open
 	sysPipe    [2]int               // a blocking pipe nobody writes
+	bigReg     *big                 // a large heap object through a global
+	extra      []func()             // more cases, by release (hidden.go)
 )
 
 // ---- leaked --------------------------------------------------------------
@@ -410,6 +415,18 @@ func recvQueued(o *obj) {
 	sink = <-o.ch
 }
 
+// big is larger than 32 KiB, and not a multiple of 8 KiB.
+type big struct {
+	pad [5000]uintptr
+	o   *obj
+}
+
+//go:noinline
+func recvBig(o *obj) {
+	note("live", "recvBig", "")
+	sink = <-o.ch
+}
+
 //go:noinline
 func selectMixed(local chan int) {
 	note("live", "selectMixed", "")
@@ -448,6 +465,9 @@ func makeGlobals() {
 	globalQ <- q
 	spawn()
 	go recvQueued(q)
+	bigReg = &big{o: newObj("big")}
+	spawn()
+	go recvBig(bigReg.o)
 
 	spawn()
 	go selectMixed(make(chan int))
@@ -610,6 +630,9 @@ func main() {
 	makeFinalized()
 	makeHeld()
 	makeLiveChain()
+	for _, f := range extra {
+		f()
+	}
 	go driver()
 	select {}
 }
