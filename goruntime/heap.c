@@ -31,6 +31,17 @@ struct gr_heap {
 	/* gr_heap_set_release: how pointers are recorded. */
 	int minor;              /* 0: unknown, every object GR_PTRS_UNKNOWN */
 	bool greentea;          /* small spans end in inline mark bits */
+	/* Go 1.18-1.21: each arena holding spans and its heapArena record
+	 * (0: not found), by arena number (address >> 26). */
+	struct arena *arenas;
+	size_t narenas;
+	unsigned arena_bits;    /* bits a word: 2 (1.18, 1.19), 1 (1.20, 1.21); 0: none */
+	uint64_t arena_bitmap_off;
+};
+
+struct arena {
+	uint64_t number;        /* address >> ARENA_SHIFT */
+	uint64_t ha;            /* its runtime.heapArena, 0 if not found */
 };
 
 #define MAX_PAGE_INDEX (1u << 24)   /* 128 GiB of address range, 64 MB of index */
@@ -78,6 +89,9 @@ static bool mspan_layout(const struct gr_layouts *l, int minor, struct mspan_lay
 	return m->state < m->size && m->spanclass < m->size && m->nelems + m->nelems_size <= m->size;
 }
 
+static struct gc_error *find_arenas(struct gr_heap *h, const struct gr_process *p,
+				    const struct gr_layouts *l);
+
 static uint64_t rd64(const uint8_t *p)
 {
 	uint64_t v;
@@ -100,7 +114,8 @@ static uint64_t rdn(const uint8_t *p, uint64_t n)
 }
 
 /* Whether the bytes at rec are an in-use heap span's record; fills s. */
-static bool span_record(const struct mspan_layout *m, const uint8_t *rec, struct gr_span *s)
+static bool span_record(const struct mspan_layout *m, const uint8_t *rec, uint64_t addr,
+			struct gr_span *s)
 {
 	uint64_t start = rd64(rec + m->start);
 	if (start == 0 || start % PAGE_SIZE)
@@ -138,6 +153,7 @@ static bool span_record(const struct mspan_layout *m, const uint8_t *rec, struct
 	s->end = start + bytes;
 	s->specials = m->specials != NO_OFF ? rd64(rec + m->specials) : 0;
 	s->largetype = m->largetype != NO_OFF ? rd64(rec + m->largetype) : 0;
+	s->rec = addr;
 	return true;
 }
 
@@ -186,6 +202,8 @@ static bool settle(struct gr_heap *h)
 				t->end = s->end;
 			if (!t->specials)
 				t->specials = s->specials;
+			if (!t->rec)
+				t->rec = s->rec;
 			continue;
 		}
 		h->spans[w++] = *s;
@@ -239,7 +257,7 @@ struct gc_error *gr_heap_from_records(const struct gc_addrspace *as,
 			if (w == 0 || w % PAGE_SIZE)
 				continue;
 			struct gr_span s;
-			if (span_record(&m, rec, &s) && (err = push(h, &s))) {
+			if (span_record(&m, rec, a, &s) && (err = push(h, &s))) {
 				gr_heap_destroy(h);
 				return err;
 			}
@@ -273,7 +291,7 @@ static bool from_allspans(const struct gc_addrspace *as, const struct mspan_layo
 			return false;
 		}
 		struct gr_span s;
-		if (span_record(m, r, &s) && (*err = push(h, &s)))
+		if (span_record(m, r, rec, &s) && (*err = push(h, &s)))
 			return true;
 	}
 	return true;
@@ -297,6 +315,10 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 				return &gc_error_nomem;
 			}
 			gr_heap_set_release(h, p->minor, p->version);
+			if ((err = find_arenas(h, p, l))) {
+				gr_heap_destroy(h);
+				return err;
+			}
 			*ret = h;
 			return NULL;
 		}
@@ -305,8 +327,14 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 			return err;
 	}
 	struct gc_error *err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
-	if (!err)
+	if (!err) {
 		gr_heap_set_release(*ret, p->minor, p->version);
+		if ((err = find_arenas(*ret, p, l))) {
+			gr_heap_destroy(*ret);
+			*ret = NULL;
+			return err;
+		}
+	}
 	if (err && err != &gc_error_nomem)
 		return gc_error_prefix(err, "%s", p->img->file.path);
 	return err;
@@ -318,6 +346,7 @@ void gr_heap_destroy(struct gr_heap *h)
 		return;
 	free(h->spans);
 	free(h->page);
+	free(h->arenas);
 	free(h);
 }
 
@@ -371,6 +400,250 @@ bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
 	*base_ret = s->base + k * s->elemsize;
 	*size_ret = s->elemsize;
 	*noscan_ret = s->noscan;
+	return true;
+}
+
+/* ---- heap arenas (Go 1.18-1.21) ---- */
+
+/* Facts (runtime/malloc.go, mheap.go of those releases, linux 64-bit):
+ * arenas are 64 MiB (logHeapArenaBytes 26) and aligned so; mheap_.arenas
+ * is [1]*[1 << 22]*heapArena (arenaL1Bits 0), indexed by (addr -
+ * arenaBaseOffset) >> 26, arenaBaseOffset being 0xffff800000000000 on
+ * amd64 and 0 elsewhere.  heapArena starts with its bitmap: 2 MiB (two
+ * bits a word) in 1.18 and 1.19; 1 MiB (one bit a word) and 16 KiB of
+ * noMorePtrs in 1.20 and 1.21; then spans [8192]*mspan, the record of the
+ * span each page of the arena belongs to. */
+#define ARENA_SHIFT 26
+#define ARENA_L2 (1u << 22)
+#define PAGES_PER_ARENA ((1u << ARENA_SHIFT) / PAGE_SIZE)
+#define MAX_ARENAS (1u << 16)
+#define MAX_ARENA_VERIFY 64     /* span records checked per arena */
+
+static int by_number(const void *a, const void *b)
+{
+	const struct arena *x = a, *y = b;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static struct arena *arena_of(const struct gr_heap *h, uint64_t addr)
+{
+	uint64_t n = addr >> ARENA_SHIFT;
+	size_t lo = 0, hi = h->narenas;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->arenas[mid].number < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->narenas && h->arenas[lo].number == n ? &h->arenas[lo] : NULL;
+}
+
+/* Whether the heapArena at ha has the span records of its arena's spans
+ * in its spans array (up to MAX_ARENA_VERIFY of them). */
+static bool arena_agrees(const struct gr_heap *h, const struct gc_addrspace *as, uint64_t number,
+			 uint64_t ha, uint64_t spans_off)
+{
+	unsigned checked = 0;
+	for (size_t i = 0; i < h->n && checked < MAX_ARENA_VERIFY; i++) {
+		const struct gr_span *s = &h->spans[i];
+		if (s->base >> ARENA_SHIFT != number || !s->rec || s->merged)
+			continue;
+		uint64_t page = (s->base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / PAGE_SIZE, v;
+		if (!gc_addrspace_u64(as, ha + spans_off + 8 * page, &v) || v != s->rec)
+			return false;
+		checked++;
+	}
+	return checked > 0;
+}
+
+/* The arenas' records through mheap_.arenas. */
+static void arenas_from_mheap(struct gr_heap *h, const struct gc_addrspace *as, uint64_t arenas,
+			      uint64_t base_offset, uint64_t spans_off)
+{
+	uint64_t l2;
+	if (!gc_addrspace_u64(as, arenas, &l2) || !l2)
+		return;
+	for (size_t i = 0; i < h->narenas; i++) {
+		uint64_t idx = ((h->arenas[i].number << ARENA_SHIFT) - base_offset) >> ARENA_SHIFT, ha;
+		if (idx < ARENA_L2 && gc_addrspace_u64(as, l2 + 8 * idx, &ha) && ha &&
+		    arena_agrees(h, as, h->arenas[i].number, ha, spans_off))
+			h->arenas[i].ha = ha;
+	}
+}
+
+/* Without mheap_: a heapArena is where a word of the core's memory holds
+ * the record of one of the arena's spans at its page's slot of spans (and
+ * the others agree).  One pass over the core's own bytes. */
+struct recidx {
+	uint64_t rec;
+	size_t span;
+};
+
+static int by_rec(const void *a, const void *b)
+{
+	const struct recidx *x = a, *y = b;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addrspace *as,
+					 uint64_t spans_off)
+{
+	struct recidx *r = malloc(h->n * sizeof(*r));
+	if (!r)
+		return &gc_error_nomem;
+	size_t nr = 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->spans[i].rec && !h->spans[i].merged)
+			r[nr++] = (struct recidx){h->spans[i].rec, i};
+	if (nr)
+		qsort(r, nr, sizeof(*r), by_rec);
+	uint64_t start, end;
+	const uint8_t *data;
+	unsigned tier;
+	size_t left = 0;
+	for (size_t i = 0; i < h->narenas; i++)
+		left += !h->arenas[i].ha;
+	for (size_t w = 0; nr && left && gc_addrspace_window(as, w, &start, &end, &data, &tier); w++) {
+		if (!data || tier != 0)
+			continue;
+		for (uint64_t a = (start + 7) & ~(uint64_t)7; a + 8 <= end && left; a += 8) {
+			uint64_t v = rd64(data + (a - start));
+			if (v < r[0].rec || v > r[nr - 1].rec)
+				continue;
+			size_t lo = 0, hi = nr;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (r[mid].rec < v)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo == nr || r[lo].rec != v)
+				continue;
+			const struct gr_span *s = &h->spans[r[lo].span];
+			struct arena *ar = arena_of(h, s->base);
+			uint64_t page = (s->base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / PAGE_SIZE;
+			if (ar && !ar->ha && a >= spans_off + 8 * page &&
+			    arena_agrees(h, as, ar->number, a - 8 * page - spans_off, spans_off)) {
+				ar->ha = a - 8 * page - spans_off;
+				left--;
+			}
+		}
+	}
+	free(r);
+	return NULL;
+}
+
+struct gc_error *gr_heap_find_arenas(struct gr_heap *h, const struct gc_addrspace *as,
+				     const struct gr_layouts *l, int minor, uint64_t arenas,
+				     uint64_t base_offset)
+{
+	if (minor < 18 || minor > 21 || h->n == 0)
+		return NULL;
+	uint64_t bitmap_off = 0, spans_off = minor <= 19 ? 2u << 20 : (1u << 20) + (16u << 10);
+	uint64_t o;
+	if (gr_layouts_offset(l, "runtime.heapArena", "spans", &o))
+		spans_off = o;
+	if (gr_layouts_offset(l, "runtime.heapArena", "bitmap", &o))
+		bitmap_off = o;
+	size_t cap = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t first = h->spans[i].base >> ARENA_SHIFT,
+			 last = (h->spans[i].limit - 1) >> ARENA_SHIFT;
+		for (uint64_t n = first; n <= last; n++) {
+			if (h->narenas && h->arenas[h->narenas - 1].number == n)
+				continue;
+			if (h->narenas == MAX_ARENAS)
+				goto sorted;
+			if (h->narenas == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				struct arena *v = realloc(h->arenas, nc * sizeof(*v));
+				if (!v)
+					return &gc_error_nomem;
+				h->arenas = v;
+				cap = nc;
+			}
+			h->arenas[h->narenas++] = (struct arena){n, 0};
+		}
+	}
+sorted:
+	qsort(h->arenas, h->narenas, sizeof(*h->arenas), by_number);
+	size_t w = 0;
+	for (size_t i = 0; i < h->narenas; i++)
+		if (w == 0 || h->arenas[w - 1].number != h->arenas[i].number)
+			h->arenas[w++] = h->arenas[i];
+	h->narenas = w;
+	if (arenas)
+		arenas_from_mheap(h, as, arenas, base_offset, spans_off);
+	size_t found = 0;
+	for (size_t i = 0; i < h->narenas; i++)
+		found += h->arenas[i].ha != 0;
+	if (found < h->narenas) {
+		struct gc_error *err = arenas_by_search(h, as, spans_off);
+		if (err)
+			return err;
+	}
+	h->arena_bits = minor <= 19 ? 2 : 1;
+	h->arena_bitmap_off = bitmap_off;
+	return NULL;
+}
+
+/* gr_heap_find_arenas for p: through mheap_.arenas when the symbol and
+ * the layout say where it is. */
+static struct gc_error *find_arenas(struct gr_heap *h, const struct gr_process *p,
+				    const struct gr_layouts *l)
+{
+	uint64_t mheap, o, arenas = 0;
+	if (p->minor >= 18 && p->minor <= 21 && gr_symbol(p, "runtime.mheap_", &mheap, NULL) &&
+	    gr_layouts_offset(l, "runtime.mheap", "arenas", &o))
+		arenas = mheap + o;
+	return gr_heap_find_arenas(h, p->img->memory, l, p->minor, arenas,
+				   p->img->arch->elf_machine == 62 ? 0xffff800000000000ull : 0);
+}
+
+void gr_heap_arena_count(const struct gr_heap *h, size_t *found, size_t *total)
+{
+	*found = 0;
+	*total = h->arena_bits ? h->narenas : 0;
+	for (size_t i = 0; h->arena_bits && i < h->narenas; i++)
+		*found += h->arenas[i].ha != 0;
+}
+
+void gr_heap_forget_arenas(struct gr_heap *h)
+{
+	h->arena_bits = 0;
+}
+
+bool gr_heap_arena_bits(const struct gr_heap *h, const struct gc_addrspace *as,
+			const struct gr_objptrs *op, uint64_t k, uint64_t *ret)
+{
+	uint64_t w0 = op->word + 64 * k, v = 0;
+	if (h->arena_bits == 2) {
+		/* Two bits a word: byte w/4 holds words 4(w/4)..+3, the
+		 * pointer bits in its low nibble. */
+		uint8_t b[17];
+		uint64_t first = w0 / 4, n = (w0 + 63) / 4 - first + 1;
+		if (gc_addrspace_read(as, op->bitmap + first, b, n) != GC_READ_OK)
+			return false;
+		for (unsigned j = 0; j < 64; j++) {
+			uint64_t w = w0 + j;
+			v |= (uint64_t)(b[w / 4 - first] >> (w % 4) & 1) << j;
+		}
+	} else if (h->arena_bits == 1) {
+		uint64_t x, y = 0;
+		if (!gc_addrspace_u64(as, op->bitmap + 8 * (w0 / 64), &x))
+			return false;
+		v = x >> (w0 % 64);
+		if (w0 % 64) {
+			if (!gc_addrspace_u64(as, op->bitmap + 8 * (w0 / 64 + 1), &y))
+				return false;
+			v |= y << (64 - w0 % 64);
+		}
+	} else {
+		return false;
+	}
+	*ret = v;
 	return true;
 }
 
@@ -438,7 +711,7 @@ static bool span_heap_bits(const struct gr_heap *h, const struct gc_addrspace *a
 void gr_heap_object_ptrs(const struct gr_heap *h, const struct gc_addrspace *as, uint64_t base,
 			 struct gr_objptrs *ret)
 {
-	*ret = (struct gr_objptrs){GR_PTRS_UNKNOWN, 0, 0, 0};
+	*ret = (struct gr_objptrs){.kind = GR_PTRS_UNKNOWN};
 	const struct gr_span *s = span_of(h, base);
 	if (!s || s->merged)
 		return;
@@ -446,8 +719,16 @@ void gr_heap_object_ptrs(const struct gr_heap *h, const struct gc_addrspace *as,
 		ret->kind = GR_PTRS_NONE;
 		return;
 	}
-	if (h->minor < 22)
+	if (h->minor < 22) {
+		/* The arena's bitmap, for an object within one arena. */
+		const struct arena *ar = h->arena_bits ? arena_of(h, base) : NULL;
+		if (ar && ar->ha && (base + s->elemsize - 1) >> ARENA_SHIFT == ar->number) {
+			ret->kind = GR_PTRS_ARENA;
+			ret->bitmap = ar->ha + h->arena_bitmap_off;
+			ret->word = (base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / 8;
+		}
 		return;
+	}
 	if (s->elemsize <= MIN_SIZE_FOR_MALLOC_HEADER) {
 		if (s->elemsize % 8 == 0 && span_heap_bits(h, as, s, base, &ret->bits))
 			ret->kind = GR_PTRS_BITS;

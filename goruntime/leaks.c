@@ -72,6 +72,7 @@ struct marker {
 	const struct gr_heap *h;
 	int minor;
 	struct tinfo *tcache;
+	bool precise_heap;      /* read the heap's pointer records */
 	uint64_t heap_precise, heap_words;   /* objects scanned by pointer records, word by word */
 	uint64_t frames_precise, frames_words;
 	uint64_t *typed;        /* sorted */
@@ -283,6 +284,19 @@ static bool scan_object_precise(struct marker *m, uint64_t base, uint64_t size)
 		}
 		return true;
 	}
+	case GR_PTRS_ARENA:
+		for (uint64_t k = 0; 512 * k < size; k++) {
+			uint64_t bits;
+			uint8_t b[8];
+			if (!gr_heap_arena_bits(m->h, m->as, &op, k, &bits)) {
+				scan(m, base + 512 * k, size - 512 * k, NULL, 0);
+				return true;  /* the rest word by word */
+			}
+			for (int i = 0; i < 8; i++)
+				b[i] = (uint8_t)(bits >> (8 * i));
+			scan(m, base + 512 * k, size - 512 * k < 512 ? size - 512 * k : 512, b, 64);
+		}
+		return true;
 	default:
 		return false;
 	}
@@ -298,13 +312,18 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 		uint64_t off = (h & HIDE_C) ? m->c_off : m->elem_off;
 		uint64_t len = (h & HIDE_C) ? m->c_size : m->elem_size;
 		struct gr_objptrs op = {0};
-		if (m->tcache)
+		uint64_t bits = 0;
+		if (m->precise_heap && size <= 512)
 			gr_heap_object_ptrs(m->h, m->as, base, &op);
-		if (op.kind == GR_PTRS_BITS && off % 8 == 0 && len > 0 && len <= 64 &&
-		    off + len <= 512) {
+		if (op.kind == GR_PTRS_BITS)
+			bits = op.bits;
+		else if (op.kind == GR_PTRS_ARENA && !gr_heap_arena_bits(m->h, m->as, &op, 0, &bits))
+			op.kind = GR_PTRS_UNKNOWN;
+		if ((op.kind == GR_PTRS_BITS || op.kind == GR_PTRS_ARENA) && off % 8 == 0 &&
+		    len > 0 && len <= 64 && off + len <= 512) {
 			uint8_t b[8];
-			uint64_t words = (len + 7) / 8,
-				 bits = op.bits & ~((((uint64_t)1 << words) - 1) << (off / 8));
+			uint64_t words = (len + 7) / 8;
+			bits &= ~((((uint64_t)1 << words) - 1) << (off / 8));
 			for (int i = 0; i < 8; i++)
 				b[i] = (uint8_t)(bits >> (8 * i));
 			scan(m, base, size < 512 ? size : 512, b, 64);
@@ -331,7 +350,7 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 		m->heap_precise++;
 		return;
 	}
-	if (m->tcache && scan_object_precise(m, base, size)) {
+	if (m->precise_heap && scan_object_precise(m, base, size)) {
 		m->heap_precise++;
 		return;
 	}
@@ -609,11 +628,30 @@ static void scan_threads(const struct gr_process *p, struct marker *m)
 {
 	const struct gr_image *img = p->img;
 	m->ctx = (struct gr_holder){GR_HELD_BY_THREAD, 0, 0};
-	for (size_t i = 0; i < img->nthreads; i++)
+	/* Registers count where they can hold a live pointer: on a thread
+	 * running Go code (its goroutine _Grunning, stopped anywhere), or a
+	 * thread gocore does not know as an M.  An idle M (no goroutine) or
+	 * one whose goroutine is in a system call or C code is at a call,
+	 * and Go's internal ABI keeps no value across a call in a register:
+	 * what its registers hold is stale, as the runtime's GC (which never
+	 * scans registers) treats it. */
+	for (size_t i = 0; i < img->nthreads; i++) {
+		const struct gr_thread *t = NULL;
+		for (size_t k = 0; k < gr_process_nthreads(p) && !t; k++)
+			if (gr_process_thread(p, k)->core == &img->threads[i])
+				t = gr_process_thread(p, k);
+		if (t && t->m) {
+			uint32_t st = 0;
+			if (!t->curg || p->go.atomicstatus == NO_OFF ||
+			    !gc_addrspace_u32(m->as, t->curg + p->go.atomicstatus, &st) ||
+			    (st & ~(uint32_t)GR_GSCAN) != GR_GRUNNING)
+				continue;
+		}
 		for (unsigned r = 0; r < img->arch->nregs && r < GR_REGS_MAX; r++) {
 			m->ctx.goid = (uint64_t)img->threads[i].lwp;
 			mark_ptr(m, img->threads[i].regs.r[r]);
 		}
+	}
 	for (size_t i = 0; i < gr_process_nthreads(p); i++) {
 		const struct gr_thread *t = gr_process_thread(p, i);
 		if (!t->core || !t->curg)
@@ -783,6 +821,46 @@ static struct gc_error *learn_typed(const struct gr_process *p, struct marker *m
 	return NULL;
 }
 
+/* The arenas' bitmaps (Go 1.18-1.21) are trusted when they agree with
+ * what the types say of the runtime's Gs: the pointer bits of each g's
+ * words up to its type's ptrdata (up to MAX_ARENA_CHECKS of them).  When
+ * one disagrees, or none can be checked, they are not used. */
+#define MAX_ARENA_CHECKS 64
+static void check_arenas(const struct gr_process *p, struct gr_heap *h, struct marker *m)
+{
+	size_t found, total;
+	gr_heap_arena_count(h, &found, &total);
+	if (!found)
+		return;
+	const struct ptrmask *pm = &m->types[1];
+	unsigned checked = 0;
+	bool ok = pm->bits != NULL;
+	for (size_t i = 0; ok && i < gr_process_ngoroutines(p) && checked < MAX_ARENA_CHECKS; i++) {
+		uint64_t g = gr_process_goroutine(p, i)->addr, idx, base, size;
+		bool noscan;
+		struct gr_objptrs op;
+		if (!gr_heap_object(h, g, &idx, &base, &size, &noscan) || base != g)
+			continue;
+		gr_heap_object_ptrs(h, m->as, base, &op);
+		if (op.kind != GR_PTRS_ARENA)
+			continue;
+		for (uint64_t k = 0; ok && 64 * k < pm->words; k++) {
+			uint64_t bits, want = 0;
+			if (!gr_heap_arena_bits(h, m->as, &op, k, &bits)) {
+				ok = false;
+				break;
+			}
+			for (uint64_t j = 0; j < 64 && 64 * k + j < pm->words; j++)
+				want |= (uint64_t)(pm->bits[(64 * k + j) / 8] >> ((64 * k + j) % 8) & 1) << j;
+			uint64_t n = pm->words - 64 * k, mask = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+			ok = (bits & mask) == want;
+		}
+		checked++;
+	}
+	if (!ok || !checked)
+		gr_heap_forget_arenas(h);
+}
+
 /* ---- the walk ---- */
 
 static int by_obj(const void *a, const void *b)
@@ -901,6 +979,7 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	/* Every layout the walk needs, in one read of DWARF or the type
 	 * descriptors. */
 	static const char *const names[] = {"runtime.mspan", "runtime.special", "runtime.mheap",
+					    "runtime.heapArena",
 					    GR_WAITS_LAYOUTS};
 	if ((err = gr_learn_more_layouts(p, names, sizeof(names) / sizeof(names[0]), false,
 					 &more)) ||
@@ -923,6 +1002,8 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 	}
 	if ((err = learn_typed(p, &m)) || (err = read_candidates(l, &m, &pairs, &npairs)))
 		goto fail;
+	check_arenas(p, l->heap, &m);
+	m.precise_heap = true;
 	m.watched = calloc(nobj / 64 + 1, 8);
 	m.woken = malloc((npairs ? npairs : 1) * sizeof(*m.woken));
 	if (!m.watched || !m.woken) {

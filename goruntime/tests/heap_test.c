@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../common/addrspace.h"
@@ -246,12 +248,81 @@ static void test_no_layout(void **state)
 	gc_addrspace_destroy(as);
 }
 
+/* Go 1.18-1.21: the arena's bitmap, its heapArena found by its spans
+ * array (no mheap_), two bits a word (minor 19) or one (minor 20). */
+#define ARENA0 0xc000000000ull   /* 64 MiB aligned */
+#define HA 0x7e0000000000ull
+
+static void arena_case(int minor, bool wrong_spans)
+{
+	static uint8_t meta[4 * REC];
+	static uint8_t page[8192];
+	uint64_t spans_off = minor <= 19 ? 2u << 20 : (1u << 20) + (16u << 10);
+	size_t ha_size = spans_off + 8192 * 8;
+	uint8_t *ha = calloc(1, ha_size);
+	assert_non_null(ha);
+	memset(meta, 0, sizeof(meta));
+	memset(largetype_of, 0, sizeof(largetype_of));
+	/* A span of 64-byte objects at the arena's page 5. */
+	record(meta, 0, ARENA0 + 5 * 8192, 1, 128, 5 << 1, 1, 64, ARENA0 + 6 * 8192);
+	put64(ha + spans_off + 8 * 5, wrong_spans ? META + 4 * REC : META + 8);
+	/* Object 3: pointers in its words 1 and 3. */
+	uint64_t w = (5 * 8192 + 3 * 64) / 8;
+	for (uint64_t x = w + 1; x <= w + 3; x += 2) {
+		if (minor <= 19)
+			ha[x / 4] |= (uint8_t)(1u << (x % 4));
+		else
+			ha[x / 8] |= (uint8_t)(1u << (x % 8));
+	}
+	struct gc_addrspace *as;
+	assert_null(gc_addrspace_create(&as));
+	assert_null(gc_addrspace_add(as, 0, META, sizeof(meta), meta, sizeof(meta), "meta"));
+	assert_null(gc_addrspace_add(as, 0, ARENA0 + 5 * 8192, sizeof(page), page, sizeof(page), "heap"));
+	assert_null(gc_addrspace_add(as, 0, HA, ha_size, ha, ha_size, "arena"));
+	struct gr_heap *h;
+	assert_null(gr_heap_from_records(as, &layouts, minor, &h));
+	assert_int_equal(gr_heap_nspans(h), 1);
+	char version[32];
+	snprintf(version, sizeof(version), "go1.%d.1", minor);
+	gr_heap_set_release(h, minor, version);
+	assert_null(gr_heap_find_arenas(h, as, &layouts, minor, 0, 0));
+	size_t found, total;
+	gr_heap_arena_count(h, &found, &total);
+	assert_int_equal(total, 1);
+	assert_int_equal(found, wrong_spans ? 0 : 1);
+	struct gr_objptrs op;
+	gr_heap_object_ptrs(h, as, ARENA0 + 5 * 8192 + 3 * 64, &op);
+	if (wrong_spans) {
+		assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	} else {
+		assert_int_equal(op.kind, GR_PTRS_ARENA);
+		uint64_t bits;
+		assert_true(gr_heap_arena_bits(h, as, &op, 0, &bits));
+		assert_int_equal(bits & 0xff, 0xa);
+		gr_heap_forget_arenas(h);
+		gr_heap_object_ptrs(h, as, ARENA0 + 5 * 8192 + 3 * 64, &op);
+		assert_int_equal(op.kind, GR_PTRS_UNKNOWN);
+	}
+	gr_heap_destroy(h);
+	gc_addrspace_destroy(as);
+	free(ha);
+}
+
+static void test_arenas(void **state)
+{
+	(void)state;
+	arena_case(19, false);
+	arena_case(20, false);
+	arena_case(19, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_no_layout),
 		cmocka_unit_test(test_ptrs),
+		cmocka_unit_test(test_arenas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

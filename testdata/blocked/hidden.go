@@ -1,21 +1,21 @@
-//go:build go1.22
-
 package main
 
-// Addresses kept as integers (Go 1.22+: the heap's pointer records are
-// read per object, so gocore can tell a pointer from an integer).
+// Addresses kept as integers: the runtime's GC reads each heap object's
+// pointer records (Go 1.22+: heap bits, malloc headers, mspan.largeType;
+// before, the heap arenas' bitmaps), and tells a pointer from an integer.
 //
 // Leaked, though a live heap object holds the object's address as a
 // uintptr (which the runtime's GC never follows):
 //
 //	hiddenSmall   <- on a channel whose address a 24-byte object holds
-//	              (heap bits at the end of its span)
+//	              (1.22+: heap bits at the end of its span)
 //	hiddenMutex   Lock of a held Mutex whose address the same object holds
-//	hiddenHeader  <- , the address in a 576-byte object (a malloc header)
+//	hiddenHeader  <- , the address in a 576-byte object (1.22+: a malloc
+//	              header)
 //	hiddenArray   <- , the address in element 50 of a []hidElem (the
 //	              type's bitmap tiled over the elements)
 //	hiddenLarge   <- , the address in an object of a span of its own
-//	              (mspan.largeType; a bitmap built on demand, Go 1.24+)
+//	              (1.22+: mspan.largeType; 1.24+: a bitmap built on demand)
 //
 // Live, through a real pointer placed after the integers in the same
 // objects (found only if those bitmaps are read at the right offsets):
