@@ -445,9 +445,21 @@ static bool arena_agrees(const struct gr_heap *h, const struct gc_addrspace *as,
 			 uint64_t ha, uint64_t spans_off)
 {
 	unsigned checked = 0;
-	for (size_t i = 0; i < h->n && checked < MAX_ARENA_VERIFY; i++) {
+	/* The arena's spans: contiguous in h->spans (sorted by base). */
+	uint64_t lo_addr = number << ARENA_SHIFT;
+	size_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->spans[mid].base < lo_addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < h->n && checked < MAX_ARENA_VERIFY; i++) {
 		const struct gr_span *s = &h->spans[i];
-		if (s->base >> ARENA_SHIFT != number || !s->rec || s->merged)
+		if (s->base >> ARENA_SHIFT != number)
+			break;
+		if (!s->rec || s->merged)
 			continue;
 		uint64_t page = (s->base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / PAGE_SIZE, v;
 		if (!gc_addrspace_u64(as, ha + spans_off + 8 * page, &v) || v != s->rec)
