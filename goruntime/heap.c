@@ -12,6 +12,7 @@
 
 #include "process_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,17 +426,30 @@ static int by_number(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
-static struct arena *arena_of(const struct gr_heap *h, uint64_t addr)
+/* In v[0..n), elements of elem bytes sorted by the uint64_t each starts
+ * with: the first whose key is at least key (n if none). */
+static size_t first_at_least(const void *v, size_t n, size_t elem, uint64_t key)
 {
-	uint64_t n = addr >> ARENA_SHIFT;
-	size_t lo = 0, hi = h->narenas;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (h->arenas[mid].number < n)
+		uint64_t k;
+		memcpy(&k, (const uint8_t *)v + mid * elem, 8);
+		if (k < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+_Static_assert(offsetof(struct gr_span, base) == 0, "spans are sorted by base");
+_Static_assert(offsetof(struct arena, number) == 0, "arenas are sorted by number");
+
+static struct arena *arena_of(const struct gr_heap *h, uint64_t addr)
+{
+	uint64_t n = addr >> ARENA_SHIFT;
+	size_t lo = first_at_least(h->arenas, h->narenas, sizeof(*h->arenas), n);
 	return lo < h->narenas && h->arenas[lo].number == n ? &h->arenas[lo] : NULL;
 }
 
@@ -446,15 +460,7 @@ static bool arena_agrees(const struct gr_heap *h, const struct gc_addrspace *as,
 {
 	unsigned checked = 0;
 	/* The arena's spans: contiguous in h->spans (sorted by base). */
-	uint64_t lo_addr = number << ARENA_SHIFT;
-	size_t lo = 0, hi = h->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->spans[mid].base < lo_addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = first_at_least(h->spans, h->n, sizeof(*h->spans), number << ARENA_SHIFT);
 	for (size_t i = lo; i < h->n && checked < MAX_ARENA_VERIFY; i++) {
 		const struct gr_span *s = &h->spans[i];
 		if (s->base >> ARENA_SHIFT != number)
@@ -498,6 +504,8 @@ static int by_rec(const void *a, const void *b)
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
+_Static_assert(offsetof(struct recidx, rec) == 0, "records are sorted by address");
+
 static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addrspace *as,
 					 uint64_t spans_off)
 {
@@ -523,14 +531,7 @@ static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addr
 			uint64_t v = rd64(data + (a - start));
 			if (v < r[0].rec || v > r[nr - 1].rec)
 				continue;
-			size_t lo = 0, hi = nr;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (r[mid].rec < v)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = first_at_least(r, nr, sizeof(*r), v);
 			if (lo == nr || r[lo].rec != v)
 				continue;
 			const struct gr_span *s = &h->spans[r[lo].span];
