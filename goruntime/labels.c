@@ -300,6 +300,23 @@ bool gr_goroutine_bubble_id(const struct gr_process *p, const struct gr_goroutin
 	       gc_addrspace_u64(mem(p), root + goid_off, ret);
 }
 
+bool gr_goroutine_bubble_now(const struct gr_process *p, const struct gr_goroutine *g,
+			     int64_t *ret)
+{
+	int minor = gr_process_go_minor(p);
+	if (!g->bubble || minor < 24)
+		return false;
+	/* now int64 follows id (1.25+) and precedes root (1.24): +80 in
+	 * both when no layout says otherwise. */
+	uint64_t off = minor >= 25 ? field_or(p, "runtime.synctestBubble", "now", 80)
+				   : field_or(p, "runtime.synctestGroup", "now", 80);
+	uint64_t v;
+	if (!gc_addrspace_u64(mem(p), g->bubble + off, &v))
+		return false;
+	*ret = (int64_t)v;
+	return true;
+}
+
 /* ---- quoting (print.go printquoted) ---- */
 
 /* Decodes one rune as Go's for-range does: invalid input gives U+FFFD

@@ -58,6 +58,11 @@ bool gr_process_debug_var(const struct gr_process *p, const char *name, int32_t 
 bool gr_goroutine_bubble_id(const struct gr_process *p, const struct gr_goroutine *g,
 			    uint64_t *ret);
 
+/* The fake time of g's synctest bubble (bubble.now, nanoseconds): the
+ * clock its timers and sleeps run on.  False when g is in none. */
+bool gr_goroutine_bubble_now(const struct gr_process *p, const struct gr_goroutine *g,
+			     int64_t *ret);
+
 /* Appends s as the runtime's printquoted does (release minor: 1.27 shows
  * invalid UTF-8 bytes as \xNN, 1.26 as \ufffd). */
 void gr_append_quoted(struct obuf *out, const char *s, size_t len, int minor);

@@ -759,6 +759,38 @@ def check_program(d, tmp):
             nframes += len(og.head) + len(og.tail)
         r.problems(name + '/goroutines-json', probs, '%d goroutines, %d oracle frames' % (len(o.ids), nframes))
 
+    # ---- waits: a sleep in a synctest bubble runs on the bubble's clock
+    # (testing/synctest: it starts at midnight UTC 2000-01-01), any other
+    # on the process's nanotime
+    sleepers = {}
+    for goid in o.ids:
+        og = o.g[goid]
+        if og.state.startswith('sleep'):
+            sleepers[goid] = bool(re.search(r', synctest (?:bubble|group) \d+', og.bracket))
+    if sleepers and any(sleepers.values()):
+        rc, out, err = gc('waits', '--json')
+        probs = []
+        try:
+            entries = [e for e in json.loads(out) if e.get('kind') == 'sleep']
+        except ValueError as e:
+            entries, probs = [], ['waits --json: %s (exit %d)' % (e, rc)]
+        epoch = 946684800 * 10**9
+        for e in entries:
+            for goid in e.get('goroutines', []):
+                if goid not in sleepers:
+                    continue
+                want = 'bubble' if sleepers[goid] else 'process'
+                if e.get('clock') != want:
+                    probs.append('goroutine %d: clock %r, want %r' % (goid, e.get('clock'), want))
+                elif want == 'bubble' and (e.get('when_ns') is None or e.get('fires_in_ns') is None or
+                                           e['fires_in_ns'] < 0 or e['when_ns'] - e['fires_in_ns'] < epoch):
+                    probs.append('goroutine %d: when_ns %r, fires_in_ns %r: not on a bubble clock '
+                                 'started at 2000-01-01' % (goid, e.get('when_ns'), e.get('fires_in_ns')))
+        seen = {g for e in entries for g in e.get('goroutines', [])}
+        probs += ['goroutine %d sleeps and has no sleep entry' % g for g in sleepers if g not in seen]
+        r.problems(name + '/waits-sleep-clock', probs, '%d sleepers, %d in a bubble' % (
+            len(sleepers), sum(sleepers.values())))
+
     # ---- goroutines -v: parked blocks byte for byte
     rc, out, err = gc('goroutines', '-v')
     if rc not in ok_rc:

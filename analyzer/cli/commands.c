@@ -1030,6 +1030,11 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 {
 	const struct gr_process *p = s->proc;
 	int64_t now = gr_process_now(p);
+	/* A sleep in a synctest bubble runs on the bubble's fake clock. */
+	int64_t bnow = 0;
+	bool bubbled = e->cls == 2 && gr_goroutine_bubble_now(p, e->g, &bnow);
+	if (bubbled)
+		now = bnow;
 	int leaked = count_leaked(l, e, n);
 	struct gr_chan ch;
 	bool have_chan = e->cls == 0 && gr_chan_read(gr_leaks_waits(l), e->addr, &ch);
@@ -1092,6 +1097,7 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 				fprintf(s->out, ",\"fires_in_ns\":%" PRId64, e->aux - now);
 			else
 				fputs(",\"fires_in_ns\":null", s->out);
+			fprintf(s->out, ",\"clock\":\"%s\"", bubbled ? "bubble" : "process");
 		} else if (e->cls == 3) {
 			if (e->aux >= 0)
 				fprintf(s->out, ",\"fd\":%" PRId64 ",\"mode\":\"%s\"", e->aux,
@@ -1111,8 +1117,10 @@ static bool write_wait_group(struct session *s, const struct gr_leaks *l, const 
 			if (e->aux && now) {
 				int64_t d = e->aux - now;
 				int64_t a = d < 0 ? -d : d;
-				fprintf(s->out, ", fires %" PRId64 ".%03" PRId64 " s %s the crash", a / 1000000000,
-				       a / 1000000 % 1000, d < 0 ? "before (overdue)" : "after");
+				fprintf(s->out, ", fires %" PRId64 ".%03" PRId64 " s %s the crash%s",
+					a / 1000000000, a / 1000000 % 1000,
+					d < 0 ? "before (overdue)" : "after",
+					bubbled ? " on its synctest bubble's fake clock" : "");
 			} else if (e->aux) {
 				fprintf(s->out, ", fires at nanotime %" PRId64 " (the crash's nanotime is not in "
 				       "the core)", e->aux);
