@@ -34,6 +34,19 @@ struct gr_leaks {
 	struct pair *pairs;
 	size_t npairs;
 	struct gr_holder *holders;
+	/* GR_LEAKS_HOLDERS: for each marked object, the word that first
+	 * pointed at it (see FROM_*), and the goroutines' stacks by stack_lo. */
+	uint64_t *from;
+	struct stackidx *stacks;
+	size_t nstacks;
+};
+
+/* from[] values: a word's address (a global, a stack or a heap object's
+ * word; 8-aligned), or a tagged root. */
+enum { FROM_THREAD = 1, FROM_FINALIZER = 2 };
+
+struct stackidx {
+	uint64_t lo, hi, goid;
 };
 
 /* ---- marking ---- */
@@ -97,6 +110,7 @@ struct marker {
 	uint64_t *woken;             /* those marked since the last wake-up */
 	size_t nwoken;
 	struct gr_holder *holders;   /* by watched object index, via holder_at */
+	uint64_t *from;              /* by object index: see gr_leaks.from */
 	const struct pair *wpairs;
 	size_t nwpairs;
 	struct gr_holder ctx;        /* kind and goid of the scan under way */
@@ -175,6 +189,10 @@ static void mark_word(struct marker *m, uint64_t v, uint64_t where)
 	}
 	set_bit(m->mark, idx);
 	m->marked++;
+	if (m->from)
+		m->from[idx] = m->ctx.kind == GR_HELD_BY_THREAD ? m->ctx.goid << 3 | FROM_THREAD
+			       : m->ctx.kind == GR_HELD_BY_FINALIZER ? (where & ~(uint64_t)7) | FROM_FINALIZER
+			       : where;
 	if (noscan) {
 		set_bit(m->scanned, idx);
 		return;
@@ -1021,6 +1039,19 @@ struct gc_error *gr_leaks_find(const struct gr_process *p, unsigned flags, struc
 			goto fail;
 		}
 		m.holders = l->holders;
+		l->from = calloc(nobj ? nobj : 1, sizeof(*l->from));
+		l->stacks = malloc((l->n ? l->n : 1) * sizeof(*l->stacks));
+		if (!l->from || !l->stacks) {
+			err = &gc_error_nomem;
+			goto fail;
+		}
+		m.from = l->from;
+		for (size_t k = 0; k < l->n; k++)
+			if (p->gs[k].stack_hi > p->gs[k].stack_lo)
+				l->stacks[l->nstacks++] = (struct stackidx){p->gs[k].stack_lo,
+									    p->gs[k].stack_hi, p->gs[k].goid};
+		if (l->nstacks)
+			qsort(l->stacks, l->nstacks, sizeof(*l->stacks), by_word);
 	}
 	/* Roots. */
 	l->st.globals_precise = scan_globals(p, &m);
@@ -1124,6 +1155,8 @@ void gr_leaks_destroy(struct gr_leaks *l)
 	free(l->verdict);
 	free(l->pairs);
 	free(l->holders);
+	free(l->from);
+	free(l->stacks);
 	free(l);
 }
 
@@ -1138,6 +1171,75 @@ bool gr_leaks_holder(const struct gr_leaks *l, uint64_t addr, struct gr_holder *
 		return false;
 	*ret = l->holders[lo];
 	return true;
+}
+
+/* The root word at addr (not in the heap): a goroutine's stack, else a
+ * global. */
+static void root_at(const struct gr_leaks *l, uint64_t addr, struct gr_holder *ret)
+{
+	size_t lo = 0, hi = l->nstacks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->stacks[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && addr < l->stacks[lo - 1].hi)
+		*ret = (struct gr_holder){GR_HELD_BY_STACK, l->stacks[lo - 1].goid, addr};
+	else
+		*ret = (struct gr_holder){GR_HELD_BY_GLOBAL, 0, addr};
+}
+
+#define MAX_CHAIN (1u << 24)
+
+size_t gr_leaks_holder_chain(const struct gr_leaks *l, uint64_t addr, struct gr_holder *root,
+			     uint64_t *through, size_t max)
+{
+	*root = (struct gr_holder){GR_HELD_NONE, 0, 0};
+	struct gr_holder h;
+	if (!gr_leaks_holder(l, addr, &h))
+		return 0;
+	if (h.kind != GR_HELD_BY_OBJECT || !l->from) {
+		*root = h;
+		return 0;
+	}
+	/* From the holder back to the root: object by object. */
+	size_t n = 0;
+	uint64_t obj = h.where;
+	for (unsigned steps = 0; steps < MAX_CHAIN; steps++) {
+		uint64_t idx, base, size;
+		bool noscan;
+		if (!gr_heap_object(l->heap, obj, &idx, &base, &size, &noscan))
+			break;
+		if (n < max)
+			through[n] = base;
+		n++;
+		uint64_t f = l->from[idx];
+		if (!f)
+			break;  /* not known */
+		if ((f & 7) == FROM_THREAD) {
+			*root = (struct gr_holder){GR_HELD_BY_THREAD, f >> 3, 0};
+			break;
+		}
+		if ((f & 7) == FROM_FINALIZER) {
+			*root = (struct gr_holder){GR_HELD_BY_FINALIZER, 0, f & ~(uint64_t)7};
+			break;
+		}
+		if (!gr_heap_object(l->heap, f, &idx, &base, &size, &noscan)) {
+			root_at(l, f, root);
+			break;
+		}
+		obj = base;
+	}
+	/* Root side first. */
+	size_t k = n < max ? n : max;
+	for (size_t i = 0; i < k / 2; i++) {
+		uint64_t t = through[i];
+		through[i] = through[k - 1 - i];
+		through[k - 1 - i] = t;
+	}
+	return n;
 }
 
 enum gr_leak_verdict gr_leaks_verdict(const struct gr_leaks *l, const struct gr_goroutine *g)

@@ -91,6 +91,16 @@ const struct gr_leak_stats *gr_leaks_stats(const struct gr_leaks *l);
  * blocked goroutine waits on.  False when none did (a leaked object), it
  * is no such object, or holders were not asked for. */
 bool gr_leaks_holder(const struct gr_leaks *l, uint64_t addr, struct gr_holder *ret);
+/* With GR_LEAKS_HOLDERS: when what kept the object at addr was another
+ * heap object, the chain back to a root.  *root is the root that kept the
+ * first object of the chain (a global, a goroutine's stack, a thread, a
+ * finalizer; GR_HELD_NONE when not known, or when no holder is known);
+ * through[0..min(n, max)) the heap objects from the root's side (when the
+ * chain is longer than max, the max nearest the waited object, reversed:
+ * the last is the holder).  Returns n, the number of heap objects in the
+ * chain (0: the holder itself is the root, *root). */
+size_t gr_leaks_holder_chain(const struct gr_leaks *l, uint64_t addr, struct gr_holder *root,
+			     uint64_t *through, size_t max);
 /* The readers the walk used (for channel details). */
 const struct gr_waits *gr_leaks_waits(const struct gr_leaks *l);
 

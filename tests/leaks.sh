@@ -23,6 +23,10 @@
 #                  "goroutines" of one entry (of the kind the group's name
 #                  ends with, or "sema"); every expect-leaked and
 #                  expect-live id is in some entry
+#   holders        `gocore waits --json`: each live goroutine whose object
+#                  a global keeps by construction (leaks_check.py's
+#                  GLOBAL_ROOTS) is in an entry whose "global", "held_by"
+#                  or, through heap objects, "held_by_root" names it
 #   profile        (when stdout.txt has the profile) the runtime's leaked
 #                  goroutines, less expect-profile-extra (Go 1.26 also
 #                  reports goroutine 1 in select {}), are gocore's
@@ -120,6 +124,7 @@ check_dir() {
 
 	if run "$t/waits" "$o/waits.json" waits --json "$d/core" "$d/exe"; then
 		report "$t/waits" waits "$so" "$o/waits.json"
+		report "$t/holders" holders "$so" "$o/waits.json"
 	fi
 
 	if "${CHECK[@]}" has-profile "$so" >/dev/null 2>&1; then
@@ -232,7 +237,7 @@ selftest() {
 		cat >"$o/waits.json" <<-'EOF'
 			[{"kind":"chan","addr":"0xc000010000","goroutines":[5,6]},
 			 {"kind":"mutex","addr":"0xc000020000","goroutines":[7]},
-			 {"kind":"mutex","addr":"0x5f0000","goroutines":[9,8]},
+			 {"kind":"mutex","addr":"0x5f0000","global":"main.globalMu","goroutines":[9,8]},
 			 {"kind":"select","addr":"0x0","goroutines":[1]},
 			 {"kind":"sleep","addr":"0x0","goroutines":[10]}]
 		EOF
@@ -256,6 +261,8 @@ selftest() {
 		"the stripped exe differs|stripped-same|sed '/\"id\":7/d; 3s/,\$//' leaks.json >leaks.stripped.json"
 		"gocore fails|leaks-json|rm leaks.json"
 		"waits --json is no JSON|waits|echo '[{' >waits.json"
+		"a global's object held by nothing|holders|sed -i 's/\"global\":\"main.globalMu\",//' waits.json"
+		"a global's object held by another|holders|sed -i 's/main.globalMu/main.reg/' waits.json"
 	)
 	local stdout_orig
 	stdout_orig=$(cat "$d/stdout.txt")

@@ -43,6 +43,15 @@ END = "--- goroutineleak debug=2 end"
 HEADER = re.compile(r"^goroutine (\d+)[ \[]")
 
 
+# Live roles of testdata/blocked and the global that keeps their object.
+GLOBAL_ROOTS = {
+    "recvGlobal": "main.globalCh", "lockGlobal": "main.globalMu", "sendReg": "main.reg",
+    "rlockReg": "main.reg", "waitReg": "main.reg", "recvMap": "main.globalMap",
+    "recvQueued": "main.globalQ", "recvBig": "main.bigReg", "selectMixed": "main.globalSelCh",
+    "liveHeader": "main.hidH", "liveArray": "main.hidA", "liveLarge": "main.hidL",
+}
+
+
 class Bad(Exception):
     """Input that cannot be checked (exit 2)."""
 
@@ -251,6 +260,36 @@ def check(args):
         errs += compare(exp, set(exp["leaked"]) | set(exp["live"]), anywhere & (set(exp["leaked"]) | set(exp["live"])),
                         "expect-leaked/expect-live", "gocore waits --json")
         return not errs, f"{len(entries)} entries; {len(exp['groups'])} groups; {len(exp['leaked']) + len(exp['live'])} blocked goroutines", errs
+    if what == "holders" and len(args) == 3:
+        # Live goroutines whose object a global keeps (by construction):
+        # some waits entry holding the goroutine names that global, as the
+        # object's own symbol ("global") or as the root of what held it
+        # (held_by, or held_by_root when a heap object held it).
+        data = load_json(args[2])
+        if not isinstance(data, list):
+            raise Bad(f"{args[2]}: not a JSON array")
+
+        def root(e):
+            if e.get("global"):
+                return e["global"]
+            h = e.get("held_by") or {}
+            if h.get("kind") == "object":
+                h = e.get("held_by_root") or {}
+            return h.get("name") if h.get("kind") == "global" else None
+
+        n = 0
+        for i, r in sorted(exp["roles"].items()):
+            kind, _, rest = r.partition(" ")
+            want = GLOBAL_ROOTS.get(rest.split(" ")[0])
+            if kind != "live" or not want:
+                continue
+            n += 1
+            roots = [root(e) for e in data if isinstance(e, dict) and i in e.get("goroutines", [])]
+            if not any(x and (x == want or x.startswith(want + "+")) for x in roots):
+                errs.append(f"goroutine {name(exp, i)}: no entry held by {want}; roots: {roots}")
+        if not n:
+            errs.append("no live goroutine of a known global root in the roles")
+        return not errs, f"{n} live goroutines, each with its object held by its global", errs
     if what == "profile" and len(args) == 3:
         if exp["profile"] is None:
             raise Bad(f"{args[1]}: no goroutineleak profile")

@@ -950,30 +950,24 @@ static bool frame_holding(void *ctx, const struct gr_frame *fr)
 	return true;
 }
 
-/* What kept the object at addr, as text (JSON when json). */
-static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t addr, bool json)
+/* One holder: a JSON object, or a text phrase ("main.reg (a global)"). */
+static void write_one_holder(struct session *s, const struct gr_holder *h, bool json)
 {
 	const struct gr_process *p = s->proc;
-	struct gr_holder h;
-	if (!gr_leaks_holder(l, addr, &h)) {
-		if (json)
-			fputs(",\"held_by\":null", s->out);
-		return;
-	}
 	uint64_t off = 0;
 	const char *name = NULL;
-	if (h.kind == GR_HELD_BY_GLOBAL)
-		name = gr_process_symbol_at(p, h.where, &off);
-	const struct gr_goroutine *g = h.kind == GR_HELD_BY_STACK
-					       ? gr_process_find_goroutine(p, h.goid) : NULL;
-	struct frame_find ff = {h.where, NULL};
+	if (h->kind == GR_HELD_BY_GLOBAL)
+		name = gr_process_symbol_at(p, h->where, &off);
+	const struct gr_goroutine *g = h->kind == GR_HELD_BY_STACK
+					       ? gr_process_find_goroutine(p, h->goid) : NULL;
+	struct frame_find ff = {h->where, NULL};
 	if (g)
 		gr_unwind(p, g, 4096, frame_holding, &ff, NULL);
 	if (json) {
 		static const char *const kinds[] = {"", "global", "stack", "thread", "finalizer",
 						    "object"};
-		fprintf(s->out, ",\"held_by\":{\"kind\":\"%s\"", kinds[h.kind]);
-		if (h.kind == GR_HELD_BY_GLOBAL) {
+		fprintf(s->out, "{\"kind\":\"%s\"", kinds[h->kind]);
+		if (h->kind == GR_HELD_BY_GLOBAL) {
 			fputs(",\"name\":", s->out);
 			if (name) {
 				char b[512];
@@ -982,46 +976,91 @@ static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t a
 			} else {
 				fputs("null", s->out);
 			}
-		} else if (h.kind == GR_HELD_BY_STACK) {
-			fprintf(s->out, ",\"goroutine\":%" PRIu64 ",\"func\":", h.goid);
+		} else if (h->kind == GR_HELD_BY_STACK) {
+			fprintf(s->out, ",\"goroutine\":%" PRIu64 ",\"func\":", h->goid);
 			if (ff.name)
 				gr_json_string(s->out, ff.name);
 			else
 				fputs("null", s->out);
-		} else if (h.kind == GR_HELD_BY_THREAD) {
-			fprintf(s->out, ",\"lwp\":%" PRIu64, h.goid);
+		} else if (h->kind == GR_HELD_BY_THREAD) {
+			fprintf(s->out, ",\"lwp\":%" PRIu64, h->goid);
 		}
-		if (h.where)
-			fprintf(s->out, ",\"addr\":\"0x%" PRIx64 "\"", h.where);
+		if (h->where)
+			fprintf(s->out, ",\"addr\":\"0x%" PRIx64 "\"", h->where);
 		fputc('}', s->out);
 		return;
 	}
-	switch (h.kind) {
+	switch (h->kind) {
 	case GR_HELD_BY_GLOBAL:
 		if (name && off)
-			fprintf(s->out, "\n\theld by %s+%" PRIu64 " (a global)", name, off);
+			fprintf(s->out, "%s+%" PRIu64 " (a global)", name, off);
 		else if (name)
-			fprintf(s->out, "\n\theld by %s (a global)", name);
+			fprintf(s->out, "%s (a global)", name);
 		else
-			fprintf(s->out, "\n\theld by a global at 0x%" PRIx64, h.where);
+			fprintf(s->out, "a global at 0x%" PRIx64, h->where);
 		break;
 	case GR_HELD_BY_STACK:
-		fprintf(s->out, "\n\theld by goroutine %" PRIu64 "'s stack", h.goid);
+		fprintf(s->out, "goroutine %" PRIu64 "'s stack", h->goid);
 		if (ff.name)
 			fprintf(s->out, " (%s)", ff.name);
 		break;
 	case GR_HELD_BY_THREAD:
-		fprintf(s->out, "\n\theld by thread LWP %" PRIu64, h.goid);
+		fprintf(s->out, "thread LWP %" PRIu64, h->goid);
 		break;
 	case GR_HELD_BY_FINALIZER:
-		fprintf(s->out, "\n\theld by a finalizer or cleanup");
+		fputs("a finalizer or cleanup", s->out);
 		break;
 	case GR_HELD_BY_OBJECT:
-		fprintf(s->out, "\n\theld by the heap object at 0x%" PRIx64, h.where);
+		fprintf(s->out, "the heap object at 0x%" PRIx64, h->where);
 		break;
 	default:
+		fputs("something unknown", s->out);
 		break;
 	}
+}
+
+#define SHOWN_CHAIN 4   /* heap objects of a chain shown */
+
+/* What kept the object at addr, as text (JSON when json): the holder,
+ * and when it is a heap object the root that kept it and the heap
+ * objects between. */
+static void write_holder(struct session *s, const struct gr_leaks *l, uint64_t addr, bool json)
+{
+	struct gr_holder h, root;
+	if (!gr_leaks_holder(l, addr, &h)) {
+		if (json)
+			fputs(",\"held_by\":null", s->out);
+		return;
+	}
+	uint64_t through[SHOWN_CHAIN];
+	size_t n = h.kind == GR_HELD_BY_OBJECT
+			   ? gr_leaks_holder_chain(l, addr, &root, through, SHOWN_CHAIN) : 0;
+	size_t k = n < SHOWN_CHAIN ? n : SHOWN_CHAIN;
+	if (json) {
+		fputs(",\"held_by\":", s->out);
+		write_one_holder(s, &h, true);
+		if (h.kind == GR_HELD_BY_OBJECT) {
+			fputs(",\"held_by_root\":", s->out);
+			if (root.kind)
+				write_one_holder(s, &root, true);
+			else
+				fputs("null", s->out);
+			fprintf(s->out, ",\"through_objects\":%zu", n);
+		}
+		return;
+	}
+	fputs("\n\theld by ", s->out);
+	if (h.kind != GR_HELD_BY_OBJECT || !n) {
+		write_one_holder(s, &h, false);
+		return;
+	}
+	if (root.kind)
+		write_one_holder(s, &root, false);
+	else
+		fputs("a root gocore did not record", s->out);
+	fprintf(s->out, ", through %zu heap object%s:", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < k; i++)
+		fprintf(s->out, "%s 0x%" PRIx64, i ? " ->" : (n > k ? " ... ->" : ""), through[i]);
 }
 
 /* Writes one group; false when out of memory. */
