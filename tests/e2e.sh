@@ -54,18 +54,7 @@ export GOCORE_E2E_DIR="$E2E_DIR"
 # shellcheck source=tests/lib/runner.sh
 . "$ROOT/tests/lib/runner.sh"
 
-if [ $# -gt 0 ]; then
-	programs=("$@")
-else
-	programs=()
-	for s in testdata/*/e2e.spec; do
-		[ -f "$s" ] && programs+=("$(basename "$(dirname "$s")")")
-	done
-fi
-[ ${#programs[@]} -gt 0 ] || { fail setup "no testdata/*/e2e.spec found"; finish; }
-for n in "${programs[@]}"; do
-	[ -f "testdata/$n/e2e.spec" ] || { fail "$n" "no testdata/$n/e2e.spec"; finish; }
-done
+testdata_programs "$@"
 runner_check_tools
 
 # ---- 1. build and crash everything (cached), in parallel -------------------

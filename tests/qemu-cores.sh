@@ -43,17 +43,7 @@ GOCORE=/nonexistent # runner.sh wants it set; nothing here runs gocore
 # shellcheck source=tests/lib/runner.sh
 . "$ROOT/tests/lib/runner.sh"
 
-if [ $# -gt 0 ]; then
-	programs=("$@")
-else
-	programs=()
-	for s in testdata/*/e2e.spec; do
-		[ -f "$s" ] && programs+=("$(basename "$(dirname "$s")")")
-	done
-fi
-for n in "${programs[@]}"; do
-	[ -f "testdata/$n/e2e.spec" ] || { fail "$n" "no testdata/$n/e2e.spec"; finish; }
-done
+testdata_programs "$@"
 command -v readelf >/dev/null || { fail setup "readelf not found (Debian: binutils)"; finish; }
 # the emulator, fetched once here rather than by parallel crash runs
 q=$(tests/qemu.sh "$arch") || { fail setup "no qemu-user for $arch (see the message above)"; finish; }

@@ -46,6 +46,25 @@ runner_check_tools() {
 	command -v "$PY" >/dev/null || { fail setup "$PY not found"; finish; }
 }
 
+# testdata_programs [NAME...]: sets programs to the NAMEs given, else to
+# every testdata program with an e2e.spec; FAIL setup and finish when there
+# is none, or when a NAME has no testdata/NAME/e2e.spec.
+testdata_programs() {
+	local s n
+	programs=()
+	if [ $# -gt 0 ]; then
+		programs=("$@")
+	else
+		for s in testdata/*/e2e.spec; do
+			[ -f "$s" ] && programs+=("$(basename "$(dirname "$s")")")
+		done
+	fi
+	[ ${#programs[@]} -gt 0 ] || { fail setup "no testdata/*/e2e.spec found"; finish; }
+	for n in "${programs[@]}"; do
+		[ -f "testdata/$n/e2e.spec" ] || { fail "$n" "no testdata/$n/e2e.spec"; finish; }
+	done
+}
+
 # crash_all SCRIPT DIR NAME...: SCRIPT NAME for every NAME, $JOBS at a
 # time; its output goes to DIR/NAME/crash.log and its exit status to
 # DIR/NAME/crash.rc.
