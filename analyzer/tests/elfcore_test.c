@@ -700,12 +700,15 @@ static void test_real_core(void **state)
 	free(exe_path);
 }
 
-/* An arm64 core as qemu-user writes one: NT_PRSTATUS (user_pt_regs, 34
- * words: x0-x30, sp, pc, pstate; descsz 392), NT_PRPSINFO and NT_AUXV only,
- * no NT_SIGINFO and no NT_FILE. */
-static void test_arm64_qemu_style(void **state)
+/* A core of another architecture, built by hand: two threads (pids 3001
+ * and 3002), NT_PRSTATUS with that architecture's pr_reg (nregs words,
+ * word k = 0x10000 * (thread + 1) + k), NT_PRPSINFO and NT_AUXV; kernel
+ * style adds NT_SIGINFO (signo at 0xbad) and NT_FILE, and marks every
+ * thread with the signal (as the kernel does); qemu style has neither note
+ * and the signal on one thread only, sig_thread. */
+static struct img build_arch_core(uint16_t machine, unsigned nregs, bool kernel, int sig_thread,
+				  int16_t signo)
 {
-	(void)state;
 	struct img m = {0};
 	put_zero(&m, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
 	memcpy(m.p, ELFMAG, SELFMAG);
@@ -713,7 +716,7 @@ static void test_arm64_qemu_style(void **state)
 	m.p[EI_DATA] = ELFDATA2LSB;
 	m.p[EI_VERSION] = EV_CURRENT;
 	set_u16(&m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
-	set_u16(&m, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+	set_u16(&m, offsetof(Elf64_Ehdr, e_machine), machine);
 	set_u32(&m, offsetof(Elf64_Ehdr, e_version), EV_CURRENT);
 	set_u64(&m, offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr));
 	set_u16(&m, offsetof(Elf64_Ehdr, e_ehsize), sizeof(Elf64_Ehdr));
@@ -721,32 +724,60 @@ static void test_arm64_qemu_style(void **state)
 	set_u16(&m, offsetof(Elf64_Ehdr, e_phnum), 1);
 	size_t notes = m.len;
 	for (int t = 0; t < 2; t++) {
-		uint8_t pr[392] = {0};
-		int16_t cursig = t == 0 ? SIGABRT : 0;
-		int32_t pid = 2001 + t;
+		uint8_t pr[112 + 8 * 48 + 8] = {0};
+		size_t n = 112 + 8 * (size_t)nregs + 8; /* pr_reg, then pr_fpvalid */
+		int16_t cursig = kernel || t == sig_thread ? signo : 0;
+		int32_t pid = 3001 + t;
 		memcpy(pr + 12, &cursig, 2);
 		memcpy(pr + 32, &pid, 4);
-		for (int k = 0; k < 34; k++) {
-			uint64_t v = 0x10000 * (uint64_t)(t + 1) + (uint64_t)k;
+		for (unsigned k = 0; k < nregs; k++) {
+			uint64_t v = 0x10000 * (uint64_t)(t + 1) + k;
 			memcpy(pr + 112 + 8 * k, &v, 8);
 		}
-		put_note(&m, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+		put_note(&m, "CORE", NT_PRSTATUS, pr, (uint32_t)n);
 		if (t == 0) {
 			uint8_t ps[136] = {0};
 			put_note(&m, "CORE", NT_PRPSINFO, ps, sizeof(ps));
+			if (kernel) {
+				uint8_t si[128] = {0};
+				int32_t si_signo = signo, code = 1;
+				uint64_t addr = 0xbad;
+				memcpy(si, &si_signo, 4);
+				memcpy(si + 8, &code, 4);
+				memcpy(si + 16, &addr, 8);
+				put_note(&m, "CORE", NT_SIGINFO, si, sizeof(si));
+			}
 			uint64_t auxv[] = {AT_ENTRY, 0x11000, AT_NULL, 0};
 			put_note(&m, "CORE", NT_AUXV, auxv, sizeof(auxv));
+			if (kernel) {
+				struct img f = {0};
+				uint64_t hdr[2] = {1, 4096}, ent[3] = {0x10000, 0x20000, 0};
+				put(&f, hdr, sizeof(hdr));
+				put(&f, ent, sizeof(ent));
+				put(&f, "/exe", 5);
+				put_note(&m, "CORE", NT_FILE, f.p, (uint32_t)f.len);
+				free(f.p);
+			}
 		}
 	}
 	Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = notes, .p_filesz = m.len - notes,
 			 .p_align = 4};
 	memcpy(m.p + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
+	return m;
+}
 
+/* An arm64 core as qemu-user writes one: NT_PRSTATUS (user_pt_regs, 34
+ * words: x0-x30, sp, pc, pstate; descsz 392), NT_PRPSINFO and NT_AUXV only,
+ * no NT_SIGINFO and no NT_FILE; the signal on the first thread. */
+static void test_arm64_qemu_style(void **state)
+{
+	(void)state;
+	struct img m = build_arch_core(EM_AARCH64, 34, false, 0, SIGABRT);
 	struct ga_core *core = open_ok(m.p, m.len, "qemu_arm64.core");
 	assert_ptr_equal(core->arch, &gr_arch_arm64);
 	assert_int_equal(core->nthreads, 2);
 	const struct gr_image_thread *t = &core->threads[0];
-	assert_int_equal(t->lwp, 2001);
+	assert_int_equal(t->lwp, 3001);
 	assert_int_equal(gr_regs_pc(core->arch, &t->regs), 0x10000 + 32);
 	assert_int_equal(gr_regs_sp(core->arch, &t->regs), 0x10000 + 31);
 	assert_int_equal(gr_regs_lr(core->arch, &t->regs), 0x10000 + 30);
@@ -778,70 +809,6 @@ static void test_arm64_qemu_style(void **state)
 	free(m2.p);
 }
 
-/* A core of another architecture, built by hand: NT_PRSTATUS with that
- * architecture's pr_reg (nregs words, word k = base + k), NT_PRPSINFO and
- * NT_AUXV; kernel style adds NT_SIGINFO (SIGSEGV at 0xbad) and NT_FILE, and
- * marks every thread with the signal (as the kernel does); qemu style has
- * neither note and the signal on one thread only, the second. */
-static struct img build_arch_core(uint16_t machine, unsigned nregs, bool kernel)
-{
-	struct img m = {0};
-	put_zero(&m, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
-	memcpy(m.p, ELFMAG, SELFMAG);
-	m.p[EI_CLASS] = ELFCLASS64;
-	m.p[EI_DATA] = ELFDATA2LSB;
-	m.p[EI_VERSION] = EV_CURRENT;
-	set_u16(&m, offsetof(Elf64_Ehdr, e_type), ET_CORE);
-	set_u16(&m, offsetof(Elf64_Ehdr, e_machine), machine);
-	set_u32(&m, offsetof(Elf64_Ehdr, e_version), EV_CURRENT);
-	set_u64(&m, offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr));
-	set_u16(&m, offsetof(Elf64_Ehdr, e_ehsize), sizeof(Elf64_Ehdr));
-	set_u16(&m, offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr));
-	set_u16(&m, offsetof(Elf64_Ehdr, e_phnum), 1);
-	size_t notes = m.len;
-	for (int t = 0; t < 2; t++) {
-		uint8_t pr[112 + 8 * 48 + 8] = {0};
-		size_t n = 112 + 8 * (size_t)nregs + 8; /* pr_reg, then pr_fpvalid */
-		int16_t cursig = kernel || t == 1 ? SIGSEGV : 0;
-		int32_t pid = 3001 + t;
-		memcpy(pr + 12, &cursig, 2);
-		memcpy(pr + 32, &pid, 4);
-		for (unsigned k = 0; k < nregs; k++) {
-			uint64_t v = 0x10000 * (uint64_t)(t + 1) + k;
-			memcpy(pr + 112 + 8 * k, &v, 8);
-		}
-		put_note(&m, "CORE", NT_PRSTATUS, pr, (uint32_t)n);
-		if (t == 0) {
-			uint8_t ps[136] = {0};
-			put_note(&m, "CORE", NT_PRPSINFO, ps, sizeof(ps));
-			if (kernel) {
-				uint8_t si[128] = {0};
-				int32_t signo = SIGSEGV, code = 1;
-				uint64_t addr = 0xbad;
-				memcpy(si, &signo, 4);
-				memcpy(si + 8, &code, 4);
-				memcpy(si + 16, &addr, 8);
-				put_note(&m, "CORE", NT_SIGINFO, si, sizeof(si));
-			}
-			uint64_t auxv[] = {AT_ENTRY, 0x11000, AT_NULL, 0};
-			put_note(&m, "CORE", NT_AUXV, auxv, sizeof(auxv));
-			if (kernel) {
-				struct img f = {0};
-				uint64_t hdr[2] = {1, 4096}, ent[3] = {0x10000, 0x20000, 0};
-				put(&f, hdr, sizeof(hdr));
-				put(&f, ent, sizeof(ent));
-				put(&f, "/exe", 5);
-				put_note(&m, "CORE", NT_FILE, f.p, (uint32_t)f.len);
-				free(f.p);
-			}
-		}
-	}
-	Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = notes, .p_filesz = m.len - notes,
-			 .p_align = 4};
-	memcpy(m.p + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
-	return m;
-}
-
 /* arm64, riscv64 and loong64, kernel- and qemu-style: each register word
  * lands where that architecture's table says. */
 static void test_other_arches(void **state)
@@ -858,7 +825,8 @@ static void test_other_arches(void **state)
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		for (int kernel = 0; kernel <= 1; kernel++) {
-			struct img m = build_arch_core(cases[c].machine, cases[c].nregs, kernel);
+			struct img m = build_arch_core(cases[c].machine, cases[c].nregs, kernel, 1,
+						       SIGSEGV);
 			struct ga_core *core = open_ok(m.p, m.len, "arch.core");
 			assert_ptr_equal(core->arch, cases[c].arch);
 			assert_int_equal(core->arch->nregs, cases[c].nregs);
