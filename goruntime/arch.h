@@ -29,6 +29,43 @@ enum { GR_NO_REG = -1 };
  * false to stop the scan. */
 typedef bool gr_code_ref_fn(void *ctx, uint64_t addr);
 
+/* For the code_refs decoders: the registers an address-forming
+ * instruction (ADRP, AUIPC, PCALAU12I...) set, each value kept for reach
+ * instructions after the one that set it (the compiler emits the pair
+ * adjacent). */
+struct gr_regtrack {
+	uint64_t val[32];
+	size_t set_at[32];
+	uint32_t valid;     /* bit r: val[r] is known */
+	size_t reach;
+};
+
+/* Instruction k set r to v. */
+static inline void gr_regtrack_set(struct gr_regtrack *t, unsigned r, uint64_t v, size_t k)
+{
+	t->val[r & 31] = v;
+	t->set_at[r & 31] = k;
+	t->valid |= 1u << (r & 31);
+}
+
+/* r's value at instruction k: known, and set at most reach instructions
+ * before. */
+static inline bool gr_regtrack_get(const struct gr_regtrack *t, unsigned r, size_t k,
+				   uint64_t *v)
+{
+	if (!(t->valid >> (r & 31) & 1) || k - t->set_at[r & 31] > t->reach)
+		return false;
+	*v = t->val[r & 31];
+	return true;
+}
+
+/* Instruction k wrote r: its value is forgotten, unless k set it. */
+static inline void gr_regtrack_written(struct gr_regtrack *t, unsigned r, size_t k)
+{
+	if (t->valid >> (r & 31) & 1 && t->set_at[r & 31] != k)
+		t->valid &= ~(1u << (r & 31));
+}
+
 struct gr_arch {
 	const char *name;        /* GOARCH, e.g. "amd64" */
 	uint16_t elf_machine;    /* e_machine of its ELF files */

@@ -42,38 +42,33 @@ static unsigned ldst_scale(uint32_t w)
 static bool arm64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_code_ref_fn *ref,
 			    void *ctx, int64_t *bound_ret)
 {
-	uint64_t val[32];
-	size_t set_at[32];
-	bool valid[32] = {false};
+	struct gr_regtrack t = {.reach = PAIR_REACH};
 	bool want_bound = bound_ret && *bound_ret < 0;
 	for (size_t i = 0; i + 4 <= n; i += 4) {
 		uint32_t w = le32(code + i);
 		size_t k = i / 4;
 		unsigned rd = w & 31, rn = (w >> 5) & 31;
-		bool have_rn = valid[rn] && k - set_at[rn] <= PAIR_REACH;
+		uint64_t vn = 0;
+		bool have_rn = gr_regtrack_get(&t, rn, k, &vn);
 		if ((w & 0x9f000000u) == 0x90000000u) {
 			/* ADRP: page of pc + sext(immhi:immlo) << 12. */
 			uint64_t imm = ((uint64_t)((w >> 5) & 0x7ffff) << 2) | ((w >> 29) & 3);
 			int64_t off = (int64_t)(imm << 43) >> 31; /* sign-extend 21 bits, << 12 */
-			val[rd] = ((pc + i) & ~(uint64_t)0xfff) + (uint64_t)off;
-			valid[rd] = true;
-			set_at[rd] = k;
+			gr_regtrack_set(&t, rd, ((pc + i) & ~(uint64_t)0xfff) + (uint64_t)off, k);
 			continue;
 		}
 		if ((w & 0xffc00000u) == 0x91000000u && have_rn) {
 			/* ADD Xd, Xn, #imm12 after ADRP: the address itself. */
-			uint64_t a = val[rn] + ((w >> 10) & 0xfff);
+			uint64_t a = vn + ((w >> 10) & 0xfff);
 			if (!ref(ctx, a))
 				return false;
-			val[rd] = a;
-			valid[rd] = true;
-			set_at[rd] = k;
+			gr_regtrack_set(&t, rd, a, k);
 			continue;
 		}
 		unsigned scale = ldst_scale(w);
 		if (scale && have_rn) {
 			/* LDR/STR Rt, [Xn, #imm12 * scale]. */
-			if (!ref(ctx, val[rn] + ((w >> 10) & 0xfff) * scale))
+			if (!ref(ctx, vn + ((w >> 10) & 0xfff) * scale))
 				return false;
 		}
 		/* CMP Wn/Xn, #imm (SUBS with the zero register as destination). */
@@ -82,8 +77,8 @@ static bool arm64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_code_
 			*bound_ret = (w >> 22) & 1 ? imm << 12 : imm;
 			want_bound = false;
 		}
-		if (rd < 31 && valid[rd] && set_at[rd] != k)
-			valid[rd] = false; /* most instructions write rd: forget it */
+		if (rd < 31)
+			gr_regtrack_written(&t, rd, k); /* most instructions write rd: forget it */
 	}
 	return true;
 }

@@ -32,24 +32,22 @@ static int64_t sext(uint64_t v, unsigned bits)
 static bool loong64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_code_ref_fn *ref,
 			      void *ctx, int64_t *bound_ret)
 {
-	uint64_t val[32];
-	size_t set_at[32];
-	bool valid[32] = {false};
+	struct gr_regtrack t = {.reach = PAIR_REACH};
 	bool want_bound = bound_ret && *bound_ret < 0;
 	for (size_t i = 0; i + 4 <= n; i += 4) {
 		uint32_t w = (uint32_t)code[i] | (uint32_t)code[i + 1] << 8 |
 			     (uint32_t)code[i + 2] << 16 | (uint32_t)code[i + 3] << 24;
 		size_t k = i / 4;
 		unsigned rd = w & 31, rj = (w >> 5) & 31;
-		bool have = valid[rj] && k - set_at[rj] <= PAIR_REACH;
+		uint64_t vj = 0;
+		bool have = gr_regtrack_get(&t, rj, k, &vj);
 		uint32_t op7 = w & 0xfe000000u;
 		if (op7 == 0x1a000000u || op7 == 0x1c000000u) {
 			/* PCALAU12I (page of pc) / PCADDU12I (pc) + si20 << 12 */
 			int64_t hi = sext((uint64_t)((w >> 5) & 0xfffff) << 12, 32);
 			uint64_t base = op7 == 0x1a000000u ? (pc + i) & ~(uint64_t)0xfff : pc + i;
-			val[rd] = base + (uint64_t)hi;
-			valid[rd] = rd != 0;
-			set_at[rd] = k;
+			if (rd != 0)
+				gr_regtrack_set(&t, rd, base + (uint64_t)hi, k);
 			continue;
 		}
 		int64_t si12 = sext((w >> 10) & 0xfff, 12);
@@ -58,7 +56,7 @@ static bool loong64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 		case 0x28000000u: case 0x28400000u: case 0x28800000u: case 0x28c00000u: /* LD.B/H/W/D */
 		case 0x2a000000u: case 0x2a400000u: case 0x2a800000u: /* LD.BU/HU/WU */
 		case 0x29000000u: case 0x29400000u: case 0x29800000u: case 0x29c00000u: /* ST.B/H/W/D */
-			if (have && !ref(ctx, val[rj] + (uint64_t)si12))
+			if (have && !ref(ctx, vj + (uint64_t)si12))
 				return false;
 			break;
 		case 0x02400000u: /* SLTUI rd, rj, si12 */
@@ -68,9 +66,9 @@ static bool loong64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 			}
 			break;
 		}
-		if ((w & 0xfe000000u) != 0x28000000u || (w & 0xffc00000u) < 0x29000000u)
-			if (valid[rd] && set_at[rd] != k)
-				valid[rd] = false;
+		/* Every instruction but a store (ST.B/H/W/D) writes rd. */
+		if ((w & 0xff000000u) != 0x29000000u)
+			gr_regtrack_written(&t, rd, k);
 	}
 	return true;
 }

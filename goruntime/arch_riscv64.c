@@ -29,9 +29,7 @@ static int64_t sext(uint64_t v, unsigned bits)
 static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_code_ref_fn *ref,
 			      void *ctx, int64_t *bound_ret)
 {
-	uint64_t val[32];
-	size_t set_at[32];
-	bool valid[32] = {false};
+	struct gr_regtrack t = {.reach = PAIR_REACH};
 	/* LI rd, N (ADDI rd, zero, N): a compare with a constant is LI then
 	 * BLTU/BGEU on riscv64 (waitReason.String: li t1, N; bltu t0, t1). */
 	int64_t li[32];
@@ -49,11 +47,11 @@ static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 		w |= (uint32_t)code[i + 2] << 16 | (uint32_t)code[i + 3] << 24;
 		unsigned op = w & 0x7f, rd = (w >> 7) & 31, rs1 = (w >> 15) & 31;
 		unsigned f3 = (w >> 12) & 7;
-		bool have = valid[rs1] && k - set_at[rs1] <= PAIR_REACH;
+		uint64_t v1 = 0;
+		bool have = gr_regtrack_get(&t, rs1, k, &v1);
 		if (op == 0x17) { /* AUIPC rd, imm20: pc + (imm20 << 12) */
-			val[rd] = pc + i + (uint64_t)sext(w & 0xfffff000u, 32);
-			valid[rd] = rd != 0;
-			set_at[rd] = k;
+			if (rd != 0)
+				gr_regtrack_set(&t, rd, pc + i + (uint64_t)sext(w & 0xfffff000u, 32), k);
 			i += 4;
 			continue;
 		}
@@ -67,30 +65,30 @@ static bool riscv64_code_refs(const uint8_t *code, size_t n, uint64_t pc, gr_cod
 		if (op == 0x13 && f3 == 0 && rs1 == 0 && rd != 0) { /* LI rd, imm */
 			li[rd] = imm_i;
 			li_valid[rd] = true;
-			valid[rd] = false;
+			gr_regtrack_written(&t, rd, k);
 			i += 4;
 			continue;
 		}
 		if (op != 0x23 && op != 0x63 && rd != 0)
 			li_valid[rd] = false;
 		if (op == 0x13 && f3 == 0 && have) { /* ADDI rd, rs1, imm */
-			uint64_t a = val[rs1] + (uint64_t)imm_i;
-			if (!ref(ctx, a))
+			if (!ref(ctx, v1 + (uint64_t)imm_i))
 				return false;
-			valid[rd] = false;
+			gr_regtrack_written(&t, rd, k);
 		} else if (op == 0x03 && have) { /* LB/LH/LW/LD/LBU/LHU/LWU */
-			if (!ref(ctx, val[rs1] + (uint64_t)imm_i))
+			if (!ref(ctx, v1 + (uint64_t)imm_i))
 				return false;
-			valid[rd] = false;
+			gr_regtrack_written(&t, rd, k);
 		} else if (op == 0x23 && have) { /* SB/SH/SW/SD: S-immediate */
 			int64_t imm_s = sext(((w >> 25) << 5) | ((w >> 7) & 31), 12);
-			if (!ref(ctx, val[rs1] + (uint64_t)imm_s))
+			if (!ref(ctx, v1 + (uint64_t)imm_s))
 				return false;
 		} else if (op == 0x13 && f3 == 3 && want_bound) { /* SLTIU rd, rs1, imm */
 			*bound_ret = imm_i;
 			want_bound = false;
+			gr_regtrack_written(&t, rd, k);
 		} else if (op != 0x23 && op != 0x63) { /* not a store or a branch: rd written */
-			valid[rd] = false;
+			gr_regtrack_written(&t, rd, k);
 		}
 		i += 4;
 	}
