@@ -89,7 +89,16 @@ func main() {
 	time.Sleep(5 * time.Millisecond)
 	settle()
 
-	fmt.Printf("READY %d\n", os.Getpid())
+	// READY only once main is parked in the select below: the harness
+	// signals on READY, and printing it from main itself raced with the
+	// signal (under a slow emulated kernel, main was still in write(2)).
+	go func() {
+		buf := make([]byte, 1<<16)
+		for i := 0; i < 10000 && !mainInSelect(buf); i++ {
+			time.Sleep(time.Millisecond)
+		}
+		fmt.Printf("READY %d\n", os.Getpid())
+	}()
 	select {
 	case <-stop: // main waits here for the harness's SIGQUIT: [chan receive]
 	case <-time.After(30 * time.Second):
@@ -117,4 +126,16 @@ func settle() {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// mainInSelect: whether goroutine 1's header in a dump of all goroutines
+// says [select].
+func mainInSelect(buf []byte) bool {
+	n := runtime.Stack(buf, true)
+	for _, line := range bytes.Split(buf[:n], []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("goroutine 1 ")) {
+			return bytes.Contains(line, []byte("[select]"))
+		}
+	}
+	return false
 }
