@@ -315,7 +315,6 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 				gr_heap_destroy(h);
 				return &gc_error_nomem;
 			}
-			gr_heap_set_release(h, p->minor, p->version);
 			if ((err = find_arenas(h, p, l))) {
 				gr_heap_destroy(h);
 				return err;
@@ -328,13 +327,10 @@ struct gc_error *gr_heap_open(const struct gr_process *p, const struct gr_layout
 			return err;
 	}
 	struct gc_error *err = gr_heap_from_records(p->img->memory, l, p->minor, ret);
-	if (!err) {
-		gr_heap_set_release(*ret, p->minor, p->version);
-		if ((err = find_arenas(*ret, p, l))) {
-			gr_heap_destroy(*ret);
-			*ret = NULL;
-			return err;
-		}
+	if (!err && (err = find_arenas(*ret, p, l))) {
+		gr_heap_destroy(*ret);
+		*ret = NULL;
+		return err;
 	}
 	if (err && err != &gc_error_nomem)
 		return gc_error_prefix(err, "%s", p->img->file.path);
@@ -416,15 +412,8 @@ bool gr_heap_object(const struct gr_heap *h, uint64_t addr, uint64_t *index_ret,
  * span each page of the arena belongs to. */
 #define ARENA_SHIFT 26
 #define ARENA_L2 (1u << 22)
-#define PAGES_PER_ARENA ((1u << ARENA_SHIFT) / PAGE_SIZE)
 #define MAX_ARENAS (1u << 16)
 #define MAX_ARENA_VERIFY 64     /* span records checked per arena */
-
-static int by_number(const void *a, const void *b)
-{
-	const struct arena *x = a, *y = b;
-	return x->number < y->number ? -1 : x->number > y->number;
-}
 
 /* In v[0..n), elements of elem bytes sorted by the uint64_t each starts
  * with: the first whose key is at least key (n if none). */
@@ -441,6 +430,12 @@ static size_t first_at_least(const void *v, size_t n, size_t elem, uint64_t key)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* addr's offset in its arena. */
+static uint64_t arena_offset(uint64_t addr)
+{
+	return addr & (((uint64_t)1 << ARENA_SHIFT) - 1);
 }
 
 _Static_assert(offsetof(struct gr_span, base) == 0, "spans are sorted by base");
@@ -467,7 +462,7 @@ static bool arena_agrees(const struct gr_heap *h, const struct gc_addrspace *as,
 			break;
 		if (!s->rec || s->merged)
 			continue;
-		uint64_t page = (s->base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / PAGE_SIZE, v;
+		uint64_t page = arena_offset(s->base) / PAGE_SIZE, v;
 		if (!gc_addrspace_u64(as, ha + spans_off + 8 * page, &v) || v != s->rec)
 			return false;
 		checked++;
@@ -509,6 +504,11 @@ _Static_assert(offsetof(struct recidx, rec) == 0, "records are sorted by address
 static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addrspace *as,
 					 uint64_t spans_off)
 {
+	size_t left = 0;
+	for (size_t i = 0; i < h->narenas; i++)
+		left += !h->arenas[i].ha;
+	if (!left)
+		return NULL;  /* mheap_.arenas gave them all */
 	struct recidx *r = malloc(h->n * sizeof(*r));
 	if (!r)
 		return &gc_error_nomem;
@@ -521,9 +521,6 @@ static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addr
 	uint64_t start, end;
 	const uint8_t *data;
 	unsigned tier;
-	size_t left = 0;
-	for (size_t i = 0; i < h->narenas; i++)
-		left += !h->arenas[i].ha;
 	for (size_t w = 0; nr && left && gc_addrspace_window(as, w, &start, &end, &data, &tier); w++) {
 		if (!data || tier != 0)
 			continue;
@@ -536,7 +533,7 @@ static struct gc_error *arenas_by_search(struct gr_heap *h, const struct gc_addr
 				continue;
 			const struct gr_span *s = &h->spans[r[lo].span];
 			struct arena *ar = arena_of(h, s->base);
-			uint64_t page = (s->base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / PAGE_SIZE;
+			uint64_t page = arena_offset(s->base) / PAGE_SIZE;
 			if (ar && !ar->ha && a >= spans_off + 8 * page &&
 			    arena_agrees(h, as, ar->number, a - 8 * page - spans_off, spans_off)) {
 				ar->ha = a - 8 * page - spans_off;
@@ -560,15 +557,15 @@ struct gc_error *gr_heap_find_arenas(struct gr_heap *h, const struct gc_addrspac
 		spans_off = o;
 	if (gr_layouts_offset(l, "runtime.heapArena", "bitmap", &o))
 		bitmap_off = o;
+	/* The spans are sorted by base and disjoint (settle): their arenas
+	 * come in order, each once when consecutive repeats are skipped. */
 	size_t cap = 0;
-	for (size_t i = 0; i < h->n; i++) {
+	for (size_t i = 0; i < h->n && h->narenas < MAX_ARENAS; i++) {
 		uint64_t first = h->spans[i].base >> ARENA_SHIFT,
 			 last = (h->spans[i].limit - 1) >> ARENA_SHIFT;
-		for (uint64_t n = first; n <= last; n++) {
-			if (h->narenas && h->arenas[h->narenas - 1].number == n)
+		for (uint64_t n = first; n <= last && h->narenas < MAX_ARENAS; n++) {
+			if (h->narenas && h->arenas[h->narenas - 1].number >= n)
 				continue;
-			if (h->narenas == MAX_ARENAS)
-				goto sorted;
 			if (h->narenas == cap) {
 				size_t nc = cap ? 2 * cap : 64;
 				struct arena *v = realloc(h->arenas, nc * sizeof(*v));
@@ -580,33 +577,23 @@ struct gc_error *gr_heap_find_arenas(struct gr_heap *h, const struct gc_addrspac
 			h->arenas[h->narenas++] = (struct arena){n, 0};
 		}
 	}
-sorted:
-	qsort(h->arenas, h->narenas, sizeof(*h->arenas), by_number);
-	size_t w = 0;
-	for (size_t i = 0; i < h->narenas; i++)
-		if (w == 0 || h->arenas[w - 1].number != h->arenas[i].number)
-			h->arenas[w++] = h->arenas[i];
-	h->narenas = w;
 	if (arenas)
 		arenas_from_mheap(h, as, arenas, base_offset, spans_off);
-	size_t found = 0;
-	for (size_t i = 0; i < h->narenas; i++)
-		found += h->arenas[i].ha != 0;
-	if (found < h->narenas) {
-		struct gc_error *err = arenas_by_search(h, as, spans_off);
-		if (err)
-			return err;
-	}
+	struct gc_error *err = arenas_by_search(h, as, spans_off);
+	if (err)
+		return err;
 	h->arena_bits = minor <= 19 ? 2 : 1;
 	h->arena_bitmap_off = bitmap_off;
 	return NULL;
 }
 
-/* gr_heap_find_arenas for p: through mheap_.arenas when the symbol and
- * the layout say where it is. */
+/* The last step of gr_heap_open: p's release (gr_heap_set_release), and
+ * gr_heap_find_arenas through mheap_.arenas when the symbol and the
+ * layout say where it is. */
 static struct gc_error *find_arenas(struct gr_heap *h, const struct gr_process *p,
 				    const struct gr_layouts *l)
 {
+	gr_heap_set_release(h, p->minor, p->version);
 	uint64_t mheap, o, arenas = 0;
 	if (p->minor >= 18 && p->minor <= 21 && gr_symbol(p, "runtime.mheap_", &mheap, NULL) &&
 	    gr_layouts_offset(l, "runtime.mheap", "arenas", &o))
@@ -738,7 +725,7 @@ void gr_heap_object_ptrs(const struct gr_heap *h, const struct gc_addrspace *as,
 		if (ar && ar->ha && (base + s->elemsize - 1) >> ARENA_SHIFT == ar->number) {
 			ret->kind = GR_PTRS_ARENA;
 			ret->bitmap = ar->ha + h->arena_bitmap_off;
-			ret->word = (base & (((uint64_t)1 << ARENA_SHIFT) - 1)) / 8;
+			ret->word = arena_offset(base) / 8;
 		}
 		return;
 	}
