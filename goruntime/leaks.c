@@ -248,6 +248,36 @@ static void scan(struct marker *m, uint64_t addr, uint64_t len, const uint8_t *b
 	}
 }
 
+/* scan with the bitmap of up to 64 words in bits (bit i: the word at addr + 8i). */
+static void scan_bits(struct marker *m, uint64_t addr, uint64_t len, uint64_t bits)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(bits >> (8 * i));
+	scan(m, addr, len < 512 ? len : 512, b, 64);
+}
+
+/* The type descriptor at typ's ptrdata and the address of its pointer
+ * bitmap (gcdata, or for a bitmap built on demand where the runtime
+ * stored it).  False for a type whose bitmap is a GC program (before
+ * 1.24), one not built yet, or an unreadable descriptor. */
+static bool type_gcmask(const struct gc_addrspace *as, int minor, uint64_t typ,
+			uint64_t *ptrdata, uint64_t *gcdata)
+{
+	uint8_t tflag, kind;
+	if (!typ || !gc_addrspace_u64(as, typ + 8, ptrdata) ||
+	    !gc_addrspace_u8(as, typ + 20, &tflag) || !gc_addrspace_u8(as, typ + 23, &kind) ||
+	    !gc_addrspace_u64(as, typ + 32, gcdata) || !*gcdata || *ptrdata % 8)
+		return false;
+	if (minor < 24 && (kind & 0x40))
+		return false;
+	/* On demand: gcdata is the slot where the runtime keeps the bitmap
+	 * once a GC has built it (runtime/type.go getGCMaskOnDemand). */
+	if (minor >= 24 && (tflag & 0x10) && !gc_addrspace_u64(as, *gcdata, gcdata))
+		return false;
+	return *gcdata != 0;
+}
+
 /* The pointer bitmap of the type at typ (see read_ptrmask), cached. */
 static const struct tinfo *type_info(struct marker *m, uint64_t typ)
 {
@@ -256,17 +286,13 @@ static const struct tinfo *type_info(struct marker *m, uint64_t typ)
 		return t;
 	*t = (struct tinfo){typ, 0, 0, NULL};
 	uint64_t size, ptrdata, gcdata;
-	uint8_t tflag, kind;
-	if (!gc_addrspace_u64(m->as, typ, &size) || !gc_addrspace_u64(m->as, typ + 8, &ptrdata) ||
-	    !gc_addrspace_u8(m->as, typ + 20, &tflag) || !gc_addrspace_u8(m->as, typ + 23, &kind) ||
-	    !gc_addrspace_u64(m->as, typ + 32, &gcdata) || size < 8 || ptrdata == 0 ||
-	    ptrdata > size || ptrdata % 8 || (m->minor < 24 && (kind & 0x40)))
-		return t;
-	if (m->minor >= 24 && (tflag & 0x10) && !gc_addrspace_u64(m->as, gcdata, &gcdata))
+	if (!gc_addrspace_u64(m->as, typ, &size) || size < 8 ||
+	    !type_gcmask(m->as, m->minor, typ, &ptrdata, &gcdata) || ptrdata == 0 ||
+	    ptrdata > size)
 		return t;
 	size_t n;
 	uint64_t need = (ptrdata / 8 + 7) / 8;
-	const uint8_t *bits = gcdata ? gc_addrspace_span(m->as, gcdata, need, &n) : NULL;
+	const uint8_t *bits = gc_addrspace_span(m->as, gcdata, need, &n);
 	if (bits && n >= need) {
 		t->size = size;
 		t->words = ptrdata / 8;
@@ -284,13 +310,9 @@ static bool scan_object_precise(struct marker *m, uint64_t base, uint64_t size)
 	switch (op.kind) {
 	case GR_PTRS_NONE:
 		return true;
-	case GR_PTRS_BITS: {
-		uint8_t b[8];
-		for (int i = 0; i < 8; i++)
-			b[i] = (uint8_t)(op.bits >> (8 * i));
-		scan(m, base, size < 512 ? size : 512, b, 64);
+	case GR_PTRS_BITS:
+		scan_bits(m, base, size, op.bits);
 		return true;
-	}
 	case GR_PTRS_TYPE: {
 		const struct tinfo *t = type_info(m, op.type);
 		if (!t->bits || op.start >= base + size)
@@ -305,14 +327,11 @@ static bool scan_object_precise(struct marker *m, uint64_t base, uint64_t size)
 	case GR_PTRS_ARENA:
 		for (uint64_t k = 0; 512 * k < size; k++) {
 			uint64_t bits;
-			uint8_t b[8];
 			if (!gr_heap_arena_bits(m->h, m->as, &op, k, &bits)) {
 				scan(m, base + 512 * k, size - 512 * k, NULL, 0);
 				return true;  /* the rest word by word */
 			}
-			for (int i = 0; i < 8; i++)
-				b[i] = (uint8_t)(bits >> (8 * i));
-			scan(m, base + 512 * k, size - 512 * k < 512 ? size - 512 * k : 512, b, 64);
+			scan_bits(m, base + 512 * k, size - 512 * k, bits);
 		}
 		return true;
 	default:
@@ -339,12 +358,8 @@ static void scan_object(struct marker *m, uint64_t base, uint64_t size)
 			op.kind = GR_PTRS_UNKNOWN;
 		if ((op.kind == GR_PTRS_BITS || op.kind == GR_PTRS_ARENA) && off % 8 == 0 &&
 		    len > 0 && len <= 64 && off + len <= 512) {
-			uint8_t b[8];
 			uint64_t words = (len + 7) / 8;
-			bits &= ~((((uint64_t)1 << words) - 1) << (off / 8));
-			for (int i = 0; i < 8; i++)
-				b[i] = (uint8_t)(bits >> (8 * i));
-			scan(m, base, size < 512 ? size : 512, b, 64);
+			scan_bits(m, base, size, bits & ~((((uint64_t)1 << words) - 1) << (off / 8)));
 			m->heap_precise++;
 			return;
 		}
@@ -752,19 +767,7 @@ static bool read_ptrmask(const struct gc_addrspace *as, int minor, uint64_t typ,
 			 struct ptrmask *pm, bool *nomem)
 {
 	uint64_t ptrdata, gcdata;
-	uint8_t tflag, kind;
-	if (!typ || !gc_addrspace_u64(as, typ + 8, &ptrdata) ||
-	    !gc_addrspace_u8(as, typ + 20, &tflag) || !gc_addrspace_u8(as, typ + 23, &kind) ||
-	    !gc_addrspace_u64(as, typ + 32, &gcdata) || !gcdata || ptrdata > size ||
-	    ptrdata % 8)
-		return false;
-	if (minor < 24 && (kind & 0x40))
-		return false;
-	/* On demand: gcdata is the slot where the runtime keeps the bitmap
-	 * once a GC has built it (runtime/type.go getGCMaskOnDemand). */
-	if (minor >= 24 && (tflag & 0x10) && !gc_addrspace_u64(as, gcdata, &gcdata))
-		return false;
-	if (!gcdata)
+	if (!type_gcmask(as, minor, typ, &ptrdata, &gcdata) || ptrdata > size)
 		return false;
 	pm->words = ptrdata / 8;
 	pm->bits = malloc(pm->words / 8 + 1);
